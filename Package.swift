@@ -1,0 +1,38 @@
+// swift-tools-version:6.0
+// TLSChat: a TLS-secured group chat server (tlschatd) and client over the chat/1 line protocol.
+// Layers point one way: CTLSShim/CLinuxShim (C) <- ChatNet (sockets, loop, TLS) and
+// ChatCore (pure protocol logic) <- thin executables.
+import PackageDescription
+
+let package = Package(
+    name: "TLSChat",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "tlschatd", targets: ["tlschatd"]),
+        .library(name: "ChatNet", targets: ["ChatNet"]),
+        .library(name: "ChatCore", targets: ["ChatCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .target(
+            name: "CTLSShim",
+            linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]
+        ),
+        .target(name: "CLinuxShim"),
+        .target(name: "ChatNet", dependencies: ["CTLSShim", "CLinuxShim"]),
+        .target(name: "ChatCore"),
+        .executableTarget(
+            name: "tlschatd",
+            dependencies: [
+                "ChatNet", "ChatCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "ChatNetTests", dependencies: ["ChatNet"]),
+        .testTarget(name: "ChatCoreTests", dependencies: ["ChatCore"]),
+    ]
+)

@@ -1,0 +1,2 @@
+// Intentionally empty: CLinuxShim forwarders live in include/CLinuxShim.h.
+#include "CLinuxShim.h"

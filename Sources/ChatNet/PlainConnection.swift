@@ -1,0 +1,53 @@
+// PlainConnection: a `Connection` over unencrypted TCP.
+//
+// Supplies the plain transport steps to `StreamConnection`: read(2), and
+// sendmsg(2) gathering up to 64 queued chunks in one call. There is no
+// handshake; the stream's end is the peer's FIN. Use it only where plaintext
+// was explicitly asked for.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public final class PlainConnection: StreamConnection {
+    /// Wraps an accepted socket (server side).
+    public init(accepted socket: Socket, loop: EventLoop) {
+        super.init(socket: socket, loop: loop, connecting: false)
+    }
+
+    /// Starts a non-blocking connect (client side); call `start()` next.
+    public static func connect(to address: SocketAddress, loop: EventLoop) throws(Errno) -> PlainConnection {
+        let (socket, _) = try Socket.connecting(to: address)
+        return PlainConnection(socket: socket, loop: loop, connecting: true)  // finishes on first writability
+    }
+
+    private override init(socket: Socket, loop: EventLoop, connecting: Bool) {
+        super.init(socket: socket, loop: loop, connecting: connecting)
+    }
+
+    override func transportRead(into buffer: UnsafeMutableRawBufferPointer) -> TransportStep {
+        do {
+            switch try socket.read(into: buffer) {
+            case .done(0): return .end(.peerClosed)
+            case .done(let count): return .progress(count)
+            case .wouldBlock(let needs): return .wouldBlock(needs: needs)
+            }
+        } catch {
+            return .end(Self.reason(for: error))
+        }
+    }
+
+    override func transportWrite(_ queue: OutputQueue) -> TransportStep {
+        let result = queue.withIOVecs(maximum: 64) { vectors in
+            Result { () throws(Errno) in try socket.write(vectors: vectors) }
+        }
+        switch result {
+        case .success(.done(let count)): return .progress(count)
+        case .success(.wouldBlock(let needs)): return .wouldBlock(needs: needs)
+        case .failure(let error): return .end(Self.reason(for: error))
+        }
+    }
+
+    static func reason(for error: Errno) -> CloseReason {
+        error == .connectionReset || error == .brokenPipe ? .reset : .socketError(error)
+    }
+}

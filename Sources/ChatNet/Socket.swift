@@ -1,0 +1,175 @@
+// Socket: one owned, non-blocking, close-on-exec TCP socket descriptor.
+//
+// Listens, accepts, connects (IPv4 and IPv6), reads and writes with the
+// `IOResult` convention, and reports its bound port (so port 0 works).
+// It owns its descriptor: `close()` exactly once, and deinit asserts that
+// happened. It knows nothing about TLS, loops or buffering.
+#if canImport(Glibc)
+import Glibc
+#endif
+internal import CLinuxShim
+
+public final class Socket {
+    /// The descriptor, or -1 once closed.
+    public private(set) var descriptor: Int32
+
+    init(owning descriptor: Int32) {
+        self.descriptor = descriptor
+    }
+
+    deinit {
+        assert(descriptor < 0, "leak of open socket \(descriptor): close() was never called")
+    }
+
+    public var isOpen: Bool { descriptor >= 0 }
+
+    /// A new non-blocking, close-on-exec stream socket for `family`.
+    public convenience init(family: SocketAddress.Family) throws(Errno) {
+        let domain = family == .ipv6 ? AF_INET6 : AF_INET
+        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        let fd = try checkedSyscall { Glibc.socket(domain, type, 0) }
+        self.init(owning: fd)
+    }
+
+    /// Binds and listens on `address`. IPv6 listeners are IPv6-only, so
+    /// 0.0.0.0:P and [::]:P can be bound side by side.
+    public static func listening(on address: SocketAddress, backlog: Int32 = 511) throws(Errno) -> Socket {
+        let socket = try Socket(family: address.family)
+        do throws(Errno) {
+            try socket.setOption(SOL_SOCKET, SO_REUSEADDR, 1)
+            if address.family == .ipv6 { try socket.setOption(Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1) }
+            _ = try address.withSockAddr { (pointer, length) throws(Errno) in
+                try checkedSyscall { bind(socket.descriptor, pointer, length) }
+            }
+            try checkedSyscall { listen(socket.descriptor, backlog) }
+        } catch {
+            socket.close()
+            throw error
+        }
+        return socket
+    }
+
+    /// Starts a non-blocking connect. `.done` means connected already;
+    /// `.wouldBlock(.write)` means wait for writability, then call `finishConnect()`.
+    public static func connecting(to address: SocketAddress) throws(Errno) -> (Socket, IOResult<Void>) {
+        let socket = try Socket(family: address.family)
+        do throws(Errno) {
+            try socket.setOption(Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+            let status: Int32 = try address.withSockAddr { pointer, length in
+                Glibc.connect(socket.descriptor, pointer, length)
+            }
+            if status == 0 { return (socket, .done(())) }
+            let error = Errno.current
+            if error == .inProgress || error == .interrupted { return (socket, .wouldBlock(needs: .write)) }
+            throw error
+        } catch {
+            socket.close()
+            throw error
+        }
+    }
+
+    /// After a pending connect became writable: nil when connected, else why it failed.
+    public func finishConnect() -> Errno? {
+        var value: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        if getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &value, &length) != 0 { return Errno.current }
+        return value == 0 ? nil : Errno(rawValue: value)
+    }
+
+    /// Accepts one pending connection as a non-blocking, close-on-exec socket
+    /// with TCP_NODELAY set. `.wouldBlock` when the backlog is empty.
+    public func accept() throws(Errno) -> IOResult<Socket> {
+        let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        switch try retryingSyscall({ CLinuxShim_accept4(descriptor, nil, nil, flags) }) {
+        case .wouldBlock(let needs):
+            return .wouldBlock(needs: needs)
+        case .done(let fd):
+            let accepted = Socket(owning: fd)
+            try? accepted.setOption(Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+            return .done(accepted)
+        }
+    }
+
+    /// Reads up to `buffer.count` bytes; `.done(0)` is end of stream.
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> IOResult<Int> {
+        switch try retryingSyscall(blockedInterest: .read, { Glibc.read(descriptor, buffer.baseAddress, buffer.count) }) {
+        case .done(let count): return .done(count)
+        case .wouldBlock(let needs): return .wouldBlock(needs: needs)
+        }
+    }
+
+    /// Writes from `buffer`, possibly partially. `MSG_NOSIGNAL`: never raises SIGPIPE.
+    public func write(_ buffer: UnsafeRawBufferPointer) throws(Errno) -> IOResult<Int> {
+        switch try retryingSyscall(blockedInterest: .write, { send(descriptor, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) }) {
+        case .done(let count): return .done(count)
+        case .wouldBlock(let needs): return .wouldBlock(needs: needs)
+        }
+    }
+
+    /// Gathers several buffers into one `sendmsg` (no SIGPIPE).
+    func write(vectors: UnsafeMutableBufferPointer<iovec>) throws(Errno) -> IOResult<Int> {
+        var message = msghdr()
+        message.msg_iov = vectors.baseAddress
+        message.msg_iovlen = vectors.count
+        switch try retryingSyscall(blockedInterest: .write, { sendmsg(descriptor, &message, Int32(MSG_NOSIGNAL)) }) {
+        case .done(let count): return .done(count)
+        case .wouldBlock(let needs): return .wouldBlock(needs: needs)
+        }
+    }
+
+    /// Half-closes the sending direction (a TCP FIN); reading stays possible.
+    public func shutdownWrite() {
+        _ = Glibc.shutdown(descriptor, Int32(SHUT_WR))
+    }
+
+    /// Closes the descriptor. Safe to call twice; the second call does nothing.
+    public func close() {
+        guard descriptor >= 0 else { return }
+        _ = Glibc.close(descriptor)  // never retried: on Linux the fd is gone even on EINTR
+        descriptor = -1
+    }
+
+    /// Closes with SO_LINGER 0, so the peer sees a reset instead of a FIN.
+    public func closeWithReset() {
+        guard descriptor >= 0 else { return }
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        _ = setsockopt(descriptor, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        close()
+    }
+
+    /// The locally bound address (after `bind` or `connect`), e.g. to learn the port 0 chose.
+    public func localAddress() throws(Errno) -> SocketAddress {
+        try queryAddress { getsockname($0, $1, $2) }
+    }
+
+    /// The connected peer's address.
+    public func peerAddress() throws(Errno) -> SocketAddress {
+        try queryAddress { getpeername($0, $1, $2) }
+    }
+
+    private func queryAddress(
+        _ call: (Int32, UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> Int32
+    ) throws(Errno) -> SocketAddress {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let fd = descriptor
+        _ = try withUnsafeMutablePointer(to: &storage) { (pointer) throws(Errno) in
+            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (address) throws(Errno) in
+                try checkedSyscall { call(fd, address, &length) }
+            }
+        }
+        return SocketAddress(storage: storage, length: length)
+    }
+
+    /// Sets an integer socket option.
+    public func setOption(_ level: Int32, _ name: Int32, _ value: Int32) throws(Errno) {
+        var copy = value
+        try checkedSyscall { setsockopt(descriptor, level, name, &copy, socklen_t(MemoryLayout<Int32>.size)) }
+    }
+
+    /// Shrinks (or grows) the kernel send and receive buffers, e.g. to force short reads and writes in tests.
+    public func setBufferSizes(send: Int32, receive: Int32) throws(Errno) {
+        try setOption(SOL_SOCKET, SO_SNDBUF, send)
+        try setOption(SOL_SOCKET, SO_RCVBUF, receive)
+    }
+}

@@ -1,0 +1,296 @@
+// StreamConnection: the readiness-driven state machine shared by plain and
+// TLS connections (connect, handshake, read, coalesced flush, graceful close).
+//
+// Subclasses supply only the transport steps (`transportHandshake`,
+// `transportRead`, `transportWrite`, `transportShutdown`) and report each as a
+// `TransportStep`; "would block" always carries the readiness it needs, so a
+// TLS read that must write (or a write that must read) is handled here, once.
+// Reads take what is available per wake-up up to a fairness budget; output is
+// written in the loop's flush phase, once per iteration. This class does not
+// parse, frame or limit application data; the layer above does.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One transport operation's outcome.
+enum TransportStep {
+    case progress(Int)
+    case wouldBlock(needs: Interest)
+    case end(CloseReason)
+}
+
+public class StreamConnection: Connection, LoopHandler, LoopFlushable {
+    public var delegate: (any ConnectionDelegate)?
+    public private(set) var state: ConnectionState
+    public var security: TransportSecurity { .plain }
+    public var peerIdentity: PeerIdentity? { nil }
+    public var securityDescription: String { "plaintext" }
+    public let remoteAddress: SocketAddress?
+    public var bufferedOutputByteCount: Int { output.byteCount }
+
+    /// Most bytes read per wake-up before yielding to other connections.
+    public static let readBudgetPerWakeup = 256 * 1024
+    /// How long a graceful close may spend flushing and waiting for the peer's EOF.
+    public var gracefulCloseTimeout: Duration = .seconds(5)
+
+    let loop: EventLoop
+    let socket: Socket
+    private var registration: LoopRegistration?
+    private var registeredInterest: Interest = []
+    private var output = OutputQueue()
+    private var flushRequested = false
+    private var handshakeNeeds: Interest = .read
+    private var readNeeds: Interest = .read
+    private var writeNeeds: Interest? = nil   // set while a write waits for readiness
+    private var closeTimer: LoopTimer?
+    private var closeReasonWhenDrained: CloseReason = .localClose
+    private var peerFinishedSending = false
+
+    init(socket: Socket, loop: EventLoop, connecting: Bool) {
+        self.socket = socket
+        self.loop = loop
+        self.state = connecting ? .connecting : .handshaking
+        self.remoteAddress = try? socket.peerAddress()
+    }
+
+    // MARK: Transport steps (overridden by PlainConnection and TLSConnection)
+
+    func transportHandshake() -> TransportStep { .progress(0) }
+    func transportRead(into buffer: UnsafeMutableRawBufferPointer) -> TransportStep { fatalError("abstract") }
+    func transportWrite(_ queue: OutputQueue) -> TransportStep { fatalError("abstract") }
+    func transportShutdown() -> TransportStep { .progress(0) }
+    var transportHasBufferedInput: Bool { false }
+    func transportHandshakeStarted() {}
+    func transportHandshakeEnded() {}
+    func transportRelease() {}
+
+    // MARK: Connection
+
+    public func start() throws(Errno) {
+        precondition(registration == nil, "start() called twice")
+        let interest: Interest = state == .connecting ? .write : .read
+        registration = try loop.register(descriptor: socket.descriptor, interest: interest, handler: self)
+        registeredInterest = interest
+        if state == .handshaking { beginHandshake() }
+    }
+
+    public func write(_ bytes: SharedBytes) {
+        guard state != .closed, state != .closing, state != .lingering, bytes.count > 0 else { return }
+        output.append(bytes)
+        requestFlush()
+    }
+
+    public func close(_ mode: CloseMode) {
+        switch (mode, state) {
+        case (_, .closed), (.graceful, .closing), (.graceful, .lingering):
+            return
+        case (.immediate, _), (.graceful, .connecting), (.graceful, .handshaking):
+            finish(.localClose)
+        case (.graceful, .open):
+            beginGracefulClose(reportingWhenDone: .localClose)
+        }
+    }
+
+    // MARK: Loop callbacks
+
+    public func loopWritable() {
+        switch state {
+        case .connecting: finishConnect()
+        case .handshaking: advanceHandshake()
+        case .open, .closing:
+            if readNeeds == .write { readAvailable() }
+            if writeNeeds != nil, state == .open || state == .closing { flush() }
+        case .lingering, .closed: break
+        }
+    }
+
+    public func loopReadable() {
+        switch state {
+        case .connecting: finishConnect()
+        case .handshaking: advanceHandshake()
+        case .open, .closing:
+            if writeNeeds == .read { flush() }
+            if readNeeds == .read, state == .open || state == .closing { readAvailable() }
+        case .lingering: discardUntilEOF()
+        case .closed: break
+        }
+    }
+
+    public func loopFlush() {
+        flushRequested = false
+        if state == .open || state == .closing, writeNeeds == nil { flush() }
+    }
+
+    // MARK: Connect and handshake
+
+    private func finishConnect() {
+        if let error = socket.finishConnect() { return finish(.connectFailed(error)) }
+        state = .handshaking
+        beginHandshake()
+    }
+
+    private func beginHandshake() {
+        transportHandshakeStarted()
+        advanceHandshake()
+    }
+
+    private func advanceHandshake() {
+        switch transportHandshake() {
+        case .wouldBlock(let needs):
+            handshakeNeeds = needs
+            updateInterest()
+        case .end(let reason):
+            finish(reason)
+        case .progress:
+            transportHandshakeEnded()
+            state = .open
+            updateInterest()
+            delegate?.connectionDidOpen(self)
+            guard state == .open else { return }
+            if !output.isEmpty { requestFlush() }
+            if transportHasBufferedInput { loop.readAgain(self) }  // app data that came with the handshake
+        }
+    }
+
+    // MARK: Reading
+
+    private func readAvailable() {
+        var budget = Self.readBudgetPerWakeup
+        while state == .open || state == .closing {
+            switch transportRead(into: loop.readScratch) {
+            case .progress(let count):
+                readNeeds = .read
+                if state == .open && !peerFinishedSending {
+                    delegate?.connection(self, didReceive: UnsafeRawBufferPointer(rebasing: loop.readScratch[0..<count]))
+                }
+                budget -= count
+                if budget <= 0 {  // fairness: let others run; level-triggered epoll or readAgain brings us back
+                    if transportHasBufferedInput { loop.readAgain(self) }
+                    updateInterest()
+                    return
+                }
+            case .wouldBlock(let needs):
+                readNeeds = needs
+                updateInterest()
+                return
+            case .end(let reason):
+                return peerEnded(reason)
+            }
+        }
+    }
+
+    /// The peer stopped sending. An orderly end still delivers our queued replies
+    /// (a client may half-close after its last command); errors close at once.
+    private func peerEnded(_ reason: CloseReason) {
+        guard reason == .peerClosed || reason == .eofWithoutCloseNotify else { return finish(reason) }
+        peerFinishedSending = true
+        readNeeds = []
+        if state == .open {
+            beginGracefulClose(reportingWhenDone: reason)
+        } else {
+            closeReasonWhenDrained = reason
+            updateInterest()
+        }
+    }
+
+    // MARK: Writing
+
+    private func requestFlush() {
+        guard !flushRequested else { return }
+        flushRequested = true
+        loop.requestFlush(self)
+    }
+
+    private func flush() {
+        while !output.isEmpty {
+            switch transportWrite(output) {
+            case .progress(let count):
+                output.consume(count)
+            case .wouldBlock(let needs):
+                writeNeeds = needs
+                updateInterest()
+                return
+            case .end(let reason):
+                return finish(reason)
+            }
+        }
+        writeNeeds = nil
+        if state == .closing { return sendShutdown() }
+        updateInterest()
+    }
+
+    // MARK: Closing
+
+    private func beginGracefulClose(reportingWhenDone reason: CloseReason) {
+        state = .closing
+        closeReasonWhenDrained = reason
+        closeTimer = loop.schedule(after: gracefulCloseTimeout) { [weak self] in
+            guard let self else { return }
+            self.finish(self.state == .lingering ? self.closeReasonWhenDrained : .closeTimeout)
+        }
+        if output.isEmpty { sendShutdown() } else { requestFlush() }
+    }
+
+    private func sendShutdown() {
+        switch transportShutdown() {
+        case .wouldBlock(let needs):
+            writeNeeds = needs
+            updateInterest()
+        case .end, .progress:
+            socket.shutdownWrite()
+            if peerFinishedSending { return finish(closeReasonWhenDrained) }
+            state = .lingering  // wait for the peer's EOF so unread input cannot turn into a reset
+            updateInterest()
+        }
+    }
+
+    private func discardUntilEOF() {
+        while true {
+            switch (try? socket.read(into: loop.readScratch)) ?? .done(0) {
+            case .done(0): return finish(closeReasonWhenDrained)
+            case .done: continue
+            case .wouldBlock: return
+            }
+        }
+    }
+
+    /// Releases everything now; the fd is closed and the delegate told after
+    /// the current callback returns.
+    func finish(_ reason: CloseReason) {
+        guard state != .closed else { return }
+        state = .closed
+        closeTimer?.cancel()
+        transportHandshakeEnded()
+        if let registration { loop.deregister(registration) }
+        registration = nil
+        output.removeAll()
+        loop.executeAfterIteration { [self] in
+            transportRelease()
+            socket.close()
+            let delegate = self.delegate
+            self.delegate = nil
+            delegate?.connection(self, didCloseWith: reason)
+        }
+    }
+
+    private func updateInterest() {
+        guard let registration else { return }
+        var wanted: Interest
+        switch state {
+        case .connecting: wanted = .write
+        case .handshaking: wanted = handshakeNeeds
+        case .open, .closing: wanted = readNeeds.union(writeNeeds ?? [])
+        case .lingering: wanted = .read
+        case .closed: return
+        }
+        if peerFinishedSending && state != .lingering { wanted.subtract(.read) }
+        if writeNeeds == .read { wanted.insert(.read) }
+        guard wanted != registeredInterest else { return }
+        do {
+            try loop.update(registration, interest: wanted)
+            registeredInterest = wanted
+        } catch {
+            finish(.socketError(error))
+        }
+    }
+}

@@ -1,0 +1,73 @@
+// TLSConfiguration: a plain value describing one TLS endpoint: its
+// certificate and key files, whom it trusts, whether it asks for client
+// certificates, and the protocol policy. `TLSContext` turns it into OpenSSL
+// state; this file only describes and never touches files or OpenSSL.
+
+public struct TLSConfiguration: Sendable {
+    public enum Role: Sendable { case server, client }
+
+    /// Whether a server asks for client certificates.
+    public enum ClientAuthentication: String, Sendable, CaseIterable {
+        /// Never asks.
+        case none
+        /// Asks; a client may send none (anonymous), but a certificate that is
+        /// sent must verify, or the handshake fails.
+        case optional
+        /// A verified client certificate is mandatory.
+        case require
+    }
+
+    /// Protocol versions and cipher suites (Mozilla's server-side TLS profiles).
+    public enum Policy: String, Sendable, CaseIterable {
+        /// TLS 1.3 only (the default).
+        case modern
+        /// TLS 1.2 and 1.3; TLS 1.2 limited to ECDHE key exchange with AEAD ciphers.
+        case intermediate
+    }
+
+    /// Where the peer's certificate chain must lead.
+    public enum TrustRoots: Sendable, Equatable {
+        /// The operating system's CA store.
+        case system
+        /// CA certificates in a PEM file.
+        case file(String)
+    }
+
+    public var role: Role
+    /// PEM file with the leaf certificate first, then intermediates.
+    public var certificateChainFile: String?
+    public var privateKeyFile: String?
+    /// Server: CAs for client certificates (nil means none are requested).
+    /// Client: CAs for the server certificate (required).
+    public var trustRoots: TrustRoots?
+    public var clientAuthentication: ClientAuthentication
+    public var policy: Policy
+    /// Key-exchange groups, in preference order.
+    public var groups: [String] = ["X25519", "P-256"]
+    /// Server: issue TLS 1.3 session tickets (resumption).
+    public var sessionTickets = true
+    /// The deadline for a handshake, enforced by a loop timer.
+    public var handshakeTimeout: Duration = .seconds(10)
+
+    /// A server; `clientAuthentication` defaults to `.optional` when `clientCA` is given, else `.none`.
+    public static func server(
+        certificateChainFile: String, privateKeyFile: String, clientCA: String? = nil,
+        clientAuthentication: ClientAuthentication? = nil, policy: Policy = .modern
+    ) -> TLSConfiguration {
+        TLSConfiguration(
+            role: .server, certificateChainFile: certificateChainFile, privateKeyFile: privateKeyFile,
+            trustRoots: clientCA.map { .file($0) },
+            clientAuthentication: clientAuthentication ?? (clientCA == nil ? .none : .optional),
+            policy: policy)
+    }
+
+    /// A client that verifies the server against `trustRoots`, optionally presenting a certificate.
+    public static func client(
+        trustRoots: TrustRoots = .system, certificateChainFile: String? = nil,
+        privateKeyFile: String? = nil, policy: Policy = .modern
+    ) -> TLSConfiguration {
+        TLSConfiguration(
+            role: .client, certificateChainFile: certificateChainFile, privateKeyFile: privateKeyFile,
+            trustRoots: trustRoots, clientAuthentication: .none, policy: policy)
+    }
+}

@@ -1,0 +1,187 @@
+// TLSConnection: a `Connection` over TLS, driven by readiness events.
+//
+// Supplies TLS transport steps to `StreamConnection`. The one hard problem of
+// non-blocking TLS is handled by mapping: every SSL call's WANT_READ or
+// WANT_WRITE becomes `.wouldBlock(needs: .read/.write)`, whichever direction
+// the caller was going, and StreamConnection waits for exactly that. Records
+// already decrypted inside OpenSSL (SSL_has_pending) are re-read without a
+// new readiness event. Output is gathered into one record of up to 16 KiB per
+// SSL_write. A loop timer enforces the handshake deadline. After the
+// handshake, the verify result is checked again and the peer identity kept.
+// This file does not choose policy; `TLSContext` does.
+#if canImport(Glibc)
+import Glibc
+#endif
+internal import CTLSShim
+
+public final class TLSConnection: StreamConnection {
+    public let context: TLSContext
+    private var ssl: OpaquePointer?
+    private var handshakeTimer: LoopTimer?
+    private var verifiedPeer: PeerIdentity?
+    private var negotiated = "TLS (handshaking)"
+
+    public override var security: TransportSecurity { .tls }
+    public override var peerIdentity: PeerIdentity? { verifiedPeer }
+    public override var securityDescription: String { negotiated }
+
+    /// Wraps an accepted socket (server side); the handshake starts in `start()`.
+    public init(accepted socket: Socket, loop: EventLoop, context: TLSContext) throws(TLSError) {
+        precondition(context.configuration.role == .server, "an accepted socket needs a server context")
+        self.context = context
+        super.init(socket: socket, loop: loop, connecting: false)
+        do {
+            ssl = try context.makeSession(descriptor: socket.descriptor, serverName: nil)
+        } catch {
+            socket.close()
+            throw error
+        }
+        SSL_set_accept_state(ssl)
+    }
+
+    /// Starts a non-blocking connect to `address` expecting a certificate for
+    /// `serverName` (DNS name or IP literal); call `start()` next.
+    public static func connect(
+        to address: SocketAddress, serverName: String, loop: EventLoop, context: TLSContext
+    ) throws -> TLSConnection {
+        precondition(context.configuration.role == .client, "connecting needs a client context")
+        let (socket, _) = try Socket.connecting(to: address)
+        do {
+            let ssl = try context.makeSession(descriptor: socket.descriptor, serverName: serverName)
+            SSL_set_connect_state(ssl)
+            return TLSConnection(socket: socket, loop: loop, context: context, ssl: ssl)
+        } catch {
+            socket.close()
+            throw error
+        }
+    }
+
+    private init(socket: Socket, loop: EventLoop, context: TLSContext, ssl: OpaquePointer) {
+        self.context = context
+        self.ssl = ssl
+        super.init(socket: socket, loop: loop, connecting: true)
+    }
+
+    deinit { if let ssl { SSL_free(ssl) } }
+
+    // MARK: Transport steps
+
+    override func transportHandshakeStarted() {
+        handshakeTimer = loop.schedule(after: context.configuration.handshakeTimeout) { [weak self] in
+            self?.finish(.handshakeTimeout)
+        }
+    }
+
+    override func transportHandshakeEnded() {
+        handshakeTimer?.cancel()
+        handshakeTimer = nil
+    }
+
+    override func transportHandshake() -> TransportStep {
+        guard let ssl else { return .end(.localClose) }
+        TLSError.clearQueue()
+        let status = SSL_do_handshake(ssl)
+        if status == 1 { return acceptVerifiedPeer(ssl) }
+        let code = SSL_get_error(ssl, status)
+        switch code {
+        case SSL_ERROR_WANT_READ: return .wouldBlock(needs: .read)
+        case SSL_ERROR_WANT_WRITE: return .wouldBlock(needs: .write)
+        default:
+            let errno = Errno.current
+            var error = TLSError.drain("handshake", verifyFailure: verifyFailure(ssl))
+            if error.reasons.isEmpty {
+                let detail = code == SSL_ERROR_SYSCALL && errno.rawValue != 0 ? "\(errno)" : "peer closed the connection"
+                error = TLSError(operation: "handshake", reasons: [detail], verifyFailure: error.verifyFailure)
+            }
+            return .end(.handshakeFailed(error))
+        }
+    }
+
+    /// The handshake succeeded; double-check the verification verdict before
+    /// anyone sees the identity.
+    private func acceptVerifiedPeer(_ ssl: OpaquePointer) -> TransportStep {
+        let result = SSL_get_verify_result(ssl)
+        let certificate = SSL_get1_peer_certificate(ssl)
+        defer { if let certificate { X509_free(certificate) } }
+        if let certificate {
+            guard result == X509_V_OK else {
+                return .end(.handshakeFailed(TLSError(operation: "handshake", reasons: ["peer certificate not verified"],
+                                                      verifyFailure: verifyFailure(ssl))))
+            }
+            if context.configuration.clientAuthentication != .none || context.configuration.role == .client {
+                verifiedPeer = PeerIdentity.extract(from: certificate)
+            }
+        } else if context.configuration.role == .client || context.configuration.clientAuthentication == .require {
+            return .end(.handshakeFailed(TLSError(operation: "handshake", reasons: ["peer sent no certificate"])))
+        }
+        let version = String(cString: SSL_get_version(ssl))
+        let cipher = SSL_get_current_cipher(ssl).flatMap { SSL_CIPHER_get_name($0) }.map { String(cString: $0) } ?? "?"
+        negotiated = "\(version) \(cipher)"
+        return .progress(0)
+    }
+
+    private func verifyFailure(_ ssl: OpaquePointer) -> String? {
+        let result = SSL_get_verify_result(ssl)
+        guard result != X509_V_OK else { return nil }
+        return String(cString: X509_verify_cert_error_string(result))
+    }
+
+    override func transportRead(into buffer: UnsafeMutableRawBufferPointer) -> TransportStep {
+        guard let ssl else { return .end(.localClose) }
+        TLSError.clearQueue()
+        var count = 0
+        let status = SSL_read_ex(ssl, buffer.baseAddress, min(buffer.count, 16 * 1024), &count)
+        return status == 1 ? .progress(count) : failure(ssl, status, operation: "read")
+    }
+
+    override func transportWrite(_ queue: OutputQueue) -> TransportStep {
+        guard let ssl else { return .end(.localClose) }
+        // One record of up to 16 KiB from as many queued messages as fit. A retry
+        // after WANT_* re-gathers the same prefix (possibly longer), as OpenSSL requires.
+        let length = queue.gather(into: loop.writeScratch)
+        TLSError.clearQueue()
+        var written = 0
+        let status = SSL_write_ex(ssl, loop.writeScratch.baseAddress, length, &written)
+        return status == 1 ? .progress(written) : failure(ssl, status, operation: "write")
+    }
+
+    override func transportShutdown() -> TransportStep {
+        guard let ssl else { return .progress(0) }
+        TLSError.clearQueue()
+        let status = SSL_shutdown(ssl)  // sends close_notify; we do not wait for the peer's
+        if status >= 0 { return .progress(0) }
+        if SSL_get_error(ssl, status) == SSL_ERROR_WANT_WRITE { return .wouldBlock(needs: .write) }
+        TLSError.clearQueue()
+        return .progress(0)  // could not send close_notify; closing anyway
+    }
+
+    override var transportHasBufferedInput: Bool {
+        guard let ssl else { return false }
+        return SSL_has_pending(ssl) == 1
+    }
+
+    override func transportRelease() {
+        if let ssl { SSL_free(ssl) }
+        ssl = nil
+    }
+
+    /// Maps a failed SSL_read/SSL_write to the shared step convention.
+    private func failure(_ ssl: OpaquePointer, _ status: Int32, operation: String) -> TransportStep {
+        let errno = Errno.current
+        switch SSL_get_error(ssl, status) {
+        case SSL_ERROR_WANT_READ: return .wouldBlock(needs: .read)
+        case SSL_ERROR_WANT_WRITE: return .wouldBlock(needs: .write)
+        case SSL_ERROR_ZERO_RETURN: return .end(.peerClosed)
+        case SSL_ERROR_SYSCALL:
+            if errno == .connectionReset || errno == .brokenPipe { return .end(.reset) }
+            if ERR_peek_error() == 0 { return errno.rawValue == 0 ? .end(.eofWithoutCloseNotify) : .end(.socketError(errno)) }
+            return .end(.tlsFailure(TLSError.drain(operation)))
+        default:
+            if TLSError.queueHoldsUnexpectedEOF() {
+                TLSError.clearQueue()
+                return .end(.eofWithoutCloseNotify)
+            }
+            return .end(.tlsFailure(TLSError.drain(operation)))
+        }
+    }
+}

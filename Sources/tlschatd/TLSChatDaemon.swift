@@ -1,0 +1,97 @@
+// tlschatd: the TLSChat server executable. Parses options, builds the TLS
+// context and listeners, and runs the one-thread event loop until SIGTERM or
+// SIGINT. Until the chat/1 protocol lands it runs `DemoRelay`, a line relay.
+// All logic lives in ChatNet and ChatCore; this file only wires them up.
+import ArgumentParser
+import ChatNet
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct TLSChatDaemon: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tlschatd",
+        abstract: "TLS-secured group chat server (demo relay until chat/1 lands).")
+
+    @Option(help: "Server certificate chain (PEM, leaf first).")
+    var cert: String
+
+    @Option(help: "Private key of the server certificate (PEM).")
+    var key: String
+
+    @Option(help: "Address to listen on with TLS, HOST:PORT; repeatable. Port 0 picks a free port. Default: 0.0.0.0:2222 and [::]:2222.")
+    var listen: [String] = []
+
+    @Option(help: "CA file for verifying client certificates. Enables client certificates.")
+    var clientCa: String?
+
+    @Option(help: "Client certificates: none, optional or require. Default: optional with --client-ca, else none.")
+    var clientAuth: TLSConfiguration.ClientAuthentication?
+
+    @Option(help: "TLS policy: modern (TLS 1.3 only) or intermediate (TLS 1.2 with ECDHE+AEAD, and 1.3).")
+    var tlsPolicy: TLSConfiguration.Policy = .modern
+
+    @Option(help: "Seconds a client may take to finish the TLS handshake.")
+    var handshakeTimeout: Int = 10
+
+    @Option(help: "Longest accepted line in bytes.")
+    var maxLine: Int = 4096
+
+    @Option(help: "Readiness backend: automatic, epoll or poll.")
+    var selector: SelectorKind = .automatic
+
+    mutating func run() throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        var logger = Logger(label: "tlschatd")
+        logger.logLevel = .info
+        do {
+            try serve(logger: logger)
+        } catch {
+            logger.critical("\(error)")
+            throw ExitCode.failure
+        }
+    }
+
+    private func serve(logger: Logger) throws {
+        var tls = TLSConfiguration.server(
+            certificateChainFile: cert, privateKeyFile: key, clientCA: clientCa,
+            clientAuthentication: clientAuth, policy: tlsPolicy)
+        tls.handshakeTimeout = .seconds(handshakeTimeout)
+        let context = try TLSContext(tls)
+        let loop = try EventLoop(selector: selector)
+        let relay = DemoRelay(loop: loop, context: context, maximumLineLength: maxLine, logger: logger)
+        let addresses = listen.isEmpty ? ["0.0.0.0:2222", "[::]:2222"] : listen
+        for text in addresses {
+            for address in try SocketAddress.resolve(text) {
+                let listener: Listener
+                do {
+                    listener = try relay.listen(on: address)
+                } catch {
+                    throw ValidationError("cannot listen on \(address): \(error)")
+                }
+                announce("listening tls \(listener.localAddress.host) \(listener.localAddress.port)\n")
+            }
+        }
+        logger.info("started", metadata: ["policy": "\(tlsPolicy)", "client-auth": "\(tls.clientAuthentication)",
+                                          "selector": "\(loop.selectorKind)"])
+        let signals = try SignalWatcher(loop: loop, signals: [SIGTERM, SIGINT]) { number in
+            logger.info("received signal \(number), shutting down")
+            relay.shutDown()
+        }
+        try loop.run()
+        signals.close()
+        logger.info("stopped")
+    }
+
+    /// Writes a machine-readable line to stdout unbuffered, so a test or script reading the pipe sees it at once.
+    private func announce(_ line: String) {
+        var bytes = Array(line.utf8)
+        _ = bytes.withUnsafeMutableBytes { Glibc.write(1, $0.baseAddress, $0.count) }
+    }
+}
+
+extension SelectorKind: ExpressibleByArgument {}
+extension TLSConfiguration.ClientAuthentication: ExpressibleByArgument {}
+extension TLSConfiguration.Policy: ExpressibleByArgument {}
