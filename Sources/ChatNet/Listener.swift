@@ -24,13 +24,13 @@ public final class Listener: LoopHandler {
     /// Binds, listens and registers. `onError` hears about accept failures
     /// (descriptor exhaustion once per episode); `onAccept` owns each new socket.
     public init(
-        loop: EventLoop, address: SocketAddress, backlog: Int32 = 511,
+        loop: EventLoop, address: SocketAddress, backlog: Int32 = 511, options: SocketOptions = SocketOptions(),
         onError: @escaping (Errno) -> Void = { _ in }, onAccept: @escaping (Socket) -> Void
     ) throws(Errno) {
         self.loop = loop
         self.onAccept = onAccept
         self.onError = onError
-        socket = try Socket.listening(on: address, backlog: backlog)
+        socket = try Socket.listening(on: address, backlog: backlog, options: options)
         do {
             localAddress = try socket.localAddress()
             registration = try loop.register(descriptor: socket.descriptor, interest: .read, handler: self)

@@ -15,8 +15,8 @@ public final class PlainConnection: StreamConnection {
     }
 
     /// Starts a non-blocking connect (client side); call `start()` next.
-    public static func connect(to address: SocketAddress, loop: EventLoop) throws(Errno) -> PlainConnection {
-        let (socket, _) = try Socket.connecting(to: address)
+    public static func connect(to address: SocketAddress, loop: EventLoop, options: SocketOptions = SocketOptions()) throws(Errno) -> PlainConnection {
+        let (socket, _) = try Socket.connecting(to: address, options: options)
         return PlainConnection(socket: socket, loop: loop, connecting: true)  // finishes on first writability
     }
 

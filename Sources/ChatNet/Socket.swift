@@ -33,10 +33,11 @@ public final class Socket {
 
     /// Binds and listens on `address`. IPv6 listeners are IPv6-only, so
     /// 0.0.0.0:P and [::]:P can be bound side by side.
-    public static func listening(on address: SocketAddress, backlog: Int32 = 511) throws(Errno) -> Socket {
+    public static func listening(on address: SocketAddress, backlog: Int32 = 511, options: SocketOptions = SocketOptions()) throws(Errno) -> Socket {
         let socket = try Socket(family: address.family)
         do throws(Errno) {
             try socket.setOption(SOL_SOCKET, SO_REUSEADDR, 1)
+            try options.apply(to: socket)  // accepted sockets inherit these
             if address.family == .ipv6 { try socket.setOption(Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1) }
             _ = try address.withSockAddr { (pointer, length) throws(Errno) in
                 try checkedSyscall { bind(socket.descriptor, pointer, length) }
@@ -51,10 +52,11 @@ public final class Socket {
 
     /// Starts a non-blocking connect. `.done` means connected already;
     /// `.wouldBlock(.write)` means wait for writability, then call `finishConnect()`.
-    public static func connecting(to address: SocketAddress) throws(Errno) -> (Socket, IOResult<Void>) {
+    public static func connecting(to address: SocketAddress, options: SocketOptions = SocketOptions()) throws(Errno) -> (Socket, IOResult<Void>) {
         let socket = try Socket(family: address.family)
         do throws(Errno) {
             try socket.setOption(Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+            try options.apply(to: socket)  // before connect: the window is negotiated from them
             let status: Int32 = try address.withSockAddr { pointer, length in
                 Glibc.connect(socket.descriptor, pointer, length)
             }
@@ -129,12 +131,11 @@ public final class Socket {
         descriptor = -1
     }
 
-    /// Closes with SO_LINGER 0, so the peer sees a reset instead of a FIN.
-    public func closeWithReset() {
+    /// Makes the eventual `close()` send a TCP reset instead of a FIN (SO_LINGER 0).
+    public func setResetOnClose() {
         guard descriptor >= 0 else { return }
         var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
         _ = setsockopt(descriptor, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
-        close()
     }
 
     /// The locally bound address (after `bind` or `connect`), e.g. to learn the port 0 chose.
@@ -167,9 +168,22 @@ public final class Socket {
         try checkedSyscall { setsockopt(descriptor, level, name, &copy, socklen_t(MemoryLayout<Int32>.size)) }
     }
 
-    /// Shrinks (or grows) the kernel send and receive buffers, e.g. to force short reads and writes in tests.
-    public func setBufferSizes(send: Int32, receive: Int32) throws(Errno) {
-        try setOption(SOL_SOCKET, SO_SNDBUF, send)
-        try setOption(SOL_SOCKET, SO_RCVBUF, receive)
+}
+
+/// Options applied to a socket before it listens or connects.
+public struct SocketOptions: Sendable {
+    /// SO_SNDBUF / SO_RCVBUF in bytes; nil keeps the kernel's autotuning.
+    /// Set them small to force short reads and writes in tests.
+    public var sendBufferSize: Int32?
+    public var receiveBufferSize: Int32?
+
+    public init(sendBufferSize: Int32? = nil, receiveBufferSize: Int32? = nil) {
+        self.sendBufferSize = sendBufferSize
+        self.receiveBufferSize = receiveBufferSize
+    }
+
+    func apply(to socket: Socket) throws(Errno) {
+        if let sendBufferSize { try socket.setOption(SOL_SOCKET, SO_SNDBUF, sendBufferSize) }
+        if let receiveBufferSize { try socket.setOption(SOL_SOCKET, SO_RCVBUF, receiveBufferSize) }
     }
 }

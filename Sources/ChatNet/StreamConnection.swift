@@ -254,6 +254,12 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
         }
     }
 
+    /// Closes with a TCP reset (drops queued output; the peer sees ECONNRESET).
+    func abortWithReset() {
+        socket.setResetOnClose()
+        finish(.localClose)
+    }
+
     /// Releases everything now; the fd is closed and the delegate told after
     /// the current callback returns.
     func finish(_ reason: CloseReason) {

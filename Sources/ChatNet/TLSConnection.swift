@@ -42,10 +42,11 @@ public final class TLSConnection: StreamConnection {
     /// Starts a non-blocking connect to `address` expecting a certificate for
     /// `serverName` (DNS name or IP literal); call `start()` next.
     public static func connect(
-        to address: SocketAddress, serverName: String, loop: EventLoop, context: TLSContext
+        to address: SocketAddress, serverName: String, loop: EventLoop, context: TLSContext,
+        options: SocketOptions = SocketOptions()
     ) throws -> TLSConnection {
         precondition(context.configuration.role == .client, "connecting needs a client context")
-        let (socket, _) = try Socket.connecting(to: address)
+        let (socket, _) = try Socket.connecting(to: address, options: options)
         do {
             let ssl = try context.makeSession(descriptor: socket.descriptor, serverName: serverName)
             SSL_set_connect_state(ssl)
