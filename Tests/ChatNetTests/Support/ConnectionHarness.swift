@@ -48,7 +48,7 @@ final class ConnectionHarness {
 
     init(_ transport: TransportUnderTest, selector: SelectorKind = .automatic,
          server: TLSConfiguration? = nil, client: TLSConfiguration? = nil,
-         socketOptions: SocketOptions = SocketOptions()) throws {
+         socketOptions: SocketOptions = SocketOptions(), listenHost: String = "127.0.0.1") throws {
         self.socketOptions = socketOptions
         loop = try EventLoop(selector: selector)
         self.transport = transport
@@ -58,7 +58,7 @@ final class ConnectionHarness {
                 certificateChainFile: pki.cert("server"), privateKeyFile: pki.key("server"), clientCA: pki.cert("ca")))
             clientContext = try TLSContext(client ?? .client(trustRoots: .file(pki.cert("ca"))))
         }
-        let address = try SocketAddress.resolve("127.0.0.1:0")[0]
+        let address = try SocketAddress.resolve(host: listenHost, port: 0)[0]
         listener = try Listener(loop: loop, address: address, options: socketOptions) { [unowned self] socket in
             let connection: StreamConnection
             if let context = self.serverContext {
