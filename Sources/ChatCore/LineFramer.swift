@@ -34,7 +34,9 @@ public struct LineFramer: Sendable {
         while start < bytes.count {
             guard let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) else {
                 partial.append(contentsOf: bytes[start...])
-                if partial.count > maximumLineLength { return overflow(events) }
+                // A trailing "\r" may still be half of this line's "\r\n" terminator.
+                let pendingCarriageReturn = partial.last == UInt8(ascii: "\r") ? 1 : 0
+                if partial.count > maximumLineLength + pendingCarriageReturn { return overflow(events) }
                 return events
             }
             partial.append(contentsOf: bytes[start..<newline])
