@@ -26,7 +26,8 @@ public enum ConnectionState: Sendable, Equatable {
 public enum CloseMode: Sendable {
     /// Flush queued output (bounded by a deadline), send close_notify on TLS,
     /// half-close, then wait briefly for the peer to finish, so the last reply
-    /// is not destroyed by a TCP reset.
+    /// is not destroyed by a TCP reset. Before the connection is open (still
+    /// connecting or handshaking) there is nothing to flush it to: same as immediate.
     case graceful
     /// Drop queued output and close now.
     case immediate
@@ -54,6 +55,8 @@ public enum CloseReason: Error, Sendable, Equatable, CustomStringConvertible {
     case socketError(Errno)
     /// Graceful close could not flush queued output before its deadline.
     case closeTimeout
+    /// More output was queued than the connection's limit allows: the peer is not reading.
+    case outputLimitExceeded(Int)
 
     public var description: String {
         switch self {
@@ -67,6 +70,7 @@ public enum CloseReason: Error, Sendable, Equatable, CustomStringConvertible {
         case .connectFailed(let error): return "connect failed: \(error)"
         case .socketError(let error): return "socket error: \(error)"
         case .closeTimeout: return "queued output not drained before the close deadline"
+        case .outputLimitExceeded(let limit): return "peer not reading: more than \(limit) bytes of output queued"
         }
     }
 }
@@ -97,9 +101,14 @@ public protocol Connection: AnyObject {
     var remoteAddress: SocketAddress? { get }
     /// Bytes queued but not yet accepted by the kernel (or by TLS).
     var bufferedOutputByteCount: Int { get }
+    /// A `write` that would queue more than this closes the connection with
+    /// `.outputLimitExceeded` (a peer that stopped reading). Default: unlimited.
+    var maximumBufferedOutput: Int { get set }
 
     /// Registers with the loop and starts connecting/handshaking.
     /// A plain server-side connection opens (calls `connectionDidOpen`) at once.
+    /// If registration fails it throws, and the connection is closed (the
+    /// delegate hears `didCloseWith` after the current iteration).
     func start() throws(Errno)
     /// Queues bytes for sending. They leave in the loop's flush phase, coalesced
     /// with everything else queued for this connection in the same iteration.

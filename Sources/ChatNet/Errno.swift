@@ -18,6 +18,9 @@ public struct Errno: Error, Equatable, Hashable, RawRepresentable, CustomStringC
     /// The calling thread's current `errno`.
     public static var current: Errno { Errno(rawValue: CLinuxShim_errno()) }
 
+    /// Sets `errno` to 0, before a library call (OpenSSL) that may or may not set it.
+    static func clear() { CLinuxShim_set_errno(0) }
+
     public static let interrupted = Errno(rawValue: EINTR)
     public static let wouldBlock = Errno(rawValue: EAGAIN)
     public static let inProgress = Errno(rawValue: EINPROGRESS)
@@ -30,7 +33,7 @@ public struct Errno: Error, Equatable, Hashable, RawRepresentable, CustomStringC
     public static let connectionAborted = Errno(rawValue: ECONNABORTED)
     public static let timedOut = Errno(rawValue: ETIMEDOUT)
 
-    /// The C name and `strerror` text, e.g. "ECONNRESET: Connection reset by peer".
+    /// The number and `strerror` text, e.g. "errno 104: Connection reset by peer".
     public var description: String {
         let text = String(cString: strerror(rawValue))
         return "errno \(rawValue): \(text)"

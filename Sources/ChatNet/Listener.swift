@@ -1,10 +1,11 @@
 // Listener: a listening socket on the loop that accepts new connections.
 //
 // Accepts up to `acceptsPerWakeup` sockets per readiness event (fairness to
-// already-connected clients) and hands each to `onAccept`. When the process
-// or system runs out of descriptors (EMFILE/ENFILE) it stops listening for
-// `fullBackoff` instead of spinning, reports the error once per episode, and
-// resumes by itself. It does not wrap sockets in TLS; `onAccept` decides.
+// already-connected clients) and hands each to `onAccept`. When accept fails
+// (EMFILE/ENFILE when descriptors run out, ENOBUFS, ENOMEM...) it stops
+// listening for `errorBackoff` instead of spinning on a level-triggered
+// event, reports the error once per episode, and resumes by itself.
+// It does not wrap sockets in TLS; `onAccept` decides.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,14 +13,14 @@ import Glibc
 public final class Listener: LoopHandler {
     public let localAddress: SocketAddress
     public var acceptsPerWakeup = 64
-    public var fullBackoff: Duration = .milliseconds(100)
+    public var errorBackoff: Duration = .milliseconds(100)
 
     private let loop: EventLoop
     private let socket: Socket
     private var registration: LoopRegistration?
     private let onAccept: (Socket) -> Void
     private let onError: (Errno) -> Void
-    private var pausedForDescriptors = false
+    private var failing = false  // in an episode of accept errors (reported once)
 
     /// Binds, listens and registers. `onError` hears about accept failures
     /// (descriptor exhaustion once per episode); `onAccept` owns each new socket.
@@ -48,26 +49,22 @@ public final class Listener: LoopHandler {
                 switch try socket.accept() {
                 case .wouldBlock: return
                 case .done(let accepted):
-                    pausedForDescriptors = false
+                    failing = false
                     onAccept(accepted)
                 }
             } catch {
-                if error == .tooManyOpenFiles || error == .tooManyOpenFilesInSystem {
-                    return pauseForDescriptors(error)
-                }
                 if error == .connectionAborted { continue }  // the client gave up first
-                onError(error)
-                return
+                return pauseAccepting(after: error)
             }
         }
     }
 
-    private func pauseForDescriptors(_ error: Errno) {
+    private func pauseAccepting(after error: Errno) {
         guard let registration else { return }
-        if !pausedForDescriptors { onError(error) }
-        pausedForDescriptors = true
+        if !failing { onError(error) }
+        failing = true
         try? loop.update(registration, interest: [])
-        loop.schedule(after: fullBackoff) { [weak self] in
+        loop.schedule(after: errorBackoff) { [weak self] in
             guard let self, let registration = self.registration else { return }
             try? self.loop.update(registration, interest: .read)
         }

@@ -10,7 +10,7 @@ import Glibc
 #endif
 
 struct OutputQueue {
-    private var chunks: [SharedBytes] = []
+    private var chunks: [SharedBytes?] = []  // sent chunks are set to nil at once, releasing them
     private var head = 0            // index of the first unsent chunk
     private var headOffset = 0      // bytes of chunks[head] already sent
     private(set) var byteCount = 0
@@ -30,7 +30,7 @@ struct OutputQueue {
         var index = head
         var offset = headOffset
         while index < chunks.count && copied < buffer.count {
-            let source = chunks[index].bytes
+            let source = chunks[index]!.bytes
             let take = min(source.count - offset, buffer.count - copied)
             (buffer.baseAddress! + copied).copyMemory(from: source.baseAddress! + offset, byteCount: take)
             copied += take
@@ -45,7 +45,7 @@ struct OutputQueue {
         let count = min(maximum, chunks.count - head)
         return withUnsafeTemporaryAllocation(of: iovec.self, capacity: max(count, 1)) { vectors in
             for slot in 0..<count {
-                let bytes = chunks[head + slot].bytes
+                let bytes = chunks[head + slot]!.bytes
                 let skip = slot == 0 ? headOffset : 0
                 vectors[slot] = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress! + skip),
                                       iov_len: bytes.count - skip)
@@ -60,9 +60,10 @@ struct OutputQueue {
         byteCount -= count
         var remaining = count
         while remaining > 0 {
-            let available = chunks[head].count - headOffset
+            let available = chunks[head]!.count - headOffset
             if remaining >= available {
                 remaining -= available
+                chunks[head] = nil
                 head += 1
                 headOffset = 0
             } else {

@@ -50,11 +50,6 @@ public protocol Selector: AnyObject {
 public enum SelectorKind: String, Sendable, CaseIterable {
     case automatic, epoll, poll
 
-    /// Reads `TLSCHAT_SELECTOR` (epoll|poll) when set, else `.automatic`.
-    public static func fromEnvironment(_ environment: [String: String]) -> SelectorKind {
-        environment["TLSCHAT_SELECTOR"].flatMap(SelectorKind.init(rawValue:)) ?? .automatic
-    }
-
     func makeSelector() throws(Errno) -> any Selector {
         switch self {
         case .automatic, .epoll: return try EpollSelector()

@@ -9,7 +9,7 @@ internal import CLinuxShim
 
 public final class SignalWatcher: LoopHandler {
     private let loop: EventLoop
-    private let descriptor: Int32
+    private var descriptor: Int32
     private var registration: LoopRegistration?
     private let onSignal: (Int32) -> Void
 
@@ -40,9 +40,11 @@ public final class SignalWatcher: LoopHandler {
         }
     }
 
+    /// Stops watching. Safe to call twice. The signals stay blocked.
     public func close() {
         if let registration { loop.deregister(registration) }
         registration = nil
-        _ = Glibc.close(descriptor)
+        if descriptor >= 0 { _ = Glibc.close(descriptor) }
+        descriptor = -1
     }
 }

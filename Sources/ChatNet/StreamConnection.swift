@@ -25,8 +25,11 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
     public var security: TransportSecurity { .plain }
     public var peerIdentity: PeerIdentity? { nil }
     public var securityDescription: String { "plaintext" }
-    public let remoteAddress: SocketAddress?
+    public private(set) var remoteAddress: SocketAddress?
     public var bufferedOutputByteCount: Int { output.byteCount }
+    /// Queued output beyond this many bytes means the peer is not reading:
+    /// the connection is closed with `.outputLimitExceeded` instead of growing.
+    public var maximumBufferedOutput = Int.max
 
     /// Most bytes read per wake-up before yielding to other connections.
     public static let readBudgetPerWakeup = 256 * 1024
@@ -69,13 +72,22 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
     public func start() throws(Errno) {
         precondition(registration == nil, "start() called twice")
         let interest: Interest = state == .connecting ? .write : .read
-        registration = try loop.register(descriptor: socket.descriptor, interest: interest, handler: self)
+        do {
+            registration = try loop.register(descriptor: socket.descriptor, interest: interest, handler: self)
+        } catch {
+            finish(.socketError(error))  // the delegate still hears about it, after this iteration
+            throw error
+        }
         registeredInterest = interest
-        if state == .handshaking { beginHandshake() }
+        transportHandshakeStarted()  // the TLS deadline covers the TCP connect too
+        if state == .handshaking { advanceHandshake() }
     }
 
     public func write(_ bytes: SharedBytes) {
         guard state != .closed, state != .closing, state != .lingering, bytes.count > 0 else { return }
+        guard output.byteCount + bytes.count <= maximumBufferedOutput else {
+            return finish(.outputLimitExceeded(maximumBufferedOutput))
+        }
         output.append(bytes)
         requestFlush()
     }
@@ -125,12 +137,8 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
 
     private func finishConnect() {
         if let error = socket.finishConnect() { return finish(.connectFailed(error)) }
+        remoteAddress = try? socket.peerAddress()
         state = .handshaking
-        beginHandshake()
-    }
-
-    private func beginHandshake() {
-        transportHandshakeStarted()
         advanceHandshake()
     }
 
@@ -179,17 +187,18 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
         }
     }
 
-    /// The peer stopped sending. An orderly end still delivers our queued replies
-    /// (a client may half-close after its last command); errors close at once.
+    /// The peer stopped sending. An orderly end (FIN, or TLS close_notify) still
+    /// delivers our queued replies, since a client may half-close after its last
+    /// command. Anything else closes at once: after a TLS EOF without close_notify
+    /// the session is in a fatal state and must not be written to.
     private func peerEnded(_ reason: CloseReason) {
-        guard reason == .peerClosed || reason == .eofWithoutCloseNotify else { return finish(reason) }
+        guard reason == .peerClosed else { return finish(reason) }
         peerFinishedSending = true
         readNeeds = []
         if state == .open {
             beginGracefulClose(reportingWhenDone: reason)
         } else {
-            closeReasonWhenDrained = reason
-            updateInterest()
+            updateInterest()  // already closing on our initiative: keep reporting that
         }
     }
 
@@ -245,10 +254,11 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
     }
 
     private func discardUntilEOF() {
-        while true {
+        var budget = Self.readBudgetPerWakeup
+        while budget > 0 {  // bounded: level-triggered readiness brings us back
             switch (try? socket.read(into: loop.readScratch)) ?? .done(0) {
             case .done(0): return finish(closeReasonWhenDrained)
-            case .done: continue
+            case .done(let count): budget -= count
             case .wouldBlock: return
             }
         }

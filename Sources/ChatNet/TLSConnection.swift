@@ -81,14 +81,15 @@ public final class TLSConnection: StreamConnection {
     override func transportHandshake() -> TransportStep {
         guard let ssl else { return .end(.localClose) }
         TLSError.clearQueue()
+        Errno.clear()
         let status = SSL_do_handshake(ssl)
         if status == 1 { return acceptVerifiedPeer(ssl) }
+        let errno = Errno.current
         let code = SSL_get_error(ssl, status)
         switch code {
         case SSL_ERROR_WANT_READ: return .wouldBlock(needs: .read)
         case SSL_ERROR_WANT_WRITE: return .wouldBlock(needs: .write)
         default:
-            let errno = Errno.current
             var error = TLSError.drain("handshake", verifyFailure: verifyFailure(ssl))
             if error.reasons.isEmpty {
                 let detail = code == SSL_ERROR_SYSCALL && errno.rawValue != 0 ? "\(errno)" : "peer closed the connection"
@@ -130,6 +131,7 @@ public final class TLSConnection: StreamConnection {
     override func transportRead(into buffer: UnsafeMutableRawBufferPointer) -> TransportStep {
         guard let ssl else { return .end(.localClose) }
         TLSError.clearQueue()
+        Errno.clear()
         var count = 0
         let status = SSL_read_ex(ssl, buffer.baseAddress, min(buffer.count, 16 * 1024), &count)
         return status == 1 ? .progress(count) : failure(ssl, status, operation: "read")
@@ -141,6 +143,7 @@ public final class TLSConnection: StreamConnection {
         // after WANT_* re-gathers the same prefix (possibly longer), as OpenSSL requires.
         let length = queue.gather(into: loop.writeScratch)
         TLSError.clearQueue()
+        Errno.clear()
         var written = 0
         let status = SSL_write_ex(ssl, loop.writeScratch.baseAddress, length, &written)
         return status == 1 ? .progress(written) : failure(ssl, status, operation: "write")

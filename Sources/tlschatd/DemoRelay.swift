@@ -2,9 +2,11 @@
 //
 // Every complete line a client sends is relayed, prefixed with the sender's
 // name, to every connected client (the sender included). The name is the
-// verified certificate's CN, or "~anon-N" for a client without one. An
-// over-long line gets an error and the connection is closed. It has no rooms,
-// commands or limits beyond the line length; issue "Chat protocol" replaces it.
+// verified certificate's CN (control characters replaced), or "~anon-N" for
+// a client without one. All lines from one read leave as one shared message.
+// An over-long line gets an error and the connection is closed; a client whose
+// queued output passes the cap (it stopped reading) is disconnected. It has no
+// rooms, commands or rate limits; issue "Chat protocol" replaces it.
 import ChatCore
 import ChatNet
 import Logging
@@ -13,15 +15,17 @@ final class DemoRelay {
     private let loop: EventLoop
     private let context: TLSContext
     private let maximumLineLength: Int
+    private let maximumQueuedOutput: Int
     private let logger: Logger
     private var listeners: [Listener] = []
     private var clients: [ObjectIdentifier: Client] = [:]
     private var nextAnonymous = 1
 
-    init(loop: EventLoop, context: TLSContext, maximumLineLength: Int, logger: Logger) {
+    init(loop: EventLoop, context: TLSContext, maximumLineLength: Int, maximumQueuedOutput: Int, logger: Logger) {
         self.loop = loop
         self.context = context
         self.maximumLineLength = maximumLineLength
+        self.maximumQueuedOutput = maximumQueuedOutput
         self.logger = logger
     }
 
@@ -36,6 +40,7 @@ final class DemoRelay {
     private func accept(_ socket: Socket) {
         do {
             let connection = try TLSConnection(accepted: socket, loop: loop, context: context)
+            connection.maximumBufferedOutput = maximumQueuedOutput
             let client = Client(relay: self, connection: connection, framer: LineFramer(maximumLineLength: maximumLineLength))
             connection.delegate = client
             clients[ObjectIdentifier(client)] = client
@@ -60,7 +65,10 @@ final class DemoRelay {
     fileprivate func opened(_ client: Client) {
         let identity = client.connection.peerIdentity
         if let name = identity?.commonName, !name.isEmpty {
-            client.name = name
+            // A CN is CA-issued but still text from outside: never let it carry a line break.
+            client.name = String(String.UnicodeScalarView(name.unicodeScalars.map {
+                $0.properties.generalCategory == .control ? "?" : $0
+            }))
         } else {
             client.name = "~anon-\(nextAnonymous)"
             nextAnonymous += 1
@@ -71,8 +79,13 @@ final class DemoRelay {
         client.connection.write("* welcome \(client.name) (\(client.connection.securityDescription))\n")
     }
 
-    fileprivate func relay(_ line: [UInt8], from client: Client) {
-        let message = SharedBytes(Array("\(client.name): ".utf8) + line + [UInt8(ascii: "\n")])
+    /// Relays the lines of one read as one message, encoded once for all recipients.
+    fileprivate func relay(_ lines: [[UInt8]], from client: Client) {
+        guard !lines.isEmpty else { return }
+        let prefix = Array("\(client.name): ".utf8)
+        var bytes: [UInt8] = []
+        for line in lines { bytes += prefix + line + [UInt8(ascii: "\n")] }
+        let message = SharedBytes(bytes)
         for other in clients.values where other.isOpen { other.connection.write(message) }
     }
 
@@ -102,14 +115,18 @@ private final class Client: ConnectionDelegate {
     }
 
     func connection(_ connection: any Connection, didReceive bytes: UnsafeRawBufferPointer) {
+        var lines: [[UInt8]] = []
         for event in framer.feed(bytes) {
             switch event {
-            case .line(let line): relay.relay(line, from: self)
+            case .line(let line): lines.append(line)
             case .tooLong:
+                relay.relay(lines, from: self)
                 connection.write("* error: line longer than \(framer.maximumLineLength) bytes\n")
                 connection.close(.graceful)
+                return
             }
         }
+        relay.relay(lines, from: self)
     }
 
     func connection(_ connection: any Connection, didCloseWith reason: CloseReason) {

@@ -42,6 +42,15 @@ struct TLSChatDaemon: ParsableCommand {
     @Option(help: "Readiness backend: automatic, epoll or poll.")
     var selector: SelectorKind = .automatic
 
+    @Option(help: "Bytes of output queued for one client before it counts as not reading and is disconnected.")
+    var maxQueue: Int = 1 << 20
+
+    func validate() throws {
+        guard (1...1_048_576).contains(maxLine) else { throw ValidationError("--max-line must be 1...1048576 bytes") }
+        guard (1...3600).contains(handshakeTimeout) else { throw ValidationError("--handshake-timeout must be 1...3600 seconds") }
+        guard maxQueue >= 4096 else { throw ValidationError("--max-queue must be at least 4096 bytes") }
+    }
+
     mutating func run() throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "tlschatd")
@@ -61,7 +70,14 @@ struct TLSChatDaemon: ParsableCommand {
         tls.handshakeTimeout = .seconds(handshakeTimeout)
         let context = try TLSContext(tls)
         let loop = try EventLoop(selector: selector)
-        let relay = DemoRelay(loop: loop, context: context, maximumLineLength: maxLine, logger: logger)
+        raiseDescriptorLimit(logger: logger)
+        let relay = DemoRelay(loop: loop, context: context, maximumLineLength: maxLine,
+                              maximumQueuedOutput: maxQueue, logger: logger)
+        // Signals first: a SIGTERM right after the port is announced must already shut down cleanly.
+        let signals = try SignalWatcher(loop: loop, signals: [SIGTERM, SIGINT]) { number in
+            logger.info("received signal \(number), shutting down")
+            relay.shutDown()
+        }
         let addresses = listen.isEmpty ? ["0.0.0.0:2222", "[::]:2222"] : listen
         for text in addresses {
             for address in try SocketAddress.resolve(text) {
@@ -76,13 +92,17 @@ struct TLSChatDaemon: ParsableCommand {
         }
         logger.info("started", metadata: ["policy": "\(tlsPolicy)", "client-auth": "\(tls.clientAuthentication)",
                                           "selector": "\(loop.selectorKind)"])
-        let signals = try SignalWatcher(loop: loop, signals: [SIGTERM, SIGINT]) { number in
-            logger.info("received signal \(number), shutting down")
-            relay.shutDown()
-        }
         try loop.run()
         signals.close()
         logger.info("stopped")
+    }
+
+    /// Raises the soft descriptor limit to the hard one: each client costs one descriptor.
+    private func raiseDescriptorLimit(logger: Logger) {
+        var limit = rlimit()
+        guard getrlimit(RLIMIT_NOFILE_VALUE, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        if setrlimit(RLIMIT_NOFILE_VALUE, &limit) != 0 { logger.warning("could not raise the descriptor limit") }
     }
 
     /// Writes a machine-readable line to stdout unbuffered, so a test or script reading the pipe sees it at once.
@@ -91,6 +111,8 @@ struct TLSChatDaemon: ParsableCommand {
         _ = bytes.withUnsafeMutableBytes { Glibc.write(1, $0.baseAddress, $0.count) }
     }
 }
+
+private let RLIMIT_NOFILE_VALUE = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
 
 extension SelectorKind: ExpressibleByArgument {}
 extension TLSConfiguration.ClientAuthentication: ExpressibleByArgument {}

@@ -129,6 +129,47 @@ struct ConnectionContractTests {
         #expect(serverSide.closeReason == .reset)
     }
 
+    @Test("queuing past the output limit closes the connection instead of growing memory", arguments: ContractCase.all)
+    func outputLimit(_ testCase: ContractCase) throws {
+        let harness = try ConnectionHarness(testCase.transport, selector: testCase.selector)
+        defer { harness.tearDown() }
+        let (_, clientSide, server, serverSide) = try harness.openPair()
+        server.maximumBufferedOutput = 64 * 1024
+        server.write(SharedBytes([UInt8](repeating: 65, count: 60 * 1024)))
+        #expect(server.state == .open)
+        server.write(SharedBytes([UInt8](repeating: 66, count: 8 * 1024)))
+        #expect(server.state == .closed)
+        #expect(server.bufferedOutputByteCount == 0)
+        #expect(try harness.run { serverSide.closeReason != nil && clientSide.closeReason != nil })
+        #expect(serverSide.closeReason == .outputLimitExceeded(64 * 1024))
+    }
+
+    @Test("a peer that half-closes after its request still receives the reply (plain)")
+    func halfCloseStillGetsReply() throws {
+        let harness = try ConnectionHarness(.plain)
+        defer { harness.tearDown() }
+        let (raw, _) = try Socket.connecting(to: try SocketAddress.resolve(host: "127.0.0.1", port: harness.port)[0])
+        defer { raw.close() }
+        #expect(try harness.run { harness.serverDelegates.first?.opened == true })
+        let server = harness.accepted[0], serverSide = harness.serverDelegates[0]
+        serverSide.onReceive = { _ in server.write("reply\n") }
+        _ = Array("request\n".utf8).withUnsafeBytes { try? raw.write($0) }
+        raw.shutdownWrite()
+        var reply: [UInt8] = []
+        var sawEOF = false
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 1)
+        defer { buffer.deallocate() }
+        #expect(try harness.run {
+            while case .done(let count)? = try? raw.read(into: buffer) {
+                if count == 0 { sawEOF = true; break }
+                reply += buffer[0..<count]
+            }
+            return sawEOF
+        })
+        #expect(String(decoding: reply, as: UTF8.self) == "reply\n")
+        #expect(serverSide.closeReason == .peerClosed)
+    }
+
     @Test("200 connections on one loop each get their own bytes back", arguments: ContractCase.all)
     func manyConnections(_ testCase: ContractCase) throws {
         let harness = try ConnectionHarness(testCase.transport, selector: testCase.selector)

@@ -20,5 +20,8 @@ static inline int CLinuxShim_accept4(int fd, struct sockaddr *address, socklen_t
 static inline int CLinuxShim_errno(void) {
     return errno;
 }
+static inline void CLinuxShim_set_errno(int value) {
+    errno = value;
+}
 
 #endif
