@@ -5,6 +5,8 @@
 // `transportRead`, `transportWrite`, `transportShutdown`) and report each as a
 // `TransportStep`; "would block" always carries the readiness it needs, so a
 // TLS read that must write (or a write that must read) is handled here, once.
+// Closing (graceful flush, close_notify, lingering, final release) is in
+// StreamConnection+Closing.swift.
 // Reads take what is available per wake-up up to a fairness budget; output is
 // written in the loop's flush phase, once per iteration. This class does not
 // parse, frame or limit application data; the layer above does.
@@ -21,7 +23,7 @@ enum TransportStep {
 
 public class StreamConnection: Connection, LoopHandler, LoopFlushable {
     public var delegate: (any ConnectionDelegate)?
-    public private(set) var state: ConnectionState
+    public internal(set) var state: ConnectionState
     public var security: TransportSecurity { .plain }
     public var peerIdentity: PeerIdentity? { nil }
     public var securityDescription: String { "plaintext" }
@@ -38,16 +40,16 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
 
     let loop: EventLoop
     let socket: Socket
-    private var registration: LoopRegistration?
-    private var registeredInterest: Interest = []
-    private var output = OutputQueue()
+    var registration: LoopRegistration?
+    var registeredInterest: Interest = []
+    var output = OutputQueue()
     private var flushRequested = false
     private var handshakeNeeds: Interest = .read
-    private var readNeeds: Interest = .read
-    private var writeNeeds: Interest? = nil   // set while a write waits for readiness
-    private var closeTimer: LoopTimer?
-    private var closeReasonWhenDrained: CloseReason = .localClose
-    private var peerFinishedSending = false
+    var readNeeds: Interest = .read
+    var writeNeeds: Interest? = nil   // set while a write waits for readiness
+    var closeTimer: LoopTimer?
+    var closeReasonWhenDrained: CloseReason = .localClose
+    var peerFinishedSending = false
 
     init(socket: Socket, loop: EventLoop, connecting: Bool) {
         self.socket = socket
@@ -204,7 +206,7 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
 
     // MARK: Writing
 
-    private func requestFlush() {
+    func requestFlush() {
         guard !flushRequested else { return }
         flushRequested = true
         loop.requestFlush(self)
@@ -228,68 +230,7 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
         updateInterest()
     }
 
-    // MARK: Closing
-
-    private func beginGracefulClose(reportingWhenDone reason: CloseReason) {
-        state = .closing
-        closeReasonWhenDrained = reason
-        closeTimer = loop.schedule(after: gracefulCloseTimeout) { [weak self] in
-            guard let self else { return }
-            self.finish(self.state == .lingering ? self.closeReasonWhenDrained : .closeTimeout)
-        }
-        if output.isEmpty { sendShutdown() } else { requestFlush() }
-    }
-
-    private func sendShutdown() {
-        switch transportShutdown() {
-        case .wouldBlock(let needs):
-            writeNeeds = needs
-            updateInterest()
-        case .end, .progress:
-            socket.shutdownWrite()
-            if peerFinishedSending { return finish(closeReasonWhenDrained) }
-            state = .lingering  // wait for the peer's EOF so unread input cannot turn into a reset
-            updateInterest()
-        }
-    }
-
-    private func discardUntilEOF() {
-        var budget = Self.readBudgetPerWakeup
-        while budget > 0 {  // bounded: level-triggered readiness brings us back
-            switch (try? socket.read(into: loop.readScratch)) ?? .done(0) {
-            case .done(0): return finish(closeReasonWhenDrained)
-            case .done(let count): budget -= count
-            case .wouldBlock: return
-            }
-        }
-    }
-
-    /// Closes with a TCP reset (drops queued output; the peer sees ECONNRESET).
-    func abortWithReset() {
-        socket.setResetOnClose()
-        finish(.localClose)
-    }
-
-    /// Releases everything now; the fd is closed and the delegate told after
-    /// the current callback returns.
-    func finish(_ reason: CloseReason) {
-        guard state != .closed else { return }
-        state = .closed
-        closeTimer?.cancel()
-        transportHandshakeEnded()
-        if let registration { loop.deregister(registration) }
-        registration = nil
-        output.removeAll()
-        loop.executeAfterIteration { [self] in
-            transportRelease()
-            socket.close()
-            let delegate = self.delegate
-            self.delegate = nil
-            delegate?.connection(self, didCloseWith: reason)
-        }
-    }
-
-    private func updateInterest() {
+    func updateInterest() {
         guard let registration else { return }
         var wanted: Interest
         switch state {
