@@ -9,6 +9,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "tlschatd", targets: ["tlschatd"]),
+        .executable(name: "tlschat", targets: ["tlschat"]),
         .library(name: "ChatNet", targets: ["ChatNet"]),
         .library(name: "ChatCore", targets: ["ChatCore"]),
     ],
@@ -24,6 +25,7 @@ let package = Package(
         .target(name: "CLinuxShim"),
         .target(name: "ChatNet", dependencies: ["CTLSShim", "CLinuxShim"]),
         .target(name: "ChatCore"),
+        .target(name: "ChatClient", dependencies: ["ChatCore"]),
         .executableTarget(
             name: "tlschatd",
             dependencies: [
@@ -32,7 +34,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "ChatNetTests", dependencies: ["ChatNet"]),
+        .executableTarget(
+            name: "tlschat",
+            dependencies: [
+                "ChatNet", "ChatCore", "ChatClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "ChatNetTests", dependencies: ["ChatNet", "ChatCore"]),
+        .testTarget(name: "ChatClientTests", dependencies: ["ChatClient"]),
         .testTarget(name: "ChatCoreTests", dependencies: ["ChatCore"]),
     ]
 )

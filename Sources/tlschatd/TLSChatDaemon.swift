@@ -1,8 +1,9 @@
 // tlschatd: the TLSChat server executable. Parses options, builds the TLS
-// context and listeners, and runs the one-thread event loop until SIGTERM or
-// SIGINT. Until the chat/1 protocol lands it runs `DemoRelay`, a line relay.
-// All logic lives in ChatNet and ChatCore; this file only wires them up.
+// context and listeners (TLS always, plaintext only when asked for), and runs
+// the chat/1 service on one event-loop thread until SIGTERM or SIGINT.
+// Logic lives in ChatNet and ChatCore; this file only checks and wires options.
 import ArgumentParser
+import ChatCore
 import ChatNet
 import Logging
 #if canImport(Glibc)
@@ -13,7 +14,7 @@ import Glibc
 struct TLSChatDaemon: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tlschatd",
-        abstract: "TLS-secured group chat server (demo relay until chat/1 lands).")
+        abstract: "TLS-secured group chat server speaking chat/1 (see PROTOCOL.md).")
 
     @Option(help: "Server certificate chain (PEM, leaf first).")
     var cert: String
@@ -23,6 +24,12 @@ struct TLSChatDaemon: ParsableCommand {
 
     @Option(help: "Address to listen on with TLS, HOST:PORT; repeatable. Port 0 picks a free port. Default: 0.0.0.0:2222 and [::]:2222.")
     var listen: [String] = []
+
+    @Option(help: "Address for an unencrypted chat/1 listener, HOST:PORT; repeatable. Off unless given; loopback only unless --allow-public-plaintext.")
+    var plainListen: [String] = []
+
+    @Flag(help: "Allow --plain-listen on a non-loopback address (traffic and names travel unprotected).")
+    var allowPublicPlaintext = false
 
     @Option(help: "CA file for verifying client certificates. Enables client certificates.")
     var clientCa: String?
@@ -71,24 +78,32 @@ struct TLSChatDaemon: ParsableCommand {
         let context = try TLSContext(tls)
         let loop = try EventLoop(selector: selector)
         raiseDescriptorLimit(logger: logger)
-        let relay = DemoRelay(loop: loop, context: context, maximumLineLength: maxLine,
-                              maximumQueuedOutput: maxQueue, logger: logger)
+        var limits = ChatLimits()
+        limits.maximumLineLength = maxLine
+        let server = ChatServer(
+            loop: loop, context: context, core: ChatServerCore(limits: limits),
+            settings: ChatServer.Settings(maximumLineLength: maxLine, maximumQueuedOutput: maxQueue), logger: logger)
         // Signals first: a SIGTERM right after the port is announced must already shut down cleanly.
         let signals = try SignalWatcher(loop: loop, signals: [SIGTERM, SIGINT]) { number in
             logger.info("received signal \(number), shutting down")
-            relay.shutDown()
+            server.shutDown()
         }
-        let addresses = listen.isEmpty ? ["0.0.0.0:2222", "[::]:2222"] : listen
-        for text in addresses {
-            for address in try SocketAddress.resolve(text) {
-                let listener: Listener
-                do {
-                    listener = try relay.listen(on: address)
-                } catch {
-                    throw ValidationError("cannot listen on \(address): \(error)")
-                }
-                announce("listening tls \(listener.localAddress.host) \(listener.localAddress.port)\n")
+        let plainAddresses = try plainListen.flatMap { try SocketAddress.resolve($0) }
+        if let exposed = plainAddresses.first(where: { !$0.isLoopback }), !allowPublicPlaintext {
+            throw ValidationError("refusing plaintext listener on non-loopback \(exposed): add --allow-public-plaintext if you really mean it")
+        }
+        let tlsAddresses = try (listen.isEmpty ? ["0.0.0.0:2222", "[::]:2222"] : listen).flatMap { try SocketAddress.resolve($0) }
+        for (address, transport) in tlsAddresses.map({ ($0, Transport.tls) }) + plainAddresses.map({ ($0, Transport.plain) }) {
+            let bound: SocketAddress
+            do {
+                bound = try server.listen(on: address, transport: transport)
+            } catch {
+                throw ValidationError("cannot listen on \(address): \(error)")
             }
+            if transport == .plain {
+                logger.warning("PLAINTEXT listener on \(bound): messages and names are not encrypted or authenticated")
+            }
+            announce("listening \(transport.rawValue) \(bound.host) \(bound.port)\n")
         }
         logger.info("started", metadata: ["policy": "\(tlsPolicy)", "client-auth": "\(tls.clientAuthentication)",
                                           "selector": "\(loop.selectorKind)"])

@@ -20,9 +20,9 @@ struct ExternalPeerTests {
         defer { server.stop() }
         let client = try sClient(server.port, ["-cert", pki.cert("alice"), "-key", pki.key("alice")])
         defer { client.stop(signal: SIGKILL) }
-        #expect(client.waitForOutput("* welcome alice (TLSv1.3"), "s_client saw: \(client.stdout.text) \(client.stderr.text)")
-        client.send("hello from s_client\n")
-        #expect(client.waitForOutput("alice: hello from s_client\n"))
+        #expect(client.waitForOutput("HELLO chat/1 tlschatd tls alice cert #lobby\n"), "s_client saw: \(client.stdout.text) \(client.stderr.text)")
+        client.send("WHOAMI\n")
+        #expect(client.waitForOutput("OK WHOAMI alice cert tls sha256:"))
     }
 
     @Test("openssl s_client without a certificate is anonymous under client-auth optional")
@@ -31,7 +31,7 @@ struct ExternalPeerTests {
         defer { server.stop() }
         let client = try sClient(server.port, [])
         defer { client.stop(signal: SIGKILL) }
-        #expect(client.waitForOutput("* welcome ~anon-1"), "s_client saw: \(client.stdout.text) \(client.stderr.text)")
+        #expect(client.waitForOutput("HELLO chat/1 tlschatd tls ~guest1 tls #lobby\n"), "s_client saw: \(client.stdout.text) \(client.stderr.text)")
     }
 
     @Test("client-auth require: s_client without a certificate is refused and the server logs why")
@@ -41,7 +41,7 @@ struct ExternalPeerTests {
         let client = try sClient(server.port, [])
         defer { client.stop(signal: SIGKILL) }
         #expect(client.waitForExit() != nil)
-        #expect(!client.stdout.text.contains("welcome"))
+        #expect(!client.stdout.text.contains("HELLO"))
         #expect(ChildProcess.waitUntil(timeout: 10) { server.log.contains("peer did not return a certificate") }, "log: \(server.log)")
     }
 
@@ -53,7 +53,7 @@ struct ExternalPeerTests {
         defer { client.stop(signal: SIGKILL) }
         let status = client.waitForExit()
         #expect(status != nil && status != 0)
-        #expect(!client.stdout.text.contains("welcome"))
+        #expect(!client.stdout.text.contains("HELLO"))
         #expect(client.stderr.text.contains("alert protocol version"), "s_client said: \(client.stderr.text)")
     }
 
@@ -63,11 +63,12 @@ struct ExternalPeerTests {
         defer { server.stop() }
         let good = try sClient(server.port, ["-tls1_2"])
         defer { good.stop(signal: SIGKILL) }
-        #expect(good.waitForOutput("* welcome ~anon-1 (TLSv1.2 ECDHE-ECDSA-"), "s_client saw: \(good.stdout.text) \(good.stderr.text)")
+        #expect(good.waitForOutput("HELLO chat/1"), "s_client saw: \(good.stdout.text) \(good.stderr.text)")
+        #expect(ChildProcess.waitUntil(timeout: 10) { server.log.contains("security=TLSv1.2 ECDHE-ECDSA-") }, "log: \(server.log)")
         let staticRSA = try sClient(server.port, ["-tls1_2", "-cipher", "AES128-GCM-SHA256:AES128-SHA"])
         defer { staticRSA.stop(signal: SIGKILL) }
         #expect(staticRSA.waitForExit() != 0)
-        #expect(!staticRSA.stdout.text.contains("welcome"))
+        #expect(!staticRSA.stdout.text.contains("HELLO"))
     }
 
     static let pythonClient = """
@@ -83,8 +84,8 @@ struct ExternalPeerTests {
                 with ctx.wrap_socket(raw, server_hostname="localhost") as tls:
                     f = tls.makefile("rwb")
                     print("greeting:", f.readline().decode().strip())
-                    f.write(b"hi from python\\n"); f.flush()
-                    print("relayed:", f.readline().decode().strip())
+                    f.write(b"PING py\\n"); f.flush()
+                    print("reply:", f.readline().decode().strip())
                     print("version:", tls.version())
                     tls.unwrap()
         except (ssl.SSLError, OSError) as error:
@@ -103,8 +104,8 @@ struct ExternalPeerTests {
         defer { server.stop() }
         let result = python(server.port, cert: "bob")
         #expect(result.status == 0, "python said: \(result.output)")
-        #expect(result.output.contains("greeting: * welcome bob (TLSv1.3"))
-        #expect(result.output.contains("relayed: bob: hi from python"))
+        #expect(result.output.contains("greeting: HELLO chat/1 tlschatd tls bob cert #lobby"))
+        #expect(result.output.contains("reply: OK PING py"))
         #expect(result.output.contains("version: TLSv1.3"))
         #expect(ChildProcess.waitUntil(timeout: 10) { server.log.contains("reason=closed by peer") }, "log: \(server.log)")
     }

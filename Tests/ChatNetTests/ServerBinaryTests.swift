@@ -56,9 +56,9 @@ struct ServerBinaryTests {
         let client = try ChildProcess("openssl", ["s_client", "-connect", "127.0.0.1:\(server.port)", "-CAfile", pki.cert("ca"),
                                                   "-verify_return_error", "-quiet"])
         defer { client.stop(signal: SIGKILL) }
-        #expect(client.waitForOutput("* welcome"))
+        #expect(client.waitForOutput("HELLO chat/1"))
         #expect(server.stop() == 0)
-        #expect(client.waitForOutput("* server shutting down"))
+        #expect(client.waitForOutput("NOTICE shutdown server is shutting down\n"))
         #expect(server.log.contains("received signal 15, shutting down"))
         #expect(server.log.contains("stopped"))
     }
@@ -89,14 +89,14 @@ struct ServerBinaryTests {
         }
         #expect(try loop.run(for: .seconds(120)) { idle.allSatisfy { $0.1.opened || $0.1.closeReason != nil } })
         #expect(idle.filter { $0.1.opened && $0.1.closeReason == nil }.count == 1000)
-        _ = try loop.run(for: .milliseconds(300)) { false }  // let the welcome lines drain
+        _ = try loop.run(for: .milliseconds(300)) { false }  // let the greetings and join events drain
         let newcomer = try connect()
         newcomer.1.keepBytes = true
         idle.append(newcomer)
-        #expect(try loop.run(for: .seconds(10)) { newcomer.1.text.contains("* welcome") })
+        #expect(try loop.run(for: .seconds(10)) { newcomer.1.text.contains("HELLO chat/1") })
         let sent = MonotonicClock.now()
-        newcomer.0.write("still responsive?\n")
-        #expect(try loop.run(for: .seconds(5)) { newcomer.1.text.contains(": still responsive?\n") })
+        newcomer.0.write("SAY still responsive?\n")
+        #expect(try loop.run(for: .seconds(5)) { newcomer.1.text.contains("OK SAY #lobby sent 1000/1000\n") })
         let elapsed = Double(MonotonicClock.now() - sent) / 1e9
         #expect(elapsed < 2.0, "round trip took \(elapsed) s with 1,000 idle connections")
     }

@@ -1,0 +1,2 @@
+// Placeholder so the ChatClient target builds until its first real file lands.
+enum ChatClientPlaceholder {}

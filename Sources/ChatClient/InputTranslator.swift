@@ -1,0 +1,95 @@
+// InputTranslator: turns one line the user typed (or one script line) into
+// what to do: a chat/1 protocol line to send, local help, or a local error.
+//
+// Text without a leading slash is said to the current room (`SAY text`);
+// slash commands map to protocol commands (see `helpText`); `//text` says
+// "/text"; `/me text` says "/me text", which tlschat shows as an action.
+// Nothing is sent for an unknown command, a bad usage, a control character
+// or a line longer than the server accepts. This file does not send, track or
+// print anything. Pure.
+
+/// What one typed line asks for.
+public enum InputAction: Equatable, Sendable {
+    /// Send this protocol line (no terminator). "BYE" means quit.
+    case send(String)
+    /// Show the local help (`InputTranslator.helpText`).
+    case showHelp
+    /// An empty or blank line: do nothing.
+    case nothing
+    /// A local error: show it, send nothing.
+    case invalid(String)
+}
+
+public enum InputTranslator {
+    /// The longest line the server accepts by default (PROTOCOL.md section 1), in UTF-8 bytes.
+    public static let maximumLineBytes = 4096
+
+    /// The prefix of a SAY text that tlschat shows as an action ("* alice waves").
+    public static let actionPrefix = "/me "
+
+    /// Maps one typed line (without its terminator) to an action.
+    public static func translate(_ typed: String) -> InputAction {
+        if let bad = typed.unicodeScalars.first(where: Sanitizer.isForbiddenInProtocol) {
+            return .invalid("the line contains control character U+\(String(bad.value, radix: 16, uppercase: true)); nothing sent")
+        }
+        guard typed.contains(where: { $0 != " " }) else { return .nothing }
+        let action = map(typed)
+        if case .send(let line) = action, line.utf8.count > maximumLineBytes {
+            return .invalid("the line is too long (\(line.utf8.count) bytes; the server accepts \(maximumLineBytes)); nothing sent")
+        }
+        return action
+    }
+
+    private static func map(_ typed: String) -> InputAction {
+        guard typed.hasPrefix("/") else { return .send("SAY " + typed) }
+        if typed.hasPrefix("//") { return .send("SAY " + typed.dropFirst()) }
+        let name = String(typed.dropFirst().prefix(while: { $0 != " " })).lowercased()
+        let rest = ServerLine.rest(of: typed)
+        let words = rest.split(separator: " ").map(String.init)
+        let hasText = rest.contains(where: { $0 != " " })
+
+        func usage(_ text: String) -> InputAction { .invalid("usage: \(text)") }
+        switch name {
+        case "join": return words.count == 1 ? .send("JOIN " + words[0]) : usage("/join #room")
+        case "part": return words.count <= 1 ? .send((["PART"] + words).joined(separator: " ")) : usage("/part [#room]")
+        case "msg":
+            guard words.count >= 2 else { return usage("/msg NAME|#room text") }
+            return .send("MSG \(words[0]) " + ServerLine.rest(of: rest.drop(while: { $0 == " " }).description))
+        case "who": return words.count <= 1 ? .send((["WHO"] + words).joined(separator: " ")) : usage("/who [#room]")
+        case "rooms": return words.isEmpty ? .send("ROOMS") : usage("/rooms")
+        case "nick": return words.count == 1 ? .send("NICK " + words[0]) : usage("/nick NAME")
+        case "me": return hasText ? .send("SAY " + actionPrefix + rest) : usage("/me text")
+        case "whoami": return words.isEmpty ? .send("WHOAMI") : usage("/whoami")
+        case "ping": return words.count <= 1 ? .send((["PING"] + words).joined(separator: " ")) : usage("/ping [token]")
+        case "quit", "bye", "exit": return .send("BYE")
+        case "help", "?": return .showHelp
+        case "raw", "quote": return hasText ? .send(rest) : usage("/raw PROTOCOL LINE")
+        default:
+            let shown = name.count > 20 ? String(name.prefix(20)) + "..." : name
+            return .invalid("unknown command /\(shown); type /help for the list (nothing sent)")
+        }
+    }
+
+    /// The local help shown by /help.
+    public static let helpText = """
+        Type text and press Enter to say it in the current room.
+          /join #room         join a room and make it current
+          /part [#room]       leave a room (default: the current one)
+          /msg NAME text      private message to NAME (or /msg #room text)
+          /me text            an action, shown as "* you text"
+          /who [#room]        who is in a room
+          /rooms              list rooms
+          /nick NAME          change your name (anonymous users get "~NAME")
+          /whoami             your name, trust, transport and certificate
+          /ping [token]       check the server answers
+          /raw LINE           send a raw chat/1 protocol line
+          /quit               leave (also Ctrl-D on an empty line, or Ctrl-C)
+          //text              say text that starts with a slash
+        Names carry a trust marker:
+          alice\(TrustMarker.certificate)   signed in with a CA-verified certificate
+          ~guest1\(TrustMarker.anonymous)  anonymous over TLS (encrypted, name not verified)
+          ~guest2\(TrustMarker.plaintext)  anonymous over plaintext (not encrypted, not verified)
+        Private messages are marked "(private)". Keys: Left/Right, Home/End (Ctrl-A/E),
+        Backspace, Delete, Ctrl-U (clear), Ctrl-W (delete word), Up/Down (history), Ctrl-L (redraw).
+        """
+}

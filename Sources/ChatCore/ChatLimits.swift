@@ -1,0 +1,17 @@
+// ChatLimits: the documented bounds of the chat/1 service (PROTOCOL.md
+// section 7). A plain value, so tests and the server can vary them.
+
+public struct ChatLimits: Sendable {
+    /// Longest line in bytes, without its terminator.
+    public var maximumLineLength = 4096
+    /// Longest user name in characters (anonymous names: "~" plus one less).
+    public var maximumNameLength = 32
+    /// Longest room name in characters after the "#".
+    public var maximumRoomNameLength = 32
+    /// Rooms one client may be in at once.
+    public var maximumRoomsPerClient = 16
+    /// Items listed in one WHO or ROOMS reply; the rest are counted as "+N".
+    public var maximumListedItems = 100
+
+    public init() {}
+}

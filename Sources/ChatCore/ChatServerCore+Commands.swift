@@ -1,0 +1,139 @@
+// ChatServerCore+Commands: what each chat/1 command does (PROTOCOL.md
+// section 6). Each handler returns the details of its `OK` reply or the
+// error; `receive(line:from:)` turns that into exactly one reply line.
+
+extension ChatServerCore {
+    func execute(_ command: Command, for session: ChatSession) -> Result<String, CommandError> {
+        switch command {
+        case .nick(let requested): return nick(requested, session)
+        case .join(let room): return join(room, session)
+        case .part(let room): return part(room, session)
+        case .say(let text): return say(text, session)
+        case .message(let target, let text): return message(target, text, session)
+        case .rooms: return .success(listRooms())
+        case .who(let room): return who(room, session)
+        case .whoAmI:
+            let fingerprint = session.credentials.certificateFingerprint ?? "-"
+            return .success("\(session.name) \(session.trust.rawValue) \(session.credentials.transport.rawValue) \(fingerprint) \(session.currentRoom ?? "-")")
+        case .ping(let token): return .success(token ?? "")
+        case .help: return .success(Command.allVerbs.joined(separator: " "))
+        case .bye: return .success("")
+        }
+    }
+
+    private func nick(_ requested: String, _ session: ChatSession) -> Result<String, CommandError> {
+        if session.trust == .cert {
+            guard NameRules.key(requested) == NameRules.key(session.name) else {
+                return .failure(CommandError(.notAllowed, "your name \(session.name) comes from your certificate"))
+            }
+            return .success(session.name)
+        }
+        guard let name = rules.anonymousName(requested) else {
+            return .failure(CommandError(.badArguments, "a name is 1-\(limits.maximumNameLength - 1) characters of A-Z a-z 0-9 . _ - (shown with a ~ prefix)"))
+        }
+        let key = NameRules.key(name)
+        guard !NameRules.reservedAnonymousNames.contains(key) else {
+            return .failure(CommandError(.nameReserved, "\(name) is reserved"))
+        }
+        if let holder = sessionsByName[key], holder !== session {
+            return .failure(CommandError(.nameInUse, "\(name) is in use"))
+        }
+        let old = session.name
+        guard old != name else { return .success(name) }
+        sessionsByName[NameRules.key(old)] = nil
+        session.name = name
+        sessionsByName[key] = session
+        var neighbours: [Int: ChatSession] = [:]
+        for roomName in session.rooms { for member in rooms[roomName]?.members.values ?? [:].values where member !== session { neighbours[member.id] = member } }
+        _ = deliver(OutboundMessage(line: "RENAMED \(old) \(name) \(session.trust.rawValue)"), to: Array(neighbours.values))
+        return .success(name)
+    }
+
+    private func validRoom(_ requested: String) -> Result<String, CommandError> {
+        guard let room = rules.roomName(requested) else {
+            return .failure(CommandError(.badArguments, "a room name is # and 1-\(limits.maximumRoomNameLength) characters of A-Z a-z 0-9 . _ -"))
+        }
+        return .success(room)
+    }
+
+    private func join(_ requested: String, _ session: ChatSession) -> Result<String, CommandError> {
+        validRoom(requested).flatMap { room in
+            if session.rooms.contains(room) {
+                session.rooms.removeAll { $0 == room }
+                session.rooms.append(room)  // already a member: just make it current
+                return .success("\(room) \(rooms[room]?.members.count ?? 0)")
+            }
+            guard session.rooms.count < limits.maximumRoomsPerClient else {
+                return .failure(CommandError(.tooManyRooms, "at most \(limits.maximumRoomsPerClient) rooms per client"))
+            }
+            return .success("\(room) \(enter(room, session))")
+        }
+    }
+
+    /// The named room (validated) or the current one.
+    private func roomOrCurrent(_ requested: String?, _ session: ChatSession) -> Result<String, CommandError> {
+        if let requested { return validRoom(requested) }
+        guard let current = session.currentRoom else {
+            return .failure(CommandError(.noCurrentRoom, "you are in no room; JOIN one"))
+        }
+        return .success(current)
+    }
+
+    private func part(_ requested: String?, _ session: ChatSession) -> Result<String, CommandError> {
+        roomOrCurrent(requested, session).flatMap { room in
+            guard session.rooms.contains(room) else { return .failure(CommandError(.notInRoom, "you are not in \(room)")) }
+            leave(room, session, reason: "part")
+            return .success(room)
+        }
+    }
+
+    private func say(_ text: String, _ session: ChatSession) -> Result<String, CommandError> {
+        roomOrCurrent(nil, session).map { room in
+            "\(room) \(sendToRoom(room, text, from: session))"
+        }
+    }
+
+    private func sendToRoom(_ room: String, _ text: String, from session: ChatSession) -> String {
+        let recipients = (rooms[room]?.members.values).map { $0.filter { $0 !== session } } ?? []
+        let line = OutboundMessage(line: "MSG \(room) \(session.name) \(session.trust.rawValue) \(text)")
+        let (sent, total) = deliver(line, to: recipients)
+        return "sent \(sent)/\(total)"
+    }
+
+    private func message(_ target: String, _ text: String, _ session: ChatSession) -> Result<String, CommandError> {
+        if target.hasPrefix("#") {
+            return validRoom(target).flatMap { room in
+                guard rooms[room] != nil else { return .failure(CommandError(.noSuchRoom, "no room \(room)")) }
+                guard session.rooms.contains(room) else { return .failure(CommandError(.notInRoom, "join \(room) first")) }
+                return .success("\(room) \(sendToRoom(room, text, from: session))")
+            }
+        }
+        guard let recipient = sessionsByName[NameRules.key(target)] else {
+            return .failure(CommandError(.noSuchUser, "no user \(target) is connected"))
+        }
+        let line = OutboundMessage(line: "PRIV \(session.name) \(session.trust.rawValue) \(text)")
+        let (sent, total) = deliver(line, to: [recipient])
+        return .success("\(recipient.name) sent \(sent)/\(total)")
+    }
+
+    /// "+N" when a list was cut at the limit.
+    private func listed(_ items: [String]) -> String {
+        let shown = items.prefix(limits.maximumListedItems)
+        var words = Array(shown)
+        if items.count > shown.count { words.append("+\(items.count - shown.count)") }
+        return words.joined(separator: " ")
+    }
+
+    private func listRooms() -> String {
+        let items = rooms.values.sorted { $0.name < $1.name }.map { "\($0.name):\($0.members.count)" }
+        return items.isEmpty ? "0" : "\(items.count) \(listed(items))"
+    }
+
+    private func who(_ requested: String?, _ session: ChatSession) -> Result<String, CommandError> {
+        roomOrCurrent(requested, session).flatMap { room in
+            guard let members = rooms[room]?.members.values else { return .failure(CommandError(.noSuchRoom, "no room \(room)")) }
+            let items = members.sorted { NameRules.key($0.name) < NameRules.key($1.name) }.map { "\($0.name):\($0.trust.rawValue)" }
+            return .success(items.isEmpty ? "\(room) 0" : "\(room) \(items.count) \(listed(items))")
+        }
+    }
+}

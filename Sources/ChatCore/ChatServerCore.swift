@@ -1,0 +1,141 @@
+// ChatServerCore: the chat/1 service logic: sessions, names, rooms, and the
+// one-reply-per-command rule (PROTOCOL.md). Pure: it never touches sockets or
+// clocks. The server layer calls `connect`, `receive(line:from:)`,
+// `lineTooLong`, `disconnect` and `shutDown`; the core answers through each
+// session's `ChatSessionLink`. Every event is encoded once and shared by all
+// its recipients. Command handlers are in ChatServerCore+Commands.swift.
+
+public final class ChatServerCore {
+    public let limits: ChatLimits
+    public let serverName: String
+    let rules: NameRules
+    public static let defaultRoom = "#lobby"
+
+    var sessions: [Int: ChatSession] = [:]
+    var sessionsByName: [String: ChatSession] = [:]
+    var rooms: [String: ChatRoom] = [:]
+    private var nextSessionID = 1
+    private var nextGuestNumber = 1
+
+    public init(limits: ChatLimits = ChatLimits(), serverName: String = "tlschatd") {
+        self.limits = limits
+        self.serverName = serverName
+        rules = NameRules(limits: limits)
+        rooms[Self.defaultRoom] = ChatRoom(name: Self.defaultRoom)
+    }
+
+    public var sessionCount: Int { sessions.count }
+
+    // MARK: Lifecycle
+
+    /// A new client finished connecting (after the TLS handshake). Binds its
+    /// name, puts it in the default room and sends the greeting.
+    @discardableResult
+    public func connect(link: ChatSessionLink, credentials: ClientCredentials) -> ChatSession {
+        let certificateName = rules.certificateName(credentials.certificateCommonName)
+        let trust: Trust = certificateName != nil ? .cert : (credentials.transport == .plain ? .plain : .tls)
+        if let certificateName, let holder = sessionsByName[NameRules.key(certificateName)] {
+            holder.send("NOTICE replaced another connection signed in with your certificate")
+            remove(holder, reason: "quit")
+            holder.link.closeAfterFlush()
+        }
+        let session = ChatSession(id: nextSessionID, name: certificateName ?? freshGuestName(), trust: trust,
+                                  credentials: credentials, link: link)
+        nextSessionID += 1
+        sessions[session.id] = session
+        sessionsByName[NameRules.key(session.name)] = session
+        session.send("HELLO chat/1 \(serverName) \(credentials.transport.rawValue) \(session.name) \(trust.rawValue) \(Self.defaultRoom)")
+        if certificateName == nil && credentials.certificateFingerprint != nil {
+            session.send("NOTICE identity certificate name not usable as a chat name")
+        }
+        _ = enter(Self.defaultRoom, session)
+        return session
+    }
+
+    /// One complete line from the client.
+    public func receive(line: [UInt8], from session: ChatSession) {
+        guard !session.isGone else { return }  // after BYE or replacement: ignore the rest
+        guard let parsed = CommandParser.parse(line) else { return }
+        switch parsed {
+        case .failure(let error): session.send(error.line)
+        case .success(let command):
+            switch execute(command, for: session) {
+            case .success(let details): session.send(details.isEmpty ? "OK \(command.verb)" : "OK \(command.verb) \(details)")
+            case .failure(let error): session.send(error.line)
+            }
+            if command == .bye {
+                remove(session, reason: "quit")
+                session.link.closeAfterFlush()
+            }
+        }
+    }
+
+    /// The client sent a line longer than the limit: error reply, then close.
+    public func lineTooLong(from session: ChatSession) {
+        guard !session.isGone else { return }
+        session.send(CommandError(.lineTooLong, "line longer than \(limits.maximumLineLength) bytes; closing").line)
+        remove(session, reason: "quit")
+        session.link.closeAfterFlush()
+    }
+
+    /// The connection ended (for any reason). Safe to call more than once.
+    public func disconnect(_ session: ChatSession) {
+        remove(session, reason: "quit")
+    }
+
+    /// Tells everyone the server is going away and closes every session.
+    public func shutDown() {
+        let notice = OutboundMessage(line: "NOTICE shutdown server is shutting down")
+        for session in sessions.values.sorted(by: { $0.id < $1.id }) {
+            _ = session.link.send(notice)
+            remove(session, reason: "quit")
+            session.link.closeAfterFlush()
+        }
+    }
+
+    // MARK: Shared helpers
+
+    private func freshGuestName() -> String {
+        while true {
+            let name = "~guest\(nextGuestNumber)"
+            nextGuestNumber += 1
+            if sessionsByName[NameRules.key(name)] == nil { return name }
+        }
+    }
+
+    /// Queues one shared message for each recipient; returns (queued, total).
+    func deliver(_ message: OutboundMessage, to recipients: [ChatSession]) -> (sent: Int, total: Int) {
+        var sent = 0
+        for recipient in recipients where recipient.link.send(message) { sent += 1 }
+        return (sent, recipients.count)
+    }
+
+    /// Adds `session` to `roomName` (creating it) and announces it; returns the member count.
+    func enter(_ roomName: String, _ session: ChatSession) -> Int {
+        let room = rooms[roomName] ?? ChatRoom(name: roomName)
+        rooms[roomName] = room
+        let others = Array(room.members.values)
+        room.members[session.id] = session
+        session.rooms.append(roomName)
+        _ = deliver(OutboundMessage(line: "JOINED \(roomName) \(session.name) \(session.trust.rawValue)"), to: others)
+        return room.members.count
+    }
+
+    /// Removes `session` from `roomName`, announcing it to the rest.
+    func leave(_ roomName: String, _ session: ChatSession, reason: String) {
+        guard let room = rooms[roomName], room.members.removeValue(forKey: session.id) != nil else { return }
+        session.rooms.removeAll { $0 == roomName }
+        _ = deliver(OutboundMessage(line: "PARTED \(roomName) \(session.name) \(session.trust.rawValue) \(reason)"),
+                    to: Array(room.members.values))
+        if room.members.isEmpty && roomName != Self.defaultRoom { rooms[roomName] = nil }
+    }
+
+    /// Forgets a session everywhere; later calls are no-ops.
+    private func remove(_ session: ChatSession, reason: String) {
+        guard !session.isGone else { return }
+        session.isGone = true
+        for roomName in session.rooms { leave(roomName, session, reason: reason) }
+        sessions[session.id] = nil
+        if sessionsByName[NameRules.key(session.name)] === session { sessionsByName[NameRules.key(session.name)] = nil }
+    }
+}

@@ -1,0 +1,92 @@
+// Command: one parsed chat/1 client line, and the parser that makes it.
+//
+// The parser checks the line's text (UTF-8, no control characters other than
+// tab), splits the verb (case-insensitive) from its arguments and checks their
+// count and shape. It does not look at server state (whether a room or user
+// exists); `ChatServerCore` does. Pure.
+
+public enum Command: Equatable, Sendable {
+    case nick(String)
+    case join(String)
+    case part(String?)
+    case say(String)
+    case message(target: String, text: String)
+    case rooms
+    case who(String?)
+    case whoAmI
+    case ping(String?)
+    case help
+    case bye
+
+    /// The canonical verb used in `OK VERB ...` replies.
+    public var verb: String {
+        switch self {
+        case .nick: "NICK"
+        case .join: "JOIN"
+        case .part: "PART"
+        case .say: "SAY"
+        case .message: "MSG"
+        case .rooms: "ROOMS"
+        case .who: "WHO"
+        case .whoAmI: "WHOAMI"
+        case .ping: "PING"
+        case .help: "HELP"
+        case .bye: "BYE"
+        }
+    }
+
+    public static let allVerbs = ["NICK", "JOIN", "PART", "SAY", "MSG", "ROOMS", "WHO", "WHOAMI", "PING", "HELP", "BYE"]
+}
+
+public enum CommandParser {
+    /// The outcome for one line: nil for an empty line (ignored, no reply).
+    public static func parse(_ bytes: [UInt8]) -> Result<Command, CommandError>? {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            return .failure(CommandError(.badUTF8, "line is not valid UTF-8"))
+        }
+        if let bad = text.unicodeScalars.first(where: isForbidden) {
+            let code = "U+" + String(bad.value, radix: 16, uppercase: true)
+            return .failure(CommandError(.badText, "line contains control character \(code)"))
+        }
+        guard text.contains(where: { $0 != " " }) else { return nil }
+        return parse(text)
+    }
+
+    /// Control characters other than tab, DEL and the C1 range.
+    static func isForbidden(_ scalar: Unicode.Scalar) -> Bool {
+        (scalar.value < 0x20 && scalar != "\t") || (0x7F...0x9F).contains(scalar.value)
+    }
+
+    static func parse(_ text: String) -> Result<Command, CommandError> {
+        let trimmed = text.drop(while: { $0 == " " })
+        let verbEnd = trimmed.firstIndex(of: " ") ?? trimmed.endIndex
+        let verb = trimmed[..<verbEnd].uppercased()
+        let rest = verbEnd == trimmed.endIndex ? "" : String(trimmed[trimmed.index(after: verbEnd)...])
+        let words = rest.split(separator: " ").map(String.init)
+
+        func usage(_ text: String) -> Result<Command, CommandError> {
+            .failure(CommandError(.badArguments, "usage: \(text)"))
+        }
+        switch verb {
+        case "NICK": return words.count == 1 ? .success(.nick(words[0])) : usage("NICK NAME")
+        case "JOIN": return words.count == 1 ? .success(.join(words[0])) : usage("JOIN #ROOM")
+        case "PART": return words.count <= 1 ? .success(.part(words.first)) : usage("PART [#ROOM]")
+        case "SAY":
+            return rest.contains(where: { $0 != " " }) ? .success(.say(rest)) : usage("SAY TEXT")
+        case "MSG":
+            guard let space = rest.firstIndex(of: " "), space != rest.startIndex else { return usage("MSG TARGET TEXT") }
+            let body = String(rest[rest.index(after: space)...])
+            guard body.contains(where: { $0 != " " }) else { return usage("MSG TARGET TEXT") }
+            return .success(.message(target: String(rest[..<space]), text: body))
+        case "ROOMS": return words.isEmpty ? .success(.rooms) : usage("ROOMS")
+        case "WHO": return words.count <= 1 ? .success(.who(words.first)) : usage("WHO [#ROOM]")
+        case "WHOAMI": return words.isEmpty ? .success(.whoAmI) : usage("WHOAMI")
+        case "PING": return words.count <= 1 ? .success(.ping(words.first)) : usage("PING [TOKEN]")
+        case "HELP": return .success(.help)
+        case "BYE": return words.isEmpty ? .success(.bye) : usage("BYE")
+        default:
+            let shown = verb.count > 32 ? String(verb.prefix(32)) + "..." : verb
+            return .failure(CommandError(.unknownCommand, "unknown command '\(shown)'; try HELP"))
+        }
+    }
+}

@@ -1,0 +1,67 @@
+// ClientConnection: glue between one ChatNet connection and its ChatCore
+// session. Frames incoming bytes into bounded lines for the core, hands the
+// core's shared messages to the connection (converting each message to
+// SharedBytes once, however many recipients it has), and reports the end.
+// It holds no chat rules; those are in ChatServerCore.
+import ChatCore
+import ChatNet
+
+final class ClientConnection: ConnectionDelegate, ChatSessionLink {
+    unowned let server: ChatServer
+    let connection: any Connection
+    let transport: Transport
+    private var framer: LineFramer
+    private(set) var session: ChatSession?
+
+    init(server: ChatServer, connection: any Connection, transport: Transport, maximumLineLength: Int) {
+        self.server = server
+        self.connection = connection
+        self.transport = transport
+        framer = LineFramer(maximumLineLength: maximumLineLength)
+    }
+
+    func connectionDidOpen(_ connection: any Connection) {
+        var credentials = ClientCredentials(transport: transport)
+        if let identity = connection.peerIdentity {  // set only for a verified certificate
+            credentials.certificateCommonName = identity.commonName
+            credentials.certificateFingerprint = "sha256:" + identity.fingerprintSHA256.filter { $0 != ":" }
+        }
+        let session = server.core.connect(link: self, credentials: credentials)
+        self.session = session
+        server.opened(self, session: session)
+    }
+
+    func connection(_ connection: any Connection, didReceive bytes: UnsafeRawBufferPointer) {
+        guard let session else { return }
+        for event in framer.feed(bytes) {
+            switch event {
+            case .line(let line): server.core.receive(line: line, from: session)
+            case .tooLong: server.core.lineTooLong(from: session)
+            }
+        }
+    }
+
+    func connection(_ connection: any Connection, didCloseWith reason: CloseReason) {
+        if let session { server.core.disconnect(session) }
+        server.closed(self, reason: reason)
+    }
+
+    // MARK: ChatSessionLink
+
+    func send(_ message: OutboundMessage) -> Bool {
+        guard connection.state == .open else { return false }
+        let bytes: SharedBytes
+        if let cached = message.attachment as? SharedBytes {
+            bytes = cached
+        } else {
+            bytes = SharedBytes(message.bytes)
+            message.attachment = bytes
+        }
+        connection.write(bytes)
+        return connection.state == .open  // a full queue closes the connection instead
+    }
+
+    func closeAfterFlush() {
+        connection.close(.graceful)
+    }
+}
