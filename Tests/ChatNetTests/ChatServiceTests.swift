@@ -1,0 +1,63 @@
+// ChatServiceTests: the real tlschatd serving chat/1, driven by peers we did
+// not write: Python's socket/ssl modules (Tests/Fixtures/chat_scenarios.py)
+// and openssl s_client; plus the plaintext listener's safety rules.
+import Foundation
+import Testing
+
+@Suite("chat/1 service", .serialized)
+struct ChatServiceTests {
+    let pki = TestPKI.shared
+
+    /// Starts a server with TLS and a loopback plaintext listener; returns it and the plain port.
+    func startServer(_ extra: [String] = []) throws -> (ServerProcess, Int) {
+        let server = try ServerProcess(["--plain-listen", "127.0.0.1:0"] + extra)
+        var plainPort: Int?
+        ChildProcess.waitUntil(timeout: 10) {
+            plainPort = server.child.stdout.text.split(separator: "\n").compactMap { line -> Int? in
+                let words = line.split(separator: " ")
+                return words.count == 4 && words[1] == "plain" ? Int(words[3]) : nil
+            }.first
+            return plainPort != nil
+        }
+        guard let plainPort else { throw TestFailure("no plain listener line: \(server.child.stdout.text)") }
+        return (server, plainPort)
+    }
+
+    @Test("Python peers: scenario passes", arguments: ["broadcast", "identity", "selfsigned_alice", "plain_mixed", "framing"])
+    func pythonScenario(_ scenario: String) throws {
+        let (server, plainPort) = try startServer()
+        defer { server.stop() }
+        let result = Subprocess.run("python3", [RepoPaths.root + "/Tests/Fixtures/chat_scenarios.py", scenario,
+                                                String(server.port), String(plainPort), pki.directory], timeout: 60)
+        #expect(result.status == 0, "\(result.output)\n--- server log ---\n\(server.log)")
+        #expect(result.output.contains("PASSED \(scenario)"))
+        #expect(!server.log.contains("from plain"), "message contents must never be logged")
+    }
+
+    @Test("openssl s_client drives a short session")
+    func opensslSession() throws {
+        let (server, _) = try startServer()
+        defer { server.stop() }
+        let client = try ChildProcess("openssl", ["s_client", "-connect", "127.0.0.1:\(server.port)", "-CAfile", pki.cert("ca"),
+                                                  "-verify_return_error", "-quiet", "-cert", pki.cert("alice"), "-key", pki.key("alice")])
+        defer { client.stop(signal: SIGKILL) }
+        #expect(client.waitForOutput("HELLO chat/1 tlschatd tls alice cert #lobby\n"))
+        client.send("join #ops\nsay hi\nwho\nbye\n")
+        #expect(client.waitForOutput("OK BYE\n"), "s_client saw: \(client.stdout.text)")
+        #expect(client.stdout.text.contains("OK JOIN #ops 1\nOK SAY #ops sent 0/0\nOK WHO #ops 1 alice:cert\nOK BYE\n"))
+        #expect(client.waitForExit() != nil, "the server closes after BYE")
+    }
+
+    @Test("the plaintext listener refuses a public address unless explicitly allowed")
+    func plaintextNeedsOverride() throws {
+        let arguments = ["--cert", pki.cert("server"), "--key", pki.key("server"), "--listen", "127.0.0.1:0",
+                         "--plain-listen", "0.0.0.0:0"]
+        let refused = Subprocess.run(RepoPaths.executable("tlschatd"), arguments, timeout: 20)
+        #expect(refused.status != 0)
+        #expect(refused.output.contains("refusing plaintext listener on non-loopback 0.0.0.0:0"), "\(refused.output)")
+        let allowed = try ServerProcess(["--plain-listen", "0.0.0.0:0", "--allow-public-plaintext"])
+        defer { allowed.stop() }
+        #expect(ChildProcess.waitUntil(timeout: 10) { allowed.child.stdout.text.contains("listening plain 0.0.0.0 ") })
+        #expect(ChildProcess.waitUntil(timeout: 10) { allowed.log.contains("PLAINTEXT listener") })
+    }
+}

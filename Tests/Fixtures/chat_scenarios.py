@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""chat_scenarios.py: chat/1 scenarios driven by Python's standard library
+(socket, ssl) against a running tlschatd: a peer we did not write.
+
+Usage: chat_scenarios.py SCENARIO TLS_PORT PLAIN_PORT CERT_DIR
+Exits 0 when every assertion holds; prints what it saw otherwise. Every read
+has a timeout, so a scenario never hangs. Talks to 127.0.0.1 only.
+"""
+import os, socket, ssl, subprocess, sys, tempfile
+
+TIMEOUT = 10
+SCENARIO, TLS_PORT, PLAIN_PORT, CERTS = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+
+
+class Peer:
+    """One chat/1 connection: send lines, read replies (events are collected aside)."""
+
+    def __init__(self, cert=None, plain=False, context=None):
+        raw = socket.create_connection(("127.0.0.1", PLAIN_PORT if plain else TLS_PORT), timeout=TIMEOUT)
+        if plain:
+            self.sock = raw
+        else:
+            ctx = context or ssl.create_default_context(cafile=os.path.join(CERTS, "ca.pem"))
+            if cert and not context:
+                ctx.load_cert_chain(os.path.join(CERTS, cert + ".pem"), os.path.join(CERTS, cert + ".key"))
+            self.sock = ctx.wrap_socket(raw, server_hostname="localhost")
+        self.buffer = b""
+        self.events = []
+        self.hello = self.line()
+
+    def line(self):
+        while b"\n" not in self.buffer:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("connection closed; unread: %r" % self.buffer)
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return line.decode()
+
+    def send_raw(self, data):
+        self.sock.sendall(data)
+
+    def reply(self):
+        """The next OK/ERR line; events seen on the way are kept in self.events."""
+        while True:
+            line = self.line()
+            if line.split(" ", 1)[0] in ("OK", "ERR"):
+                return line
+            self.events.append(line)
+
+    def cmd(self, text):
+        self.send_raw(text.encode() + b"\n")
+        return self.reply()
+
+    def event(self, prefix):
+        """Waits for an event starting with prefix (already seen ones count)."""
+        for index, seen in enumerate(self.events):
+            if seen.startswith(prefix):
+                return self.events.pop(index)
+        while True:
+            line = self.line()
+            if line.startswith(prefix):
+                return line
+            self.events.append(line)
+
+    def expect_eof(self):
+        try:
+            extra = self.line()
+        except EOFError:
+            return
+        raise AssertionError("expected the server to close, got %r" % extra)
+
+
+def expect(condition, message):
+    if not condition:
+        raise AssertionError(message)
+
+
+def broadcast():
+    alice, bob = Peer("alice"), Peer("bob")
+    guests = [Peer() for _ in range(18)]
+    expect(alice.hello == "HELLO chat/1 tlschatd tls alice cert #lobby", alice.hello)
+    reply = alice.cmd("SAY hello everyone")
+    expect(reply == "OK SAY #lobby sent 19/19", reply)
+    for peer in [bob] + guests:
+        expect(peer.event("MSG ") == "MSG #lobby alice cert hello everyone", peer.events)
+    expect(bob.cmd("MSG alice psst") == "OK MSG alice sent 1/1", "private")
+    expect(alice.event("PRIV ") == "PRIV bob cert psst", alice.events)
+    expect(not any(e.startswith("PRIV") for p in guests for e in p.events), "private message leaked")
+    # rooms
+    expect(alice.cmd("JOIN #dev") == "OK JOIN #dev 1", "join")
+    expect(bob.cmd("JOIN #dev") == "OK JOIN #dev 2", "join 2")
+    expect(bob.cmd("SAY dev only") == "OK SAY #dev sent 1/1", "room say")
+    expect(alice.event("MSG #dev") == "MSG #dev bob cert dev only", alice.events)
+    expect(alice.cmd("WHO") == "OK WHO #dev 2 alice:cert bob:cert", "who")
+    # pipelining: 100 commands in one write, replies in order
+    batch = "".join("PING %d\nSAY n%d\n" % (i, i) for i in range(50))
+    alice.send_raw(batch.encode())
+    replies = [alice.reply() for _ in range(100)]
+    wanted = [r for i in range(50) for r in ("OK PING %d" % i, "OK SAY #dev sent 1/1")]
+    expect(replies == wanted, "pipelined replies out of order: %r" % replies[:6])
+    got = [bob.event("MSG #dev alice") for _ in range(50)]
+    expect(got == ["MSG #dev alice cert n%d" % i for i in range(50)], "room messages out of order")
+    # BYE: OK, then close; the others keep chatting
+    expect(bob.cmd("BYE") == "OK BYE", "bye")
+    bob.expect_eof()
+    expect(alice.event("PARTED #dev bob") == "PARTED #dev bob cert quit", alice.events)
+    expect(alice.cmd("SAY #dev still here") == "OK SAY #dev sent 0/0", "after bye")
+
+
+def identity():
+    alice, guest = Peer("alice"), Peer()
+    reply = alice.cmd("NICK bob")
+    expect(reply.startswith("ERR NOT_ALLOWED "), reply)
+    reply = guest.cmd("NICK alice")
+    expect(reply == "OK NICK ~alice", reply)
+    reply = guest.cmd("WHO")
+    expect(reply == "OK WHO #lobby 2 alice:cert ~alice:tls", reply)
+    reply = alice.cmd("WHOAMI")
+    expect(reply.startswith("OK WHOAMI alice cert tls sha256:") and len(reply.split()[5]) == 7 + 64, reply)
+    bob = Peer("bob")
+    expect(bob.cmd("NICK alice").startswith("ERR NOT_ALLOWED "), "bob took alice")
+
+
+def selfsigned_alice():
+    """A self-signed certificate that claims CN=alice must not get in as alice."""
+    with tempfile.TemporaryDirectory() as tmp:
+        key, cert = os.path.join(tmp, "k.pem"), os.path.join(tmp, "c.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-keyout", key, "-out", cert, "-subj", "/CN=alice", "-days", "1",
+                        "-addext", "extendedKeyUsage=clientAuth"], check=True, capture_output=True)
+        ctx = ssl.create_default_context(cafile=os.path.join(CERTS, "ca.pem"))
+        ctx.load_cert_chain(cert, key)
+        try:
+            peer = Peer(context=ctx)
+        except (ssl.SSLError, OSError, EOFError) as error:
+            print("refused as expected:", error)
+            return
+        raise AssertionError("self-signed alice got in: %r" % peer.hello)
+
+
+def plain_mixed():
+    tls, plain = Peer("alice"), Peer(plain=True)
+    expect(plain.hello.startswith("HELLO chat/1 tlschatd plain ~guest") and plain.hello.endswith(" plain #lobby"), plain.hello)
+    expect(plain.cmd("SAY from plain") == "OK SAY #lobby sent 1/1", "plain say")
+    name = plain.hello.split()[4]
+    expect(tls.event("MSG ") == "MSG #lobby %s plain from plain" % name, tls.events)
+    expect(tls.cmd("SAY from tls") == "OK SAY #lobby sent 1/1", "tls say")
+    expect(plain.event("MSG ") == "MSG #lobby alice cert from tls", plain.events)
+    reply = plain.cmd("WHO")
+    expect(reply == "OK WHO #lobby 2 alice:cert %s:plain" % name, reply)
+
+
+def framing():
+    peer = Peer(plain=True)
+    for byte in b"PING one-byte-at-a-time\r\n":
+        peer.send_raw(bytes([byte]))
+    expect(peer.reply() == "OK PING one-byte-at-a-time", "byte by byte")
+    peer.send_raw(b"PING a\nPING b\r\nPING c\n")
+    expect([peer.reply() for _ in range(3)] == ["OK PING a", "OK PING b", "OK PING c"], "many lines")
+    peer.send_raw(b"SAY \xff\xfe\n")
+    expect(peer.reply().startswith("ERR BAD_UTF8 "), "bad utf8")
+    peer.send_raw(b"SAY a\rPRIV alice cert forged\n")
+    expect(peer.reply().startswith("ERR BAD_TEXT "), "carriage return")
+    peer.send_raw(b"SAY \x1b[2Jcleared\n")
+    expect(peer.reply().startswith("ERR BAD_TEXT "), "escape")
+    expect(peer.cmd("PING still-open") == "OK PING still-open", "connection kept after bad text")
+    peer.send_raw(b"SAY " + b"x" * 5000 + b"\n")
+    reply = peer.reply()
+    expect(reply.startswith("ERR LINE_TOO_LONG "), reply)
+    peer.expect_eof()
+    other = Peer(plain=True)
+    expect(other.cmd("PING alive") == "OK PING alive", "server still serving")
+
+
+SCENARIOS = {f.__name__: f for f in [broadcast, identity, selfsigned_alice, plain_mixed, framing]}
+
+if __name__ == "__main__":
+    try:
+        SCENARIOS[SCENARIO]()
+    except (AssertionError, EOFError, OSError) as error:
+        print("FAILED:", type(error).__name__, error)
+        sys.exit(1)
+    print("PASSED", SCENARIO)
