@@ -12,6 +12,8 @@ public struct ChatLimits: Sendable {
     public var maximumRoomsPerClient = 16
     /// Items listed in one WHO or ROOMS reply; the rest are counted as "+N".
     public var maximumListedItems = 100
+    /// Rooms on the server at once; JOIN of a new room beyond it is refused.
+    public var maximumRooms = 1000
 
     public init() {}
 }

@@ -66,6 +66,9 @@ extension ChatServerCore {
             guard session.rooms.count < limits.maximumRoomsPerClient else {
                 return .failure(CommandError(.tooManyRooms, "at most \(limits.maximumRoomsPerClient) rooms per client"))
             }
+            guard rooms[room] != nil || rooms.count < limits.maximumRooms else {
+                return .failure(CommandError(.tooManyRooms, "the server has its maximum of \(limits.maximumRooms) rooms"))
+            }
             return .success("\(room) \(enter(room, session))")
         }
     }
@@ -132,7 +135,8 @@ extension ChatServerCore {
     private func who(_ requested: String?, _ session: ChatSession) -> Result<String, CommandError> {
         roomOrCurrent(requested, session).flatMap { room in
             guard let members = rooms[room]?.members.values else { return .failure(CommandError(.noSuchRoom, "no room \(room)")) }
-            let items = members.sorted { NameRules.key($0.name) < NameRules.key($1.name) }.map { "\($0.name):\($0.trust.rawValue)" }
+            let items = members.map { (NameRules.key($0.name), "\($0.name):\($0.trust.rawValue)") }
+                .sorted { $0.0 < $1.0 }.map(\.1)
             return .success(items.isEmpty ? "\(room) 0" : "\(room) \(items.count) \(listed(items))")
         }
     }

@@ -84,11 +84,16 @@ public final class ChatServerCore {
     }
 
     /// Tells everyone the server is going away and closes every session.
+    /// No PARTED events: everyone leaves at once (O(N), not O(N²)).
     public func shutDown() {
         let notice = OutboundMessage(line: "NOTICE shutdown server is shutting down")
-        for session in sessions.values.sorted(by: { $0.id < $1.id }) {
+        let everyone = sessions.values.sorted(by: { $0.id < $1.id })
+        for session in everyone { session.isGone = true }
+        sessions = [:]
+        sessionsByName = [:]
+        rooms = [Self.defaultRoom: ChatRoom(name: Self.defaultRoom)]
+        for session in everyone {
             _ = session.link.send(notice)
-            remove(session, reason: "quit")
             session.link.closeAfterFlush()
         }
     }

@@ -48,19 +48,32 @@ public enum CommandParser {
             let code = "U+" + String(bad.value, radix: 16, uppercase: true)
             return .failure(CommandError(.badText, "line contains control character \(code)"))
         }
-        guard text.contains(where: { $0 != " " }) else { return nil }
+        guard text.contains(where: { $0 != " " && $0 != "\t" }) else { return nil }
         return parse(text)
     }
 
-    /// Control characters other than tab, DEL and the C1 range.
+    /// Control characters other than tab (C0, DEL, C1), the Unicode line and
+    /// paragraph separators (which some clients split lines on), and the bidi
+    /// embedding/override/isolate controls (which can disguise text on screen).
     static func isForbidden(_ scalar: Unicode.Scalar) -> Bool {
-        (scalar.value < 0x20 && scalar != "\t") || (0x7F...0x9F).contains(scalar.value)
+        switch scalar.value {
+        case 0x09: return false
+        case 0x00...0x1F, 0x7F...0x9F, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069: return true
+        default: return false
+        }
+    }
+
+    /// ASCII-only upper-casing for verbs ("ſay" must not become "SAY").
+    static func asciiUppercased<S: StringProtocol>(_ text: S) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.map { scalar in
+            ("a"..."z").contains(scalar) ? Unicode.Scalar(scalar.value - 32)! : scalar
+        }))
     }
 
     static func parse(_ text: String) -> Result<Command, CommandError> {
         let trimmed = text.drop(while: { $0 == " " })
         let verbEnd = trimmed.firstIndex(of: " ") ?? trimmed.endIndex
-        let verb = trimmed[..<verbEnd].uppercased()
+        let verb = asciiUppercased(trimmed[..<verbEnd])
         let rest = verbEnd == trimmed.endIndex ? "" : String(trimmed[trimmed.index(after: verbEnd)...])
         let words = rest.split(separator: " ").map(String.init)
 
@@ -74,10 +87,11 @@ public enum CommandParser {
         case "SAY":
             return rest.contains(where: { $0 != " " }) ? .success(.say(rest)) : usage("SAY TEXT")
         case "MSG":
-            guard let space = rest.firstIndex(of: " "), space != rest.startIndex else { return usage("MSG TARGET TEXT") }
-            let body = String(rest[rest.index(after: space)...])
+            let target = rest.drop(while: { $0 == " " })
+            guard let space = target.firstIndex(of: " "), space != target.startIndex else { return usage("MSG TARGET TEXT") }
+            let body = String(target[target.index(after: space)...])
             guard body.contains(where: { $0 != " " }) else { return usage("MSG TARGET TEXT") }
-            return .success(.message(target: String(rest[..<space]), text: body))
+            return .success(.message(target: String(target[..<space]), text: body))
         case "ROOMS": return words.isEmpty ? .success(.rooms) : usage("ROOMS")
         case "WHO": return words.count <= 1 ? .success(.who(words.first)) : usage("WHO [#ROOM]")
         case "WHOAMI": return words.isEmpty ? .success(.whoAmI) : usage("WHOAMI")

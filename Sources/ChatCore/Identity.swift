@@ -84,9 +84,14 @@ public struct NameRules: Sendable {
         let scalars = Array(requested.unicodeScalars.dropFirst())
         guard !scalars.isEmpty, scalars.count <= limits.maximumRoomNameLength,
               scalars.allSatisfy(Self.isNameCharacter) else { return nil }
-        return requested.lowercased()
+        return Self.key(requested)
     }
 
-    /// The key under which a name is unique (ASCII case-insensitive).
-    public static func key(_ name: String) -> String { name.lowercased() }
+    /// The key under which a name is unique: ASCII letters lower-cased, nothing
+    /// else touched (Unicode case folding would let "K" (U+212A) match "k").
+    public static func key(_ name: String) -> String {
+        String(String.UnicodeScalarView(name.unicodeScalars.map { scalar in
+            ("A"..."Z").contains(scalar) ? Unicode.Scalar(scalar.value + 32)! : scalar
+        }))
+    }
 }

@@ -11,7 +11,9 @@ import Glibc
 internal import CTLSShim
 
 public struct PeerIdentity: Sendable, Equatable, CustomStringConvertible {
-    /// The subject's commonName as UTF-8, or nil when the subject has none.
+    /// The subject's commonName as UTF-8; nil when the subject has none or
+    /// more than one (then no single name can be trusted: implementations
+    /// that pick the first and the last CN would disagree).
     public let commonName: String?
     /// SAN entries as "DNS:name", "IP:addr", "email:x", "URI:x".
     public let subjectAlternativeNames: [String]
@@ -43,7 +45,7 @@ public struct PeerIdentity: Sendable, Equatable, CustomStringConvertible {
     private static func commonName(of certificate: OpaquePointer) -> String? {
         guard let name = X509_get_subject_name(certificate) else { return nil }
         let index = X509_NAME_get_index_by_NID(name, NID_commonName, -1)
-        guard index >= 0, let entry = X509_NAME_get_entry(name, index),
+        guard index >= 0, X509_NAME_get_index_by_NID(name, NID_commonName, index) < 0, let entry = X509_NAME_get_entry(name, index),
               let data = X509_NAME_ENTRY_get_data(entry) else { return nil }
         var utf8: UnsafeMutablePointer<UInt8>?
         let length = ASN1_STRING_to_UTF8(&utf8, data)

@@ -156,6 +156,39 @@ struct ChatServerCoreTests {
         #expect(alice.send("   ") == [])
     }
 
+    @Test("case folding is ASCII only; Unicode look-alikes never match names, rooms or verbs")
+    func asciiCaseFolding() {
+        let core = ChatServerCore()
+        let guest = Client(core), alice = Client(core, cert: "alice")
+        #expect(guest.send("NICK ~kk") == ["OK NICK ~kk"])
+        #expect(alice.send("MSG ~\u{212A}k hi").first?.hasPrefix("ERR") == true)  // KELVIN SIGN is not K
+        #expect(alice.send("\u{17F}AY x").first?.hasPrefix("ERR UNKNOWN_COMMAND") == true)  // LONG S is not S
+        #expect(alice.send("MSG ~KK hi") == ["OK MSG ~kk sent 1/1"])
+        #expect(alice.send("MSG  ~kk  two spaces") == ["OK MSG ~kk sent 1/1"])
+        #expect(guest.link.lines.last == "PRIV alice cert  two spaces")
+    }
+
+    @Test("line and paragraph separators and bidi controls are refused as BAD_TEXT", arguments: [
+        "\u{2028}", "\u{2029}", "\u{202E}", "\u{2066}", "\u{85}",
+    ])
+    func unicodeSeparatorsRefused(_ character: String) {
+        let core = ChatServerCore()
+        let alice = Client(core, cert: "alice")
+        #expect(alice.send("SAY a\(character)MSG #lobby bob cert forged").first?.hasPrefix("ERR BAD_TEXT") == true)
+    }
+
+    @Test("the number of rooms on the server is capped")
+    func serverRoomCap() {
+        var limits = ChatLimits()
+        limits.maximumRooms = 3  // #lobby plus two
+        let core = ChatServerCore(limits: limits)
+        let alice = Client(core, cert: "alice")
+        #expect(alice.send("JOIN #a") == ["OK JOIN #a 1"])
+        #expect(alice.send("JOIN #b") == ["OK JOIN #b 1"])
+        #expect(alice.send("JOIN #c").first?.hasPrefix("ERR TOO_MANY_ROOMS") == true)
+        #expect(alice.send("JOIN #a") == ["OK JOIN #a 1"])  // existing rooms stay joinable
+    }
+
     @Test("a recipient that cannot take a message is counted: sent N/M")
     func partialDelivery() {
         let core = ChatServerCore()
@@ -186,8 +219,12 @@ struct ChatServerCoreTests {
         core.lineTooLong(from: alice.session)
         #expect(alice.link.take().first?.hasPrefix("ERR LINE_TOO_LONG") == true)
         #expect(alice.link.closed)
+        let carol = Client(core, cert: "carol")
+        _ = bob.link.take()
+        _ = carol.link.take()
         core.shutDown()
-        #expect(bob.link.lines.last == "NOTICE shutdown server is shutting down")
+        #expect(bob.link.lines == ["NOTICE shutdown server is shutting down"])  // no PARTED storm
+        #expect(carol.link.lines == ["NOTICE shutdown server is shutting down"])
         #expect(bob.link.closed)
         #expect(core.sessionCount == 0)
     }

@@ -23,7 +23,7 @@ struct ChatServiceTests {
         return (server, plainPort)
     }
 
-    @Test("Python peers: scenario passes", arguments: ["broadcast", "identity", "selfsigned_alice", "plain_mixed", "framing"])
+    @Test("Python peers: scenario passes", arguments: ["broadcast", "identity", "selfsigned_alice", "hostile_certificates", "plain_mixed", "framing"])
     func pythonScenario(_ scenario: String) throws {
         let (server, plainPort) = try startServer()
         defer { server.stop() }

@@ -139,6 +139,23 @@ def selfsigned_alice():
         raise AssertionError("self-signed alice got in: %r" % peer.hello)
 
 
+def hostile_certificates():
+    """Verified certificates whose CN is not a usable name: anonymous, with a notice."""
+    for cert in ["hostile-cn", "hostile-utf8", "two-cn"]:
+        peer = Peer(cert)
+        words = peer.hello.split()
+        expect(words[4].startswith("~guest") and words[5] == "tls", "%s: %r" % (cert, peer.hello))
+        expect(peer.line() == "NOTICE identity certificate name not usable as a chat name", cert)
+        reply = peer.cmd("WHOAMI")
+        expect(reply.split()[3:5] == ["tls", "tls"] and reply.split()[5].startswith("sha256:"), reply)
+    try:
+        Peer("empty-subject")
+    except (ssl.SSLError, OSError, EOFError) as error:
+        print("empty subject refused:", error)
+    else:
+        raise AssertionError("a certificate with an empty subject got in")
+
+
 def plain_mixed():
     tls, plain = Peer("alice"), Peer(plain=True)
     expect(plain.hello.startswith("HELLO chat/1 tlschatd plain ~guest") and plain.hello.endswith(" plain #lobby"), plain.hello)
@@ -173,7 +190,7 @@ def framing():
     expect(other.cmd("PING alive") == "OK PING alive", "server still serving")
 
 
-SCENARIOS = {f.__name__: f for f in [broadcast, identity, selfsigned_alice, plain_mixed, framing]}
+SCENARIOS = {f.__name__: f for f in [broadcast, identity, selfsigned_alice, hostile_certificates, plain_mixed, framing]}
 
 if __name__ == "__main__":
     try:

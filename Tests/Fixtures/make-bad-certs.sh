@@ -16,6 +16,7 @@
 #   expired-server     real CA, SAN localhost + 127.0.0.1, serverAuth, valid 2020-2021
 #   clientonly-server  real CA, SAN localhost + 127.0.0.1, EKU clientAuth only
 #   hostile-cn         real CA, clientAuth, CN "bad name<TAB>with ctl" (a real tab)
+#   two-cn             real CA, clientAuth, subject /CN=mallory/CN=alice (two CNs)
 #   hostile-utf8       real CA, clientAuth, CN "alice<U+202E>evil" (right-to-left override)
 #   empty-subject      real CA, clientAuth, empty subject and no SAN
 # All leaves except the deliberate defects carry the same extensions as the
@@ -125,5 +126,6 @@ cnf "${LEAF[@]}" "$CLIENT"
 sign hostile-cn $'/CN=bad name\twith ctl' "$CA_PEM" "$CA_KEY"
 sign hostile-utf8 $'/CN=alice\xe2\x80\xaeevil' "$CA_PEM" "$CA_KEY" -utf8
 sign empty-subject / "$CA_PEM" "$CA_KEY"
+sign two-cn /CN=mallory/CN=alice "$CA_PEM" "$CA_KEY"
 
 echo "$me: wrote $count certificate/key pairs to $OUT"
