@@ -32,7 +32,7 @@ public enum InputTranslator {
         if let bad = typed.unicodeScalars.first(where: Sanitizer.isForbiddenInProtocol) {
             return .invalid("the line contains control character U+\(String(bad.value, radix: 16, uppercase: true)); nothing sent")
         }
-        guard typed.contains(where: { $0 != " " }) else { return .nothing }
+        guard typed.contains(where: { $0 != " " && $0 != "\t" }) else { return .nothing }  // the server ignores it too
         let action = map(typed)
         if case .send(let line) = action, line.utf8.count > maximumLineBytes {
             return .invalid("the line is too long (\(line.utf8.count) bytes; the server accepts \(maximumLineBytes)); nothing sent")
@@ -76,7 +76,7 @@ public enum InputTranslator {
           /join #room         join a room and make it current
           /part [#room]       leave a room (default: the current one)
           /msg NAME text      private message to NAME (or /msg #room text)
-          /me text            an action, shown as "* you text"
+          /me text            an action: sends "SAY /me text", shown as "* you text"
           /who [#room]        who is in a room
           /rooms              list rooms
           /nick NAME          change your name (anonymous users get "~NAME")

@@ -1,0 +1,131 @@
+// EventFormatter: renders server events and replies as lines for people,
+// e.g. "[12:01:02] #lobby <alice✔> hi".
+//
+// Every line starts with the local time the caller passes in; every name gets
+// its trust marker (`TrustMarker`); private messages are marked "(private)";
+// "/me" texts are shown as actions; lists (WHO, ROOMS) are rendered on one
+// line; SAY/MSG replies echo what we said and mention "sent N/M" only when
+// someone missed it. Everything from the network goes through `Sanitizer`.
+// This file does not decide where or when to print, and knows no terminal
+// escapes (see `TerminalRenderer`). Pure.
+
+public enum EventFormatter {
+    /// Lines for one event.
+    public static func format(_ event: ServerEvent, time: String) -> [String] {
+        let text: String
+        switch event {
+        case .hello(_, let server, let transport, let name, let trust, let room):
+            var line = "connected to \(server) over \(transport) as \(TrustMarker.decorate(name, trust: trust)), room \(room)"
+            if transport == "plain" { line += " (PLAINTEXT: not encrypted)" }
+            text = line + "; /help lists commands"
+        case .message(let room, let from, let trust, let said):
+            text = "\(room) " + utterance(said, by: TrustMarker.decorate(from, trust: trust))
+        case .privateMessage(let from, let trust, let said):
+            text = "(private) " + utterance(said, by: TrustMarker.decorate(from, trust: trust))
+        case .joined(let room, let name, let trust):
+            text = "\(room) --> \(TrustMarker.decorate(name, trust: trust)) joined"
+        case .parted(let room, let name, let trust, let reason):
+            let how = reason == "part" ? "left" : reason == "quit" ? "disconnected" : "left (\(reason))"
+            text = "\(room) <-- \(TrustMarker.decorate(name, trust: trust)) \(how)"
+        case .renamed(let old, let new, let trust):
+            text = "\(TrustMarker.decorate(old, trust: trust)) is now \(TrustMarker.decorate(new, trust: trust))"
+        case .notice(let topic, let notice):
+            text = "notice [\(topic)]: \(notice)"
+        case .other(let line):
+            text = "? \(line)"
+        }
+        return [stamp(time, text)]
+    }
+
+    /// Lines for one reply to `command`. `identity` must already include the
+    /// reply's effect (e.g. the new current room after PART). May be empty.
+    public static func format(_ reply: Reply, to command: SentCommand, identity: SessionIdentity, time: String) -> [String] {
+        switch reply {
+        case .error(let code, let text):
+            return [stamp(time, "error: \(code) \(text) [\(abbreviated(command.line))]")]
+        case .ok(let verb, let details):
+            return formatSuccess(verb: verb, details: details, command: command, identity: identity).map { stamp(time, $0) }
+        }
+    }
+
+    /// A reply that arrived with no command waiting.
+    public static func formatUnexpected(_ reply: Reply, time: String) -> [String] {
+        switch reply {
+        case .ok(let verb, let details): return [stamp(time, "unexpected reply from the server: OK \(verb) \(details)")]
+        case .error(let code, let text): return [stamp(time, "unexpected reply from the server: ERR \(code) \(text)")]
+        }
+    }
+
+    private static func formatSuccess(verb: String, details: String, command: SentCommand, identity: SessionIdentity) -> [String] {
+        let words = details.split(separator: " ").map(String.init)
+        let me = TrustMarker.decorate(identity.name ?? "you", trust: identity.trust ?? "")
+        switch verb {
+        case "SAY":
+            let room = words.first ?? "?"
+            return ["\(room) " + utterance(command.arguments, by: me)] + missed(words.dropFirst(), in: room)
+        case "MSG":
+            let target = words.first ?? "?"
+            let said = ServerLine.rest(of: command.arguments)
+            let place = target.hasPrefix("#") ? target : "(private to \(target))"
+            return ["\(place) " + utterance(said, by: me)] + missed(words.dropFirst(), in: target)
+        case "JOIN":
+            let members = words.count > 1 ? " (\(words[1]) \(words[1] == "1" ? "member" : "members"))" : ""
+            return ["now in \(words.first ?? "?")\(members)"]
+        case "PART":
+            return ["left \(words.first ?? "?"); " + (identity.currentRoom.map { "current room: \($0)" } ?? "you are in no room now")]
+        case "NICK":
+            return ["you are now \(TrustMarker.decorate(words.first ?? "?", trust: identity.trust ?? ""))"]
+        case "WHO":
+            guard words.count >= 2 else { return ["who: \(details)"] }
+            let people = words.dropFirst(2).map { item -> String in
+                if item.hasPrefix("+") { return "(\(item.dropFirst()) more)" }
+                guard let colon = item.lastIndex(of: ":") else { return item }
+                return TrustMarker.decorate(String(item[..<colon]), trust: String(item[item.index(after: colon)...]))
+            }
+            return (["\(words[0]) (\(words[1])): " + people.joined(separator: " ")])
+        case "ROOMS":
+            let rooms = words.dropFirst().map { item -> String in
+                if item.hasPrefix("+") { return "(\(item.dropFirst()) more)" }
+                guard let colon = item.lastIndex(of: ":") else { return item }
+                return "\(item[..<colon]) (\(item[item.index(after: colon)...]))"
+            }
+            return ["rooms (\(words.first ?? "0")): " + rooms.joined(separator: ", ")]
+        case "WHOAMI":
+            guard words.count >= 5 else { return ["whoami: \(details)"] }
+            let certificate = words[3] == "-" ? "no certificate" : "certificate \(words[3])"
+            return ["you are \(TrustMarker.decorate(words[0], trust: words[1])) (trust \(words[1]), over \(words[2]), \(certificate)), current room \(words[4])"]
+        case "PING":
+            return [details.isEmpty ? "pong" : "pong \(details)"]
+        case "HELP":
+            return ["server commands: \(details)"]
+        case "BYE":
+            return ["bye"]
+        default:
+            return ["ok \(verb) \(details)"]
+        }
+    }
+
+    /// "<alice✔> hi", or "* alice✔ waves" for a "/me waves" text.
+    static func utterance(_ text: String, by speaker: String) -> String {
+        if text.hasPrefix(InputTranslator.actionPrefix) {
+            return "* \(speaker) " + text.dropFirst(InputTranslator.actionPrefix.count)
+        }
+        return "<\(speaker)> \(text)"
+    }
+
+    /// A note when "sent N/M" shows that N < M recipients got the message.
+    private static func missed(_ words: ArraySlice<String>, in place: String) -> [String] {
+        guard words.count >= 2, words[words.startIndex] == "sent" else { return [] }
+        let counts = words[words.startIndex + 1].split(separator: "/")
+        guard counts.count == 2, let got = Int(counts[0]), let all = Int(counts[1]), got < all else { return [] }
+        return ["(only \(got) of \(all) recipients in \(place) got it: the others are not reading)"]
+    }
+
+    private static func abbreviated(_ line: String) -> String {
+        line.count > 40 ? String(line.prefix(40)) + "..." : line
+    }
+
+    private static func stamp(_ time: String, _ text: String) -> String {
+        Sanitizer.forTerminal("[\(time)] \(text)")
+    }
+}

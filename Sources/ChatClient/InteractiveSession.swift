@@ -1,0 +1,142 @@
+// InteractiveSession: the interactive mode (stdin is a terminal) as a pure
+// state machine: keystrokes in, protocol lines and screen output out.
+//
+// Keys go through `KeyDecoder` and `LineEditor`; Enter translates the line
+// (`InputTranslator`) into a command, local help or a local error. Every
+// incoming line is formatted (`EventFormatter`) and printed above the input
+// line, which is then redrawn with the cursor where it was (`TerminalRenderer`),
+// so typing is never garbled. The prompt follows our name and current room
+// (`SessionIdentity`). Quitting (/quit, Ctrl-D on an empty line, Ctrl-C)
+// sends BYE and exits on its OK; a second quit exits at once. Time stamps come
+// from the caller. The driver does the I/O and the terminal modes.
+
+public struct InteractiveSession: Sendable {
+    public private(set) var identity = SessionIdentity()
+    public private(set) var editor = LineEditor()
+    private var decoder = KeyDecoder()
+    private var tracker = ReplyTracker()
+    private var renderer: TerminalRenderer
+    private var waitingForGreeting: [String] = []
+    private var quitting = false
+    private var finished = false
+
+    /// `columns`: the terminal width. `nickname`: sent as `NICK nickname` after the greeting.
+    public init(columns: Int, nickname: String? = nil) {
+        renderer = TerminalRenderer(columns: columns)
+        if let nickname { waitingForGreeting.append("NICK \(nickname)") }
+    }
+
+    /// True once the session asked to exit.
+    public var isFinished: Bool { finished }
+
+    /// The first drawing of the input line.
+    public func start() -> [ClientAction] {
+        [.output(renderer.inputLine(prompt: identity.prompt, editor: editor))]
+    }
+
+    /// Bytes typed on the terminal.
+    public mutating func typed<Bytes: Sequence>(_ bytes: Bytes, time: String) -> [ClientAction] where Bytes.Element == UInt8 {
+        var actions: [ClientAction] = []
+        for key in decoder.feed(bytes) {
+            guard !finished else { break }
+            switch editor.apply(key) {
+            case .edited, .redraw: actions.append(redraw())
+            case .ignored: break
+            case .submitted(let line): actions += submit(line, time: time)
+            case .endOfInput, .interrupt: actions += quit(time: time)
+            }
+        }
+        return actions
+    }
+
+    /// Ctrl-C as a signal, or the terminal going away: quit (a second time: at once).
+    public mutating func quit(time: String) -> [ClientAction] {
+        guard !finished else { return [] }
+        if quitting || !identity.isGreeted {
+            finished = true
+            return [.output(renderer.clearInputLine()), .exit(ExitStatus.success)]
+        }
+        return submitCommand("BYE", time: time)
+    }
+
+    /// A local information line (e.g. the TLS parameters once connected), printed above the input line.
+    public func note(_ text: String, time: String) -> [ClientAction] {
+        finished ? [] : [print(["[\(time)] \(text)"])]
+    }
+
+    /// The terminal was resized.
+    public mutating func resized(columns: Int) -> [ClientAction] {
+        renderer.columns = max(columns, 20)
+        return [redraw()]
+    }
+
+    /// One line from the server (without "\n").
+    public mutating func received(_ line: String, time: String) -> [ClientAction] {
+        guard !finished else { return [] }
+        var actions: [ClientAction] = []
+        let lines: [String]
+        switch tracker.receive(line) {
+        case .event(let event):
+            let firstGreeting = !identity.isGreeted
+            if case .hello = event { identity.apply(event) }
+            lines = EventFormatter.format(event, time: time)
+            if case .hello = event, firstGreeting {
+                actions.append(print(lines))
+                let queued = waitingForGreeting
+                waitingForGreeting = []
+                for command in queued { actions += submitCommand(command, time: time) }
+                return actions
+            }
+        case .unexpectedReply(let reply):
+            lines = EventFormatter.formatUnexpected(reply, time: time)
+        case .reply(let reply, let command):
+            identity.apply(reply)
+            lines = EventFormatter.format(reply, to: command, identity: identity, time: time)
+            if command.verb == "BYE", case .ok = reply {
+                finished = true
+                return [.output(renderer.clearInputLine() + lines.map { $0 + "\r\n" }.joined()), .exit(ExitStatus.success)]
+            }
+        }
+        return [print(lines)]
+    }
+
+    /// The connection ended (or never opened).
+    public mutating func disconnected(_ cause: DisconnectCause, time: String) -> [ClientAction] {
+        guard !finished else { return [] }
+        finished = true
+        let text = DisconnectExplainer.explain(cause).split(separator: "\n").map { "[\(time)] \($0)" }
+        let output = renderer.clearInputLine() + text.map { Sanitizer.forTerminal($0) + "\r\n" }.joined()
+        return [.output(output), .exit(quitting ? ExitStatus.success : ExitStatus.connectionFailed)]
+    }
+
+    private mutating func submit(_ typed: String, time: String) -> [ClientAction] {
+        switch InputTranslator.translate(typed) {
+        case .nothing:
+            return [redraw()]
+        case .showHelp:
+            return [print(InputTranslator.helpText.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))]
+        case .invalid(let message):
+            return [print(["[\(time)] \(message)"])]
+        case .send(let command):
+            return submitCommand(command, time: time)
+        }
+    }
+
+    private mutating func submitCommand(_ command: String, time: String) -> [ClientAction] {
+        if SentCommand(line: command).verb == "BYE" { quitting = true }
+        guard identity.isGreeted else {
+            waitingForGreeting.append(command)
+            return [print(["[\(time)] (not connected yet: will send when the server greets us)"])]
+        }
+        tracker.sent(command)
+        return [.send(command), redraw()]
+    }
+
+    private func redraw() -> ClientAction {
+        .output(renderer.inputLine(prompt: identity.prompt, editor: editor))
+    }
+
+    private func print(_ lines: [String]) -> ClientAction {
+        .output(renderer.printAbove(lines, prompt: identity.prompt, editor: editor))
+    }
+}

@@ -1,0 +1,137 @@
+// ServerLink: the client's one connection to the server, over TLS (verified
+// against the host name the user typed) or, only when asked, plain TCP.
+//
+// Tries the resolved addresses in order until a TCP connect succeeds; a TLS
+// handshake or verification failure is final (never retried elsewhere, never
+// downgraded to plaintext). Splits incoming bytes into lines (bounded) and
+// reports the end of the connection once, as a `DisconnectCause`. It does not
+// interpret lines; the session does.
+import ChatClient
+import ChatCore
+import ChatNet
+
+final class ServerLink: ConnectionDelegate {
+    enum Transport {
+        case tls(TLSContext, serverName: String)
+        case plain
+    }
+
+    /// The longest line accepted from the server. chat/1 says clients accept lines of any
+    /// length (events add room, name and trust to a text of up to the server's --max-line,
+    /// at most 1 MiB); this bound only stops a broken server from exhausting memory.
+    static let maximumLineLength = 4 << 20
+
+    private let loop: EventLoop
+    private var addresses: ArraySlice<SocketAddress>
+    private let transport: Transport
+    private var connection: (any Connection)?
+    private var currentAddress: SocketAddress?
+    private var framer = LineFramer(maximumLineLength: ServerLink.maximumLineLength)
+    private var failedAttempts: [String] = []
+    private(set) var isClosed = false
+
+    var onOpen: (_ description: String) -> Void = { _ in }
+    var onLine: (String) -> Void = { _ in }
+    var onEnd: (DisconnectCause) -> Void = { _ in }
+
+    init(loop: EventLoop, addresses: [SocketAddress], transport: Transport) {
+        self.loop = loop
+        self.addresses = addresses[...]
+        self.transport = transport
+    }
+
+    /// Connects to the next address (the first, on the first call).
+    func start() {
+        while let address = addresses.popFirst() {
+            currentAddress = address
+            do {
+                let next: any Connection
+                switch transport {
+                case .tls(let context, let serverName):
+                    next = try TLSConnection.connect(to: address, serverName: serverName, loop: loop, context: context)
+                case .plain:
+                    next = try PlainConnection.connect(to: address, loop: loop)
+                }
+                next.delegate = self
+                connection = next
+                try next.start()
+                return
+            } catch {
+                connection = nil
+                failedAttempts.append("\(address): \(error)")
+            }
+        }
+        end(.connectFailed(failedAttempts.joined(separator: "; ")))
+    }
+
+    /// Sends one protocol line (appends "\n").
+    func send(_ line: String) {
+        connection?.write(line + "\n")
+    }
+
+    /// Closes gracefully (flushes what was queued); no end report follows.
+    func close() {
+        isClosed = true
+        connection?.close(.graceful)
+    }
+
+    /// True while a connection is still shutting down.
+    var isShuttingDown: Bool {
+        guard let connection else { return false }
+        return connection.state != .closed
+    }
+
+    // MARK: ConnectionDelegate
+
+    func connectionDidOpen(_ connection: any Connection) {
+        var description = connection.securityDescription
+        if let address = connection.remoteAddress { description += " to \(address)" }
+        if let peer = connection.peerIdentity, case .tls(_, let serverName) = transport {
+            description += ", server certificate verified for \(serverName) (\(peer.subject))"
+        }
+        onOpen(description)
+    }
+
+    func connection(_ connection: any Connection, didReceive bytes: UnsafeRawBufferPointer) {
+        for event in framer.feed(bytes) {
+            guard !isClosed else { return }
+            switch event {
+            case .line(let bytes):
+                onLine(String(decoding: bytes, as: UTF8.self))
+            case .tooLong:
+                connection.close(.immediate)
+                end(.other("the server sent a line longer than \(Self.maximumLineLength) bytes"))
+                return
+            }
+        }
+    }
+
+    func connection(_ connection: any Connection, didCloseWith reason: CloseReason) {
+        if case .connectFailed(let error) = reason, !isClosed {
+            failedAttempts.append("\(currentAddress.map { "\($0)" } ?? "?"): \(error)")
+            self.connection = nil
+            if !addresses.isEmpty { return start() }
+            return end(.connectFailed(failedAttempts.joined(separator: "; ")))
+        }
+        end(Self.cause(of: reason))
+    }
+
+    private func end(_ cause: DisconnectCause) {
+        guard !isClosed else { return }
+        isClosed = true
+        onEnd(cause)
+    }
+
+    static func cause(of reason: CloseReason) -> DisconnectCause {
+        switch reason {
+        case .peerClosed: return .serverClosed
+        case .eofWithoutCloseNotify: return .closedWithoutNotify
+        case .reset: return .reset
+        case .handshakeTimeout: return .handshakeTimeout
+        case .handshakeFailed(let error): return .handshakeFailed(error.description)
+        case .tlsFailure(let error): return .tlsFailure(error.description)
+        case .connectFailed(let error): return .connectFailed("\(error)")
+        case .localClose, .socketError, .closeTimeout, .outputLimitExceeded: return .other(reason.description)
+        }
+    }
+}

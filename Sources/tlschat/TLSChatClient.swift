@@ -1,0 +1,107 @@
+// tlschat: the TLSChat client executable. Parses options, resolves the host,
+// builds the TLS context (server verification on by default), and runs one
+// `ClientDriver` on one EventLoop: interactive when stdin is a terminal,
+// scripted otherwise. All chat logic lives in ChatClient; this file only
+// validates options and wires things up.
+import ArgumentParser
+import ChatClient
+import ChatNet
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct TLSChatClient: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tlschat",
+        abstract: "TLSChat client: chat over chat/1, TLS-verified by default.",
+        discussion: """
+            Interactive when stdin is a terminal (type /help). Otherwise scripted: each stdin line \
+            (same syntax: text is said in the current room, /commands are mapped) is sent as it \
+            arrives, every line from the server is printed verbatim, and BYE is sent at end of input.
+
+            Exit status: 0 every command got OK (or you quit); 1 a command got ERR (the first error \
+            is printed to stderr); 2 a script line is not a valid command; 3 could not connect, TLS \
+            or certificate verification failed, or the connection dropped early; 64 bad options.
+            """)
+
+    @Argument(help: "Server host name or IP address (checked against the server certificate).")
+    var host: String = "localhost"
+
+    @Option(help: "Server port.")
+    var port: Int = 2222
+
+    @Option(help: "CA certificates (PEM) to verify the server with. Default: the system CA store.")
+    var ca: String?
+
+    @Option(help: "Client certificate chain (PEM) to sign in with; needs --key.")
+    var cert: String?
+
+    @Option(help: "Private key (PEM) of --cert.")
+    var key: String?
+
+    @Flag(help: "Connect WITHOUT TLS, to a server's plaintext listener: nothing is encrypted or verified.")
+    var plain = false
+
+    @Option(help: "Name to ask for after connecting (sends NICK NAME).")
+    var name: String?
+
+    /// HOST without the brackets of "[::1]".
+    private var bareHost: String {
+        host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+    }
+
+    func validate() throws {
+        guard (1...65535).contains(port) else { throw ValidationError("--port must be 1...65535") }
+        guard !bareHost.isEmpty else { throw ValidationError("HOST must not be empty") }
+        if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together: give both or neither") }
+        if plain && (cert != nil || ca != nil) {
+            throw ValidationError("--plain has no TLS: --ca, --cert and --key cannot be used with it")
+        }
+        if let name, name.isEmpty || name.contains(" ") || name.unicodeScalars.contains(where: Sanitizer.isForbiddenInProtocol) {
+            throw ValidationError("--name must be one word without control characters")
+        }
+    }
+
+    mutating func run() throws {
+        let addresses: [SocketAddress]
+        do {
+            addresses = try SocketAddress.resolve(host: bareHost, port: port)
+        } catch {
+            StandardStreams.diagnostic("\(error)")
+            throw ExitCode(ExitStatus.connectionFailed)
+        }
+        let transport: ServerLink.Transport
+        if plain {
+            StandardStreams.diagnostic("warning: --plain: the connection is NOT encrypted and the server is NOT verified; anyone on the network path can read and change it")
+            transport = .plain
+        } else {
+            do {
+                let tls = TLSConfiguration.client(trustRoots: ca.map { .file($0) } ?? .system,
+                                                  certificateChainFile: cert, privateKeyFile: key)
+                transport = .tls(try TLSContext(tls), serverName: bareHost)
+            } catch {
+                StandardStreams.diagnostic("error: \(error)")
+                throw ExitCode(64)
+            }
+        }
+        let status = try runSession(addresses: addresses, transport: transport)
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    private func runSession(addresses: [SocketAddress], transport: ServerLink.Transport) throws -> Int32 {
+        let loop = try EventLoop()
+        let link = ServerLink(loop: loop, addresses: addresses, transport: transport)
+        let driver = ClientDriver(loop: loop, link: link, interactive: TerminalMode.standardInputIsTerminal, nickname: name)
+        do {
+            try driver.start()
+            while driver.exitStatus == nil { try loop.run() }
+        } catch {
+            driver.finish()
+            StandardStreams.diagnostic("error: \(error)")
+            return ExitStatus.connectionFailed
+        }
+        driver.finish()
+        return driver.exitStatus ?? ExitStatus.connectionFailed
+    }
+}

@@ -1,2 +1,0 @@
-// Placeholder entry point until the tlschat client lands.
-print("tlschat: not implemented yet")

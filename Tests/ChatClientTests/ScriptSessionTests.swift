@@ -1,0 +1,79 @@
+// ScriptSessionTests: the scripted mode's contract: lines wait for the
+// greeting, are pipelined, every server line is echoed, BYE is added at the
+// end once all replies are in, and the exit status tells OK / ERR / bad script
+// / dropped connection apart.
+import ChatClient
+import Testing
+
+@Suite("Scripted mode")
+struct ScriptSessionTests {
+    let hello = "HELLO chat/1 tlschatd tls alice cert #lobby"
+
+    func sent(_ actions: [ClientAction]) -> [String] {
+        actions.compactMap { if case .send(let line) = $0 { return line } else { return nil } }
+    }
+
+    @Test("lines before the greeting wait for it (NICK first); then all are pipelined; BYE after the last reply")
+    func happyPath() {
+        var session = ScriptSession(nickname: "carol")
+        #expect(session.scriptLine("/join #dev").isEmpty)
+        #expect(session.scriptLine("hello").isEmpty)
+        #expect(session.inputEnded().isEmpty)
+        let greeted = session.received(hello)
+        #expect(greeted.first == .output(hello + "\n"))
+        #expect(sent(greeted) == ["NICK carol", "JOIN #dev", "SAY hello"])
+        #expect(session.received("ERR NOT_ALLOWED your name alice comes from your certificate").count == 1)
+        #expect(session.received("JOINED #dev bob cert") == [.output("JOINED #dev bob cert\n")])
+        #expect(sent(session.received("OK JOIN #dev 2")).isEmpty)
+        #expect(sent(session.received("OK SAY #dev sent 1/1")) == ["BYE"])
+        let end = session.received("OK BYE")
+        #expect(end == [.output("OK BYE\n"), .diagnostic("NICK carol: ERR NOT_ALLOWED your name alice comes from your certificate"), .exit(1)])
+        #expect(session.isFinished)
+    }
+
+    @Test("all OK: exit 0; the script's own /quit is not doubled; lines after it are ignored")
+    func scriptQuits() {
+        var session = ScriptSession()
+        _ = session.received(hello)
+        #expect(sent(session.scriptLine("/ping 1")) == ["PING 1"])
+        #expect(sent(session.scriptLine("/quit")) == ["BYE"])
+        #expect(session.scriptLine("after quit").first.map { if case .diagnostic = $0 { true } else { false } } == true)
+        #expect(session.scriptLine("more").isEmpty)
+        #expect(session.inputEnded().isEmpty)
+        _ = session.received("OK PING 1")
+        #expect(session.received("OK BYE").last == .exit(0))
+    }
+
+    @Test("an unknown slash command stops the script with status 2 and sends nothing")
+    func badScriptLine() {
+        var session = ScriptSession()
+        _ = session.received(hello)
+        let actions = session.scriptLine("/frob")
+        #expect(sent(actions).isEmpty)
+        #expect(actions.last == .exit(2))
+        #expect(session.scriptLine("hello").isEmpty)
+    }
+
+    @Test("the connection dropping before every reply came is a failure (status 3) that names what is missing")
+    func droppedConnection() {
+        var session = ScriptSession()
+        _ = session.received(hello)
+        _ = session.scriptLine("/who")
+        let actions = session.disconnected(.reset)
+        #expect(actions.last == .exit(3))
+        #expect(actions.contains(.diagnostic("1 command(s) got no reply, first: WHO")))
+        var never = ScriptSession()
+        #expect(never.disconnected(.handshakeFailed("handshake: x")).contains(.diagnostic("no greeting from the server; nothing was sent")))
+    }
+
+    @Test("a CRLF script works; blank lines send nothing; an empty script just says BYE")
+    func crlfAndBlank() {
+        var session = ScriptSession()
+        _ = session.received(hello)
+        #expect(sent(session.scriptLine("hi\r")) == ["SAY hi"])
+        #expect(session.scriptLine("   ").isEmpty)
+        var empty = ScriptSession()
+        #expect(empty.inputEnded().isEmpty)
+        #expect(sent(empty.received(hello)) == ["BYE"])
+    }
+}
