@@ -34,6 +34,31 @@ struct ChatServiceTests {
         #expect(!server.log.contains("from plain"), "message contents must never be logged")
     }
 
+    @Test("a plain-socket peer and a Python ssl peer chat with a tlschat client in one room")
+    func mixedRoomWithOurClient() throws {
+        let (server, plainPort) = try startServer()
+        defer { server.stop() }
+        let alice = try ChildProcess(RepoPaths.executable("tlschat"), [
+            "127.0.0.1", "--port", String(server.port), "--ca", pki.cert("ca"),
+            "--cert", pki.cert("alice"), "--key", pki.key("alice")])
+        defer { alice.stop(signal: SIGKILL) }
+        #expect(alice.waitForOutput("HELLO chat/1 tlschatd tls alice cert #lobby"), "tlschat: \(alice.stdout.text) \(alice.stderr.text)")
+        let python = try ChildProcess("python3", [RepoPaths.root + "/Tests/Fixtures/chat_scenarios.py", "with_tlschat",
+                                                  String(server.port), String(plainPort), pki.directory])
+        defer { python.stop(signal: SIGKILL) }
+        // Both peers' messages reach our client, each marked with its trust level.
+        #expect(ChildProcess.waitUntil(timeout: 20) {
+            alice.stdout.text.contains(" plain hello from plain\n") && alice.stdout.text.contains("MSG #lobby bob cert hello from bob\n")
+        }, "tlschat saw: \(alice.stdout.text)")
+        #expect(alice.stdout.text.contains("MSG #lobby ~guest"))
+        alice.send("hello from tlschat\n")
+        #expect(python.waitForExit(timeout: 30) == 0, "python: \(python.stdout.text) \(python.stderr.text)")
+        #expect(python.stdout.text.contains("PASSED with_tlschat"))
+        alice.closeInput()
+        #expect(alice.waitForExit(timeout: 20) == 0, "tlschat: \(alice.stdout.text) \(alice.stderr.text)")
+        #expect(alice.stdout.text.contains("OK SAY #lobby sent 2/2\n"))
+    }
+
     @Test("openssl s_client drives a short session")
     func opensslSession() throws {
         let (server, _) = try startServer()

@@ -168,6 +168,15 @@ def plain_mixed():
     expect(reply == "OK WHO #lobby 2 alice:cert %s:plain" % name, reply)
 
 
+def with_tlschat():
+    """A plain-socket peer and an ssl peer chat with a tlschat client (alice) run by the test."""
+    plain, tls = Peer(plain=True), Peer("bob")
+    expect(plain.cmd("SAY hello from plain") == "OK SAY #lobby sent 2/2", "plain say")
+    expect(tls.cmd("SAY hello from bob") == "OK SAY #lobby sent 2/2", "tls say")
+    for peer in (plain, tls):
+        expect(peer.event("MSG #lobby alice") == "MSG #lobby alice cert hello from tlschat", peer.events)
+
+
 def framing():
     peer = Peer(plain=True)
     for byte in b"PING one-byte-at-a-time\r\n":
@@ -190,7 +199,7 @@ def framing():
     expect(other.cmd("PING alive") == "OK PING alive", "server still serving")
 
 
-SCENARIOS = {f.__name__: f for f in [broadcast, identity, selfsigned_alice, hostile_certificates, plain_mixed, framing]}
+SCENARIOS = {f.__name__: f for f in [broadcast, identity, selfsigned_alice, hostile_certificates, plain_mixed, with_tlschat, framing]}
 
 if __name__ == "__main__":
     try:
