@@ -78,6 +78,27 @@ public final class ChatServerCore {
         session.link.closeAfterFlush()
     }
 
+    /// The client sent a command faster than its rate allows: this command's
+    /// one reply is `ERR RATE_LIMITED` and it is otherwise ignored.
+    public func refuseRateLimited(_ session: ChatSession) {
+        guard !session.isGone else { return }
+        session.send(CommandError(.rateLimited, "too many commands; slow down").line)
+    }
+
+    /// The client has been silent for the idle timeout: ask it to show it is alive.
+    public func pingIdle(_ session: ChatSession, token: String) {
+        guard !session.isGone else { return }
+        session.send("PING \(token)")
+    }
+
+    /// The client stayed silent past its deadline: tell it why, then close.
+    public func dropIdle(_ session: ChatSession, reason: String) {
+        guard !session.isGone else { return }
+        session.send("NOTICE idle \(reason); closing")
+        remove(session, reason: "quit")
+        session.link.closeAfterFlush()
+    }
+
     /// The connection ended (for any reason). Safe to call more than once.
     public func disconnect(_ session: ChatSession) {
         remove(session, reason: "quit")

@@ -15,6 +15,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case notInRoom = "NOT_IN_ROOM"
     case noCurrentRoom = "NO_CURRENT_ROOM"
     case tooManyRooms = "TOO_MANY_ROOMS"
+    case rateLimited = "RATE_LIMITED"
 }
 
 /// A failed command: its code and the human text that follows it.

@@ -14,8 +14,8 @@ public enum MonotonicClock {
 }
 
 extension Duration {
-    /// The duration in whole nanoseconds, clamped at zero.
-    var nanoseconds: UInt64 {
+    /// The duration in whole nanoseconds, clamped at zero (to compare with `MonotonicClock.now()`).
+    public var nanoseconds: UInt64 {
         let (seconds, attoseconds) = components
         let total = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
         return total < 0 ? 0 : UInt64(total)

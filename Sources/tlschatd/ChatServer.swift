@@ -1,8 +1,10 @@
 // ChatServer: runs the chat/1 service on an event loop: opens the TLS and
-// (explicitly requested) plaintext listeners, wraps each accepted socket in a
-// connection with its ClientConnection glue, logs connection lifecycles
-// (never message contents), and shuts down gracefully. Chat rules live in
-// ChatServerCore; transport rules in ChatNet.
+// (explicitly requested) plaintext listeners, enforces the connection limits
+// (overall and per source address: over them a socket is closed at once),
+// wraps each accepted socket in a connection with its ClientConnection glue,
+// sweeps idle clients once a second (first-command deadline, idle PING, then
+// close), logs connection lifecycles (never message contents), and shuts down
+// gracefully. Chat rules live in ChatServerCore; transport rules in ChatNet.
 import ChatCore
 import ChatNet
 import Logging
@@ -11,6 +13,13 @@ final class ChatServer {
     struct Settings {
         var maximumLineLength = 4096
         var maximumQueuedOutput = 1 << 20
+        var maximumClients = 10_000
+        var maximumClientsPerAddress = 100
+        var firstCommandTimeout: Duration = .seconds(30)
+        var idleTimeout: Duration = .seconds(300)
+        var pingGrace: Duration = .seconds(30)
+        var commandBurst = 40
+        var commandsPerSecond = 20.0
     }
 
     let core: ChatServerCore
@@ -20,7 +29,11 @@ final class ChatServer {
     private let logger: Logger
     private var listeners: [Listener] = []
     private var clients: [ObjectIdentifier: ClientConnection] = [:]
+    private var clientsPerHost: [String: Int] = [:]
     private var shuttingDown = false
+    private var sweepTimer: LoopTimer?
+    private var refusedSinceLastLog = 0
+    private var lastRefusalLog: UInt64 = 0
 
     init(loop: EventLoop, context: TLSContext, core: ChatServerCore, settings: Settings, logger: Logger) {
         self.loop = loop
@@ -28,6 +41,7 @@ final class ChatServer {
         self.core = core
         self.settings = settings
         self.logger = logger
+        sweepTimer = loop.scheduleRepeating(every: .seconds(1)) { [unowned self] in self.sweepIdleClients() }
     }
 
     /// Listens on `address`; returns the bound address (port 0 resolved).
@@ -40,6 +54,11 @@ final class ChatServer {
     }
 
     private func accept(_ socket: Socket, transport: Transport) {
+        let host = (try? socket.peerAddress())?.host ?? "?"
+        if clients.count >= settings.maximumClients || clientsPerHost[host, default: 0] >= settings.maximumClientsPerAddress {
+            socket.close()  // before any TLS work: refusing must stay cheap under a flood
+            return noteRefusal(host)
+        }
         let connection: any Connection
         do {
             if transport == .tls {
@@ -53,10 +72,11 @@ final class ChatServer {
             return
         }
         connection.maximumBufferedOutput = settings.maximumQueuedOutput
-        let client = ClientConnection(server: self, connection: connection, transport: transport,
-                                      maximumLineLength: settings.maximumLineLength)
+        let client = ClientConnection(server: self, connection: connection, transport: transport, peerHost: host,
+                                      settings: settings)
         connection.delegate = client
         clients[ObjectIdentifier(client)] = client
+        clientsPerHost[host, default: 0] += 1
         do {
             try connection.start()
         } catch {
@@ -73,8 +93,41 @@ final class ChatServer {
         ])
     }
 
+    /// Logs refused connections at most once a second, with a count, so a flood cannot flood the log.
+    private func noteRefusal(_ host: String) {
+        refusedSinceLastLog += 1
+        let now = MonotonicClock.now()
+        guard now - lastRefusalLog >= 1_000_000_000 else { return }
+        logger.warning("refused connections over the limits", metadata: [
+            "count": "\(refusedSinceLastLog)", "last-peer": "\(host)", "clients": "\(clients.count)",
+            "max-clients": "\(settings.maximumClients)", "max-per-address": "\(settings.maximumClientsPerAddress)"])
+        refusedSinceLastLog = 0
+        lastRefusalLog = now
+    }
+
+    /// Once a second: close clients that sent no command in time, PING the
+    /// silent ones, and close those that ignored the PING.
+    private func sweepIdleClients() {
+        let now = MonotonicClock.now()
+        let firstCommand = settings.firstCommandTimeout.nanoseconds
+        let idle = settings.idleTimeout.nanoseconds, grace = settings.pingGrace.nanoseconds
+        for client in clients.values {
+            guard let session = client.session, client.connection.state == .open else { continue }
+            if !client.sentFirstCommand && now - client.openedAt >= firstCommand {
+                core.dropIdle(session, reason: "no command within \(settings.firstCommandTimeout)")
+            } else if let pinged = client.idlePingSentAt {
+                if now - pinged >= grace { core.dropIdle(session, reason: "no reply to PING within \(settings.pingGrace)") }
+            } else if now - client.lastInputAt >= idle {
+                client.idlePingSentAt = now
+                core.pingIdle(session, token: "idle-\(now / 1_000_000)")
+            }
+        }
+    }
+
     func closed(_ client: ClientConnection, reason: CloseReason) {
         clients[ObjectIdentifier(client)] = nil
+        clientsPerHost[client.peerHost, default: 1] -= 1
+        if clientsPerHost[client.peerHost] == 0 { clientsPerHost[client.peerHost] = nil }
         let peer = client.connection.remoteAddress?.description ?? "?"
         if let session = client.session {
             logger.info("disconnected", metadata: ["peer": "\(peer)", "name": "\(session.name)", "reason": "\(reason)"])
@@ -89,6 +142,7 @@ final class ChatServer {
     func shutDown() {
         guard !shuttingDown else { return }
         shuttingDown = true
+        sweepTimer?.cancel()
         for listener in listeners { listener.close() }
         listeners = []
         core.shutDown()

@@ -1,8 +1,9 @@
 // ClientConnection: glue between one ChatNet connection and its ChatCore
-// session. Frames incoming bytes into bounded lines for the core, hands the
-// core's shared messages to the connection (converting each message to
-// SharedBytes once, however many recipients it has), and reports the end.
-// It holds no chat rules; those are in ChatServerCore.
+// session. Frames incoming bytes into bounded lines for the core, applies the
+// per-client command rate (TokenBucket), records activity for the idle sweep,
+// hands the core's shared messages to the connection (converting each
+// message to SharedBytes once, however many recipients it has), and reports
+// the end. It holds no chat rules; those are in ChatServerCore.
 import ChatCore
 import ChatNet
 
@@ -10,14 +11,25 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
     unowned let server: ChatServer
     let connection: any Connection
     let transport: Transport
+    let peerHost: String
     private var framer: LineFramer
+    private var commandRate: TokenBucket
     private(set) var session: ChatSession?
+    /// Activity, in MonotonicClock nanoseconds, for ChatServer's idle sweep.
+    private(set) var openedAt: UInt64 = 0
+    private(set) var lastInputAt: UInt64 = 0
+    private(set) var sentFirstCommand = false
+    var idlePingSentAt: UInt64?
 
-    init(server: ChatServer, connection: any Connection, transport: Transport, maximumLineLength: Int) {
+    init(server: ChatServer, connection: any Connection, transport: Transport, peerHost: String,
+         settings: ChatServer.Settings) {
         self.server = server
         self.connection = connection
         self.transport = transport
-        framer = LineFramer(maximumLineLength: maximumLineLength)
+        self.peerHost = peerHost
+        framer = LineFramer(maximumLineLength: settings.maximumLineLength)
+        commandRate = TokenBucket(capacity: settings.commandBurst, refillPerSecond: settings.commandsPerSecond,
+                                  now: MonotonicClock.now())
     }
 
     func connectionDidOpen(_ connection: any Connection) {
@@ -26,6 +38,8 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
             credentials.certificateCommonName = identity.commonName
             credentials.certificateFingerprint = "sha256:" + identity.fingerprintSHA256.filter { $0 != ":" }
         }
+        openedAt = MonotonicClock.now()
+        lastInputAt = openedAt
         let session = server.core.connect(link: self, credentials: credentials)
         self.session = session
         server.opened(self, session: session)
@@ -33,9 +47,19 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
 
     func connection(_ connection: any Connection, didReceive bytes: UnsafeRawBufferPointer) {
         guard let session else { return }
+        let now = MonotonicClock.now()
+        lastInputAt = now
+        idlePingSentAt = nil
         for event in framer.feed(bytes) {
             switch event {
-            case .line(let line): server.core.receive(line: line, from: session)
+            case .line(let line):
+                guard line.contains(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }) else { continue }
+                sentFirstCommand = true
+                if commandRate.take(now: now) {
+                    server.core.receive(line: line, from: session)
+                } else {
+                    server.core.refuseRateLimited(session)
+                }
             case .tooLong: server.core.lineTooLong(from: session)
             }
         }

@@ -52,10 +52,36 @@ struct TLSChatDaemon: ParsableCommand {
     @Option(help: "Bytes of output queued for one client before it counts as not reading and is disconnected.")
     var maxQueue: Int = 1 << 20
 
+    @Option(help: "Most clients connected at once; more are closed on accept.")
+    var maxClients: Int = 10_000
+
+    @Option(help: "Most clients connected at once from one IP address.")
+    var maxClientsPerAddress: Int = 100
+
+    @Option(help: "Seconds a client may stay silent after the greeting before its first command.")
+    var firstCommandTimeout: Int = 30
+
+    @Option(help: "Seconds of client silence before the server sends PING.")
+    var idleTimeout: Int = 300
+
+    @Option(help: "Seconds a client has to answer the server's PING before it is closed.")
+    var pingGrace: Int = 30
+
+    @Option(help: "Commands a client may send in a burst before the steady rate applies.")
+    var commandBurst: Int = 40
+
+    @Option(help: "Steady commands per second per client; faster commands get ERR RATE_LIMITED.")
+    var commandsPerSecond: Double = 20
+
     func validate() throws {
         guard (1...1_048_576).contains(maxLine) else { throw ValidationError("--max-line must be 1...1048576 bytes") }
         guard (1...3600).contains(handshakeTimeout) else { throw ValidationError("--handshake-timeout must be 1...3600 seconds") }
         guard maxQueue >= 4096 else { throw ValidationError("--max-queue must be at least 4096 bytes") }
+        guard maxClients >= 1, maxClientsPerAddress >= 1 else { throw ValidationError("--max-clients and --max-clients-per-address must be at least 1") }
+        for (name, value) in [("--first-command-timeout", firstCommandTimeout), ("--idle-timeout", idleTimeout), ("--ping-grace", pingGrace)] {
+            guard (1...86_400).contains(value) else { throw ValidationError("\(name) must be 1...86400 seconds") }
+        }
+        guard commandBurst >= 1, commandsPerSecond > 0 else { throw ValidationError("--command-burst and --commands-per-second must be positive") }
     }
 
     mutating func run() throws {
@@ -82,7 +108,12 @@ struct TLSChatDaemon: ParsableCommand {
         limits.maximumLineLength = maxLine
         let server = ChatServer(
             loop: loop, context: context, core: ChatServerCore(limits: limits),
-            settings: ChatServer.Settings(maximumLineLength: maxLine, maximumQueuedOutput: maxQueue), logger: logger)
+            settings: ChatServer.Settings(
+                maximumLineLength: maxLine, maximumQueuedOutput: maxQueue, maximumClients: maxClients,
+                maximumClientsPerAddress: maxClientsPerAddress, firstCommandTimeout: .seconds(firstCommandTimeout),
+                idleTimeout: .seconds(idleTimeout), pingGrace: .seconds(pingGrace), commandBurst: commandBurst,
+                commandsPerSecond: commandsPerSecond),
+            logger: logger)
         // Signals first: a SIGTERM right after the port is announced must already shut down cleanly.
         let signals = try SignalWatcher(loop: loop, signals: [SIGTERM, SIGINT]) { number in
             logger.info("received signal \(number), shutting down")

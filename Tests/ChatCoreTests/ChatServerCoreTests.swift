@@ -189,6 +189,24 @@ struct ChatServerCoreTests {
         #expect(alice.send("JOIN #a") == ["OK JOIN #a 1"])  // existing rooms stay joinable
     }
 
+    @Test("rate limiting and idle handling keep one reply per command and close cleanly")
+    func rateLimitAndIdle() {
+        let core = ChatServerCore()
+        let alice = Client(core, cert: "alice"), bob = Client(core, cert: "bob")
+        _ = alice.link.take()
+        core.refuseRateLimited(alice.session)
+        #expect(alice.link.take().first?.hasPrefix("ERR RATE_LIMITED ") == true)
+        core.pingIdle(alice.session, token: "idle-1")
+        #expect(alice.link.take() == ["PING idle-1"])
+        _ = bob.link.take()
+        core.dropIdle(alice.session, reason: "no reply to PING")
+        #expect(alice.link.take() == ["NOTICE idle no reply to PING; closing"])
+        #expect(alice.link.closed)
+        #expect(bob.link.take() == ["PARTED #lobby alice cert quit"])
+        core.refuseRateLimited(alice.session)
+        #expect(alice.link.take().isEmpty)  // nothing after the close
+    }
+
     @Test("a recipient that cannot take a message is counted: sent N/M")
     func partialDelivery() {
         let core = ChatServerCore()

@@ -25,13 +25,29 @@ struct ChatServiceTests {
 
     @Test("Python peers: scenario passes", arguments: ["broadcast", "identity", "selfsigned_alice", "hostile_certificates", "plain_mixed", "framing"])
     func pythonScenario(_ scenario: String) throws {
-        let (server, plainPort) = try startServer()
+        let (server, plainPort) = try startServer(["--command-burst", "1000"])  // pipelining, not the rate, is tested here
         defer { server.stop() }
         let result = Subprocess.run("python3", [RepoPaths.root + "/Tests/Fixtures/chat_scenarios.py", scenario,
                                                 String(server.port), String(plainPort), pki.directory], timeout: 60)
         #expect(result.status == 0, "\(result.output)\n--- server log ---\n\(server.log)")
         #expect(result.output.contains("PASSED \(scenario)"))
         #expect(!server.log.contains("from plain"), "message contents must never be logged")
+    }
+
+    @Test("limits and timeouts: Python peers see them enforced", arguments: [
+        "rate_limit|--command-burst 5 --commands-per-second 1",
+        "idle|--idle-timeout 1 --ping-grace 1",
+        "first_command|--first-command-timeout 1",
+        "per_address|--max-clients-per-address 3",
+    ])
+    func limitScenario(_ caseText: String) throws {
+        let parts = caseText.split(separator: "|").map(String.init)
+        let (server, plainPort) = try startServer(parts[1].split(separator: " ").map(String.init))
+        defer { server.stop() }
+        let result = Subprocess.run("python3", [RepoPaths.root + "/Tests/Fixtures/chat_scenarios.py", parts[0],
+                                                String(server.port), String(plainPort), pki.directory], timeout: 60)
+        #expect(result.status == 0, "\(result.output)\n--- server log ---\n\(server.log)")
+        #expect(result.output.contains("PASSED \(parts[0])"))
     }
 
     @Test("a plain-socket peer and a Python ssl peer chat with a tlschat client in one room")

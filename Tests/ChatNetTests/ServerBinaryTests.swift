@@ -65,7 +65,7 @@ struct ServerBinaryTests {
 
     @Test("with 1,000 idle TLS connections held, a new client still gets its reply promptly")
     func thousandIdleConnections() throws {
-        let server = try ServerProcess()
+        let server = try ServerProcess(["--max-clients-per-address", "2000", "--first-command-timeout", "600"])
         defer { server.stop() }
         let loop = try EventLoop()
         let context = try TLSContext(.client(trustRoots: .file(pki.cert("ca"))))

@@ -6,7 +6,7 @@ Usage: chat_scenarios.py SCENARIO TLS_PORT PLAIN_PORT CERT_DIR
 Exits 0 when every assertion holds; prints what it saw otherwise. Every read
 has a timeout, so a scenario never hangs. Talks to 127.0.0.1 only.
 """
-import os, socket, ssl, subprocess, sys, tempfile
+import os, socket, ssl, subprocess, sys, tempfile, time
 
 TIMEOUT = 10
 SCENARIO, TLS_PORT, PLAIN_PORT, CERTS = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
@@ -177,6 +177,59 @@ def with_tlschat():
         expect(peer.event("MSG #lobby alice") == "MSG #lobby alice cert hello from tlschat", peer.events)
 
 
+def rate_limit():
+    """Server runs with --command-burst 5 --commands-per-second 1."""
+    flooder, bystander = Peer(plain=True), Peer(plain=True)
+    flooder.send_raw(b"".join(b"PING %d\n" % i for i in range(10)))
+    replies = [flooder.reply() for _ in range(10)]
+    expect(replies[:5] == ["OK PING %d" % i for i in range(5)], replies)
+    expect(sum(r.startswith("ERR RATE_LIMITED ") for r in replies[5:]) >= 4, replies)
+    expect(bystander.cmd("PING fine") == "OK PING fine", "a bystander is not limited")
+
+
+def idle():
+    """Server runs with --idle-timeout 1 --ping-grace 1: answer the PING and stay; ignore it and go."""
+    silent, lively = Peer(plain=True), Peer(plain=True)
+    expect(silent.cmd("PING first") == "OK PING first", "first command")
+    expect(lively.cmd("PING first") == "OK PING first", "first command")
+    ping = lively.event("PING idle-")
+    expect(lively.cmd("PING " + ping.split()[1]).startswith("OK PING idle-"), "answering the server's PING")
+    expect(silent.event("PING idle-").startswith("PING idle-"), silent.events)
+    expect(silent.event("NOTICE idle ").startswith("NOTICE idle no reply to PING"), silent.events)
+    silent.expect_eof()
+    expect(lively.cmd("PING still") == "OK PING still", "the lively client stays")
+
+
+def first_command():
+    """Server runs with --first-command-timeout 1: a client that never sends a command is closed."""
+    quiet = Peer(plain=True)
+    expect(quiet.line().startswith("NOTICE idle no command within"), "no notice")
+    quiet.expect_eof()
+
+
+def per_address():
+    """Server runs with --max-clients-per-address 3: the fourth is closed without a greeting."""
+    peers = [Peer(plain=True) for _ in range(3)]
+    try:
+        extra = Peer(plain=True)
+    except EOFError:
+        pass
+    else:
+        raise AssertionError("a fourth connection got a greeting: %r" % extra.hello)
+    expect(peers[0].cmd("BYE") == "OK BYE", "bye")
+    peers[0].expect_eof()
+    peers[0].sock.close()  # the server lingers until our side closes too
+    for attempt in range(50):  # the server notices the close within a loop iteration or two
+        try:
+            again = Peer(plain=True)
+            break
+        except EOFError:
+            time.sleep(0.1)
+    else:
+        raise AssertionError("a slot freed by BYE was not reusable")
+    expect(again.cmd("PING ok") == "OK PING ok", "reused slot works")
+
+
 def framing():
     peer = Peer(plain=True)
     for byte in b"PING one-byte-at-a-time\r\n":
@@ -199,7 +252,8 @@ def framing():
     expect(other.cmd("PING alive") == "OK PING alive", "server still serving")
 
 
-SCENARIOS = {f.__name__: f for f in [broadcast, identity, selfsigned_alice, hostile_certificates, plain_mixed, with_tlschat, framing]}
+SCENARIOS = {f.__name__: f for f in [broadcast, identity, selfsigned_alice, hostile_certificates, plain_mixed, with_tlschat,
+                                     framing, rate_limit, idle, first_command, per_address]}
 
 if __name__ == "__main__":
     try:
