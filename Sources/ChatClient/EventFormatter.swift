@@ -14,6 +14,8 @@ public enum EventFormatter {
     public static func format(_ event: ServerEvent, time: String) -> [String] {
         let text: String
         switch event {
+        case .ping:
+            return []  // a keep-alive the session answers by itself: nothing to show
         case .hello(_, let server, let transport, let name, let trust, let room):
             var line = "connected to \(server) over \(transport) as \(TrustMarker.decorate(name, trust: trust)), room \(room)"
             if transport == "plain" { line += " (PLAINTEXT: not encrypted)" }

@@ -19,6 +19,8 @@ public struct InteractiveSession: Sendable {
     private var waitingForGreeting: [String] = []
     private var quitting = false
     private var finished = false
+    /// Commands the session sent on its own (answers to the server's PING), whose replies are not shown.
+    private var automaticCommands: Set<String> = []
 
     /// `columns`: the terminal width. `nickname`: sent as `NICK nickname` after the greeting.
     public init(columns: Int, nickname: String? = nil) {
@@ -76,6 +78,13 @@ public struct InteractiveSession: Sendable {
         var actions: [ClientAction] = []
         let lines: [String]
         switch tracker.receive(line) {
+        case .event(.ping(let token)):
+            let answer = "PING \(token)"  // keep-alive: answered silently, its OK is not shown either
+            automaticCommands.insert(answer)
+            tracker.sent(answer)
+            return [.send(answer)]
+        case .reply(_, let command) where automaticCommands.remove(command.line) != nil:
+            return []
         case .event(let event):
             let firstGreeting = !identity.isGreeted
             if case .hello = event { identity.apply(event) }

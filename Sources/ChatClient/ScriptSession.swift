@@ -77,6 +77,8 @@ public struct ScriptSession: Sendable {
         guard !finished else { return [] }
         var actions: [ClientAction] = [.output(line + "\n")]
         switch tracker.receive(line) {
+        case .event(.ping(let token)):
+            actions += send("PING \(token)")  // keep-alive: the reply is printed like any other
         case .event(let event):
             if case .hello = event, !greeted {
                 greeted = true

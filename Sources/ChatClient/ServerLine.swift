@@ -31,6 +31,8 @@ public enum ServerEvent: Equatable, Sendable {
     case renamed(old: String, new: String, trust: String)
     /// `NOTICE TOPIC TEXT`
     case notice(topic: String, text: String)
+    /// `PING TOKEN`: the server wants a sign of life (answer with any command, e.g. `PING TOKEN`).
+    case ping(token: String)
     /// Any other line (unknown verb or a known verb with too few fields), kept verbatim.
     case other(String)
 }
@@ -86,6 +88,10 @@ public enum ServerLine: Equatable, Sendable {
             let (topic, text) = split(rest)
             guard !topic.isEmpty else { break }
             return .notice(topic: topic, text: text)
+        case "PING":
+            let (token, _) = split(rest)
+            guard !token.isEmpty else { break }
+            return .ping(token: token)
         default:
             break
         }

@@ -26,6 +26,18 @@ struct InteractiveSessionTests {
         actions.compactMap { if case .output(let text) = $0 { return text } else { return nil } }.joined()
     }
 
+    @Test("the server's idle PING is answered at once and silently; the typed text stays")
+    func answersServerPing() {
+        var session = greeted()
+        _ = type("half", into: &session)
+        let actions = session.received("PING idle-42", time: time)
+        #expect(sent(actions) == ["PING idle-42"])
+        #expect(output(actions).isEmpty)
+        #expect(session.received("OK PING idle-42", time: time).isEmpty)
+        #expect(session.editor.text == "half")
+        #expect(output(session.received("MSG #lobby bob cert still here", time: time)).contains("still here"))
+    }
+
     @Test("the prompt shows name and room once greeted")
     func prompt() {
         #expect(output(InteractiveSession(columns: 80).start()).hasSuffix("connecting> "))

@@ -13,6 +13,16 @@ struct ScriptSessionTests {
         actions.compactMap { if case .send(let line) = $0 { return line } else { return nil } }
     }
 
+    @Test("the server's idle PING is answered; the answer's OK does not count against the script")
+    func answersServerPing() {
+        var session = ScriptSession(nickname: nil)
+        _ = session.received(hello)
+        #expect(sent(session.received("PING idle-7")) == ["PING idle-7"])
+        #expect(sent(session.inputEnded()).isEmpty)  // still waiting for the PING's reply
+        #expect(sent(session.received("OK PING idle-7")) == ["BYE"])
+        #expect(session.received("OK BYE").last == .exit(0))
+    }
+
     @Test("lines before the greeting wait for it (NICK first); then all are pipelined; BYE after the last reply")
     func happyPath() {
         var session = ScriptSession(nickname: "carol")

@@ -75,6 +75,25 @@ struct ChatServiceTests {
         #expect(alice.stdout.text.contains("OK SAY #lobby sent 2/2\n"))
     }
 
+    @Test("tlschat answers the server's idle PING and stays connected")
+    func clientAnswersIdlePing() throws {
+        let (server, _) = try startServer(["--idle-timeout", "1", "--ping-grace", "1"])
+        defer { server.stop() }
+        let client = try ChildProcess(RepoPaths.executable("tlschat"), [
+            "127.0.0.1", "--port", String(server.port), "--ca", pki.cert("ca"), "--cert", pki.cert("bob"), "--key", pki.key("bob")])
+        defer { client.stop(signal: SIGKILL) }
+        client.send("/ping first\n")
+        // Two answered keep-alives means it outlived a whole grace period of silence.
+        #expect(ChildProcess.waitUntil(timeout: 20) {
+            client.stdout.text.components(separatedBy: "OK PING idle-").count >= 3
+        }, "tlschat saw: \(client.stdout.text) \(client.stderr.text)")
+        #expect(!client.stdout.text.contains("NOTICE idle"))
+        client.send("/ping done\n")
+        #expect(client.waitForOutput("OK PING done\n"))
+        client.closeInput()
+        #expect(client.waitForExit(timeout: 20) == 0)
+    }
+
     @Test("openssl s_client drives a short session")
     func opensslSession() throws {
         let (server, _) = try startServer()
