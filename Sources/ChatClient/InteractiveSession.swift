@@ -80,11 +80,13 @@ public struct InteractiveSession: Sendable {
         switch tracker.receive(line) {
         case .event(.ping(let token)):
             let answer = "PING \(token)"  // keep-alive: answered silently, its OK is not shown either
+            guard !automaticCommands.contains(answer) else { return [] }  // one answer per token, however often asked
             automaticCommands.insert(answer)
             tracker.sent(answer)
             return [.send(answer)]
-        case .reply(_, let command) where automaticCommands.remove(command.line) != nil:
-            return []
+        case .reply(let reply, let command) where automaticCommands.remove(command.line) != nil:
+            identity.apply(reply)
+            return command.verb == "WHOAMI" ? [redraw()] : []
         case .event(let event):
             let firstGreeting = !identity.isGreeted
             if case .hello = event { identity.apply(event) }
@@ -94,6 +96,11 @@ public struct InteractiveSession: Sendable {
                 let queued = waitingForGreeting
                 waitingForGreeting = []
                 for command in queued { actions += submitCommand(command, time: time) }
+                // A silent command of our own: a user who only reads must not hit the server's
+                // first-command deadline, and WHOAMI confirms name and room after any NICK.
+                automaticCommands.insert("WHOAMI")
+                tracker.sent("WHOAMI")
+                actions.append(.send("WHOAMI"))
                 return actions
             }
         case .unexpectedReply(let reply):

@@ -8,9 +8,21 @@
 // sent if the script did not send it; `OK BYE` ends the session: status 0 if
 // every reply was OK, else 1 with the first error on stderr. A script line
 // that maps to nothing is status 2, a connection lost before `OK BYE` status 3.
-// Lines after the script's own BYE are ignored. The driver does the I/O.
+// Lines after the script's own BYE are ignored. Sends are paced below the
+// server's default command rate (a burst of 30, then 15 per second, at most 64
+// unanswered), so a long script never meets `ERR RATE_LIMITED`; the driver
+// calls `tick(now:)` regularly to release paced lines. The driver does the I/O.
+import ChatCore
 
 public struct ScriptSession: Sendable {
+    /// Client-side pacing: below tlschatd's defaults (burst 40, 20/s).
+    public static let pacingBurst = 30
+    public static let pacingPerSecond = 15.0
+    public static let maximumInFlight = 64
+    private var outbox: [String] = []
+    private var outboxHead = 0
+    private var pacer = TokenBucket(capacity: ScriptSession.pacingBurst, refillPerSecond: ScriptSession.pacingPerSecond, now: 0)
+    private var clock: UInt64 = 0
     private var tracker = ReplyTracker()
     private var greeted = false
     private var waitingForGreeting: [String] = []
@@ -75,7 +87,7 @@ public struct ScriptSession: Sendable {
     /// One line from the server (without "\n").
     public mutating func received(_ line: String) -> [ClientAction] {
         guard !finished else { return [] }
-        var actions: [ClientAction] = [.output(line + "\n")]
+        var actions: [ClientAction] = [.output(Sanitizer.forTerminal(line) + "\n")]  // a hostile server cannot drive our terminal
         switch tracker.receive(line) {
         case .event(.ping(let token)):
             actions += send("PING \(token)")  // keep-alive: the reply is printed like any other
@@ -90,13 +102,13 @@ public struct ScriptSession: Sendable {
             if firstError == nil { firstError = "unexpected reply with no command waiting: \(describe(reply))" }
         case .reply(let reply, let command):
             if case .error = reply, firstError == nil { firstError = "\(command.line): \(describe(reply))" }
-            if command.verb == "BYE", case .ok = reply {
+            if command.verb == "BYE" {  // OK or not, the script is over (an ERR to BYE must not hang us)
                 finished = true
-                if let firstError { return actions + [.diagnostic(firstError), .exit(ExitStatus.commandFailed)] }
+                if let firstError { return actions + [.diagnostic(Sanitizer.forTerminal(firstError)), .exit(ExitStatus.commandFailed)] }
                 return actions + [.exit(ExitStatus.success)]
             }
         }
-        return actions + sendByeIfDone()
+        return actions + drain() + sendByeIfDone()
     }
 
     /// The connection ended (or never opened).
@@ -113,14 +125,39 @@ public struct ScriptSession: Sendable {
         return actions + [.exit(ExitStatus.connectionFailed)]
     }
 
+    /// Lines waiting for the pacer.
+    public var unsentCount: Int { outbox.count - outboxHead }
+
+    /// Releases paced lines; call it regularly with MonotonicClock time.
+    public mutating func tick(now: UInt64) -> [ClientAction] {
+        guard !finished else { return [] }
+        clock = max(clock, now)
+        return drain()
+    }
+
     private mutating func send(_ command: String) -> [ClientAction] {
-        tracker.sent(command)
         if isBye(command) { byeSent = true }
-        return [.send(command)]
+        outbox.append(command)
+        return drain()
+    }
+
+    private mutating func drain() -> [ClientAction] {
+        var actions: [ClientAction] = []
+        while outboxHead < outbox.count, tracker.pendingCount < Self.maximumInFlight, pacer.take(now: clock) {
+            let command = outbox[outboxHead]
+            outboxHead += 1
+            tracker.sent(command)
+            actions.append(.send(command))
+        }
+        if outboxHead == outbox.count {
+            outbox.removeAll(keepingCapacity: outbox.count < 1024)
+            outboxHead = 0
+        }
+        return actions
     }
 
     private mutating func sendByeIfDone() -> [ClientAction] {
-        guard scriptEnded, greeted, !byeSent, tracker.pendingCount == 0 else { return [] }
+        guard scriptEnded, greeted, !byeSent, tracker.pendingCount == 0, unsentCount == 0 else { return [] }
         return send("BYE")
     }
 

@@ -14,14 +14,13 @@ import ChatCore
 import ChatNet
 
 final class ClientDriver {
-    private enum Mode {
-        case script(ScriptSession, LineFramer)
-        case interactive(InteractiveSession)
-    }
-
     private let loop: EventLoop
     private let link: ServerLink
-    private var mode: Mode
+    // Exactly one of the two sessions is set. They are stored directly (not in an
+    // enum payload) so each mutation happens in place instead of copying the session.
+    private var interactive: InteractiveSession?
+    private var script: ScriptSession?
+    private var scriptFramer = LineFramer(maximumLineLength: 1 << 20)
     private var input: StandardInput?
     private var signals: SignalWatcher?
     private let terminal: TerminalMode?
@@ -32,10 +31,10 @@ final class ClientDriver {
         self.loop = loop
         self.link = link
         if interactive {
-            mode = .interactive(InteractiveSession(columns: TerminalMode.columns(), nickname: nickname))
+            self.interactive = InteractiveSession(columns: TerminalMode.columns(), nickname: nickname)
             terminal = TerminalMode()
         } else {
-            mode = .script(ScriptSession(nickname: nickname), LineFramer(maximumLineLength: 1 << 20))
+            script = ScriptSession(nickname: nickname)
             terminal = nil
         }
     }
@@ -49,6 +48,11 @@ final class ClientDriver {
         link.onEnd = { [unowned self] cause in
             perform(session(interactive: { $0.disconnected(cause, time: StandardStreams.localTime()) }, script: { $0.disconnected(cause) }))
         }
+        if script != nil {  // releases script lines paced below the server's rate limit
+            loop.scheduleRepeating(every: .milliseconds(50)) { [unowned self] in
+                perform(script!.tick(now: MonotonicClock.now()))
+            }
+        }
         var watched = [SIGINT, SIGTERM, SIGHUP]
         if terminal != nil { watched.append(SIGWINCH) }
         signals = try SignalWatcher(loop: loop, signals: watched) { [unowned self] number in signalled(number) }
@@ -57,7 +61,7 @@ final class ClientDriver {
                                   onEnd: { [unowned self] in inputEnded() })
         self.input = input
         try input.start()
-        if case .interactive(let session) = mode { perform(session.start()) }
+        if let interactive { perform(interactive.start()) }
         link.start()
     }
 
@@ -73,53 +77,46 @@ final class ClientDriver {
     // MARK: Events
 
     private func opened(_ description: String) {
-        if case .interactive(let session) = mode {
-            perform(session.note("connected: \(description)", time: StandardStreams.localTime()))
+        if let interactive {
+            perform(interactive.note("connected: \(description)", time: StandardStreams.localTime()))
         }
     }
 
     private func inputBytes(_ bytes: UnsafeRawBufferPointer) {
-        switch mode {
-        case .interactive:
-            perform(session(interactive: { $0.typed(bytes, time: StandardStreams.localTime()) }, script: { _ in [] }))
-        case .script(var session, var framer):
-            var actions: [ClientAction] = []
-            for event in framer.feed(bytes) {
-                switch event {
-                case .line(let line): actions += session.scriptLine(String(decoding: line, as: UTF8.self))
-                case .tooLong: actions += session.scriptLineTooLong()
-                }
-            }
-            mode = .script(session, framer)
-            perform(actions)
+        if interactive != nil {
+            return perform(interactive!.typed(bytes, time: StandardStreams.localTime()))
         }
+        var actions: [ClientAction] = []
+        for event in scriptFramer.feed(bytes) {
+            switch event {
+            case .line(let line): actions += script!.scriptLine(String(decoding: line, as: UTF8.self))
+            case .tooLong: actions += script!.scriptLineTooLong()
+            }
+        }
+        perform(actions)
     }
 
     private func inputEnded() {
-        switch mode {
-        case .interactive:  // the terminal went away
-            perform(session(interactive: { $0.quit(time: StandardStreams.localTime()) }, script: { _ in [] }))
-        case .script(var session, let framer):
-            var actions: [ClientAction] = []
-            if framer.bufferedByteCount > 0 {  // a last line without "\n"
-                var flushing = framer
-                let events = [UInt8(ascii: "\n")].withUnsafeBytes { flushing.feed($0) }
-                for case .line(let line) in events { actions += session.scriptLine(String(decoding: line, as: UTF8.self)) }
-            }
-            actions += session.inputEnded()
-            mode = .script(session, framer)
-            perform(actions)
+        if interactive != nil {  // the terminal went away
+            return perform(interactive!.quit(time: StandardStreams.localTime()))
         }
+        var actions: [ClientAction] = []
+        if scriptFramer.bufferedByteCount > 0 {  // a last line without "\n"
+            let events = [UInt8(ascii: "\n")].withUnsafeBytes { scriptFramer.feed($0) }
+            for case .line(let line) in events { actions += script!.scriptLine(String(decoding: line, as: UTF8.self)) }
+        }
+        actions += script!.inputEnded()
+        perform(actions)
     }
 
     private func signalled(_ number: Int32) {
-        switch (number, mode) {
-        case (SIGWINCH, .interactive):
-            perform(session(interactive: { $0.resized(columns: TerminalMode.columns()) }, script: { _ in [] }))
-        case (SIGINT, .interactive):
-            perform(session(interactive: { $0.quit(time: StandardStreams.localTime()) }, script: { _ in [] }))
+        switch (number, interactive != nil) {
+        case (SIGWINCH, true):
+            perform(interactive!.resized(columns: TerminalMode.columns()))
+        case (SIGINT, true):
+            perform(interactive!.quit(time: StandardStreams.localTime()))
         default:
-            if case .interactive = mode { StandardStreams.output(TerminalRenderer.eraseLine) }
+            if interactive != nil { StandardStreams.output(TerminalRenderer.eraseLine) }
             StandardStreams.diagnostic("interrupted by signal \(number)")
             exit(128 + number)
         }
@@ -130,16 +127,8 @@ final class ClientDriver {
     /// Runs `interactive` or `script` on the current session and stores it back.
     private func session(interactive: (inout InteractiveSession) -> [ClientAction],
                          script: (inout ScriptSession) -> [ClientAction]) -> [ClientAction] {
-        switch mode {
-        case .interactive(var session):
-            let actions = interactive(&session)
-            mode = .interactive(session)
-            return actions
-        case .script(var session, let framer):
-            let actions = script(&session)
-            mode = .script(session, framer)
-            return actions
-        }
+        if self.interactive != nil { return interactive(&self.interactive!) }
+        return script(&self.script!)
     }
 
     private func perform(_ actions: [ClientAction]) {

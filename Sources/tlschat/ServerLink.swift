@@ -53,6 +53,7 @@ final class ServerLink: ConnectionDelegate {
                     next = try PlainConnection.connect(to: address, loop: loop)
                 }
                 next.delegate = self
+                next.maximumBufferedOutput = 1 << 20  // a server that stops reading cannot make us grow
                 connection = next
                 try next.start()
                 return

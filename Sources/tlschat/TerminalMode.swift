@@ -28,6 +28,7 @@ final class TerminalMode {
             cc[Int(VMIN)] = 1
             cc[Int(VTIME)] = 0
             cc[Int(VSUSP)] = 0  // _POSIX_VDISABLE: Ctrl-Z does nothing
+            cc[Int(VQUIT)] = 0  // nor Ctrl-\\ (SIGQUIT would dump core and leave the terminal raw)
         }
         guard tcsetattr(0, TCSANOW, &settings) == 0 else {
             original = nil

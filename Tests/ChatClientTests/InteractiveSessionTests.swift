@@ -10,7 +10,10 @@ struct InteractiveSessionTests {
 
     func greeted() -> InteractiveSession {
         var session = InteractiveSession(columns: 80)
-        _ = session.received("HELLO chat/1 tlschatd tls alice cert #lobby", time: time)
+        let actions = session.received("HELLO chat/1 tlschatd tls alice cert #lobby", time: time)
+        precondition(sent(actions) == ["WHOAMI"], "the session confirms its identity silently")
+        let confirmed = session.received("OK WHOAMI alice cert tls sha256:ab #lobby", time: time)
+        precondition(!output(confirmed).contains("WHOAMI") && !output(confirmed).contains("you are"))
         return session
     }
 
@@ -71,7 +74,7 @@ struct InteractiveSessionTests {
     func beforeGreeting() {
         var session = InteractiveSession(columns: 80, nickname: "zed")
         #expect(sent(type("early\r", into: &session)).isEmpty)
-        #expect(sent(session.received("HELLO chat/1 tlschatd tls ~guest1 tls #lobby", time: time)) == ["NICK zed", "SAY early"])
+        #expect(sent(session.received("HELLO chat/1 tlschatd tls ~guest1 tls #lobby", time: time)) == ["NICK zed", "SAY early", "WHOAMI"])
     }
 
     @Test("Ctrl-D on an empty line sends BYE; OK BYE exits 0; a second Ctrl-C exits at once")

@@ -13,6 +13,20 @@ struct ScriptSessionTests {
         actions.compactMap { if case .send(let line) = $0 { return line } else { return nil } }
     }
 
+    @Test("sends are paced below the server's rate: a burst, then the steady rate as time passes")
+    func pacing() {
+        var session = ScriptSession(nickname: nil)
+        _ = session.tick(now: 1_000_000_000)
+        _ = session.received(hello)
+        var sentLines: [String] = []
+        for index in 0..<50 { sentLines += sent(session.scriptLine("/ping \(index)")) }
+        #expect(sentLines.count == ScriptSession.pacingBurst)
+        #expect(session.unsentCount == 50 - ScriptSession.pacingBurst)
+        #expect(sent(session.tick(now: 1_000_000_000)).isEmpty)  // no time passed: no new tokens
+        #expect(sent(session.tick(now: 2_000_000_000)).count == 15)  // one second: 15 more
+        #expect(session.unsentCount == 5)
+    }
+
     @Test("the server's idle PING is answered; the answer's OK does not count against the script")
     func answersServerPing() {
         var session = ScriptSession(nickname: nil)

@@ -75,6 +75,18 @@ struct ChatServiceTests {
         #expect(alice.stdout.text.contains("OK SAY #lobby sent 2/2\n"))
     }
 
+    @Test("a long tlschat script is paced below the server's rate limit and fully succeeds")
+    func longScriptIsPaced() throws {
+        let (server, _) = try startServer()
+        defer { server.stop() }
+        let script = (1...60).map { "/ping \($0)\n" }.joined()
+        let result = Subprocess.run(RepoPaths.executable("tlschat"), [
+            "127.0.0.1", "--port", String(server.port), "--ca", pki.cert("ca")], input: script, timeout: 60)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.components(separatedBy: "OK PING ").count == 61)
+        #expect(!result.output.contains("RATE_LIMITED"))
+    }
+
     @Test("tlschat answers the server's idle PING and stays connected")
     func clientAnswersIdlePing() throws {
         let (server, _) = try startServer(["--idle-timeout", "1", "--ping-grace", "1"])
