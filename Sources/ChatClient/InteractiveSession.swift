@@ -39,15 +39,21 @@ public struct InteractiveSession: Sendable {
     /// Bytes typed on the terminal.
     public mutating func typed<Bytes: Sequence>(_ bytes: Bytes, time: String) -> [ClientAction] where Bytes.Element == UInt8 {
         var actions: [ClientAction] = []
+        var needsRedraw = false  // one redraw per chunk of input, however many keys (a paste)
         for key in decoder.feed(bytes) {
             guard !finished else { break }
             switch editor.apply(key) {
-            case .edited, .redraw: actions.append(redraw())
+            case .edited, .redraw: needsRedraw = true
             case .ignored: break
-            case .submitted(let line): actions += submit(line, time: time)
-            case .endOfInput, .interrupt: actions += quit(time: time)
+            case .submitted(let line):
+                needsRedraw = false
+                actions += submit(line, time: time)
+            case .endOfInput, .interrupt:
+                needsRedraw = false
+                actions += quit(time: time)
             }
         }
+        if needsRedraw && !finished { actions.append(redraw()) }
         return actions
     }
 

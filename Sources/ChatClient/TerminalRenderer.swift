@@ -25,12 +25,21 @@ public struct TerminalRenderer: Sendable {
         while Self.width(shownPrompt[...]) > usable / 2 && shownPrompt.count > 1 { shownPrompt.removeFirst() }
         let room = usable - Self.width(shownPrompt[...])
         let characters = editor.characters.map { Self.displayable($0) }
+        let widths = characters.map(Self.width(of:))  // one pass: the window search below is linear
         var start = 0
-        while start < editor.cursor && Self.width(characters[start..<editor.cursor]) > room - 1 { start += 1 }
+        var leftOfCursor = widths[..<editor.cursor].reduce(0, +)
+        while start < editor.cursor && leftOfCursor > room - 1 {
+            leftOfCursor -= widths[start]
+            start += 1
+        }
         var end = start
-        while end < characters.count && Self.width(characters[start...end]) <= room { end += 1 }
+        var used = 0
+        while end < characters.count && used + widths[end] <= room {
+            used += widths[end]
+            end += 1
+        }
         var output = Self.eraseLine + String(shownPrompt) + String(characters[start..<end])
-        let back = Self.width(characters[editor.cursor..<max(end, editor.cursor)])
+        let back = widths[editor.cursor..<max(end, editor.cursor)].reduce(0, +)
         if back > 0 { output += "\u{1B}[\(back)D" }
         return output
     }
