@@ -66,9 +66,11 @@ public enum ServerLine: Equatable, Sendable {
     private static func parseEvent(verb: String, line: String) -> ServerEvent {
         let rest = rest(of: line)
         switch verb {
-        case "HELLO":
-            guard let f = fields(rest, count: 6, textLast: false) else { break }
-            return .hello(protocolVersion: f[0], server: f[1], transport: f[2], name: f[3], trust: f[4], room: f[5])
+        case "HELLO":  // a newer server may append fields: keep the six we know
+            guard let f = fields(rest, count: 6, textLast: true) else { break }
+            let room = String(f[5].prefix(while: { $0 != " " }))
+            guard !room.isEmpty else { break }
+            return .hello(protocolVersion: f[0], server: f[1], transport: f[2], name: f[3], trust: f[4], room: room)
         case "MSG":
             guard let f = fields(rest, count: 4, textLast: true) else { break }
             return .message(room: f[0], from: f[1], trust: f[2], text: f[3])

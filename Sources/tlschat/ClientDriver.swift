@@ -51,6 +51,7 @@ final class ClientDriver {
         if script != nil {  // releases script lines paced below the server's rate limit
             loop.scheduleRepeating(every: .milliseconds(50)) { [unowned self] in
                 perform(script!.tick(now: MonotonicClock.now()))
+                if let input = self.input, input.isPaused, script!.unsentCount < 1024 { input.resume() }
             }
         }
         var watched = [SIGINT, SIGTERM, SIGHUP]
@@ -94,6 +95,7 @@ final class ClientDriver {
             }
         }
         perform(actions)
+        if script!.unsentCount > 4096 { input?.pause() }  // memory stays bounded however fast stdin is
     }
 
     private func inputEnded() {

@@ -18,6 +18,7 @@ final class StandardInput: LoopHandler {
     private var registration: LoopRegistration?
     private var originalFlags: Int32?
     private var ended = false
+    private(set) var isPaused = false
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
 
     init(loop: EventLoop, onBytes: @escaping (UnsafeRawBufferPointer) -> Void, onEnd: @escaping () -> Void) {
@@ -52,9 +53,22 @@ final class StandardInput: LoopHandler {
     func loopWritable() {}
 
     func loopReadable() {
-        for _ in 0..<16 where !ended {  // a bounded batch per wake-up; level-triggered polling brings us back
+        for _ in 0..<16 where !ended && !isPaused {  // a bounded batch per wake-up; level-triggered polling brings us back
             guard readOnce() else { return }
         }
+    }
+
+    /// Stops reading until `resume()`: backpressure when lines pile up faster than they can be sent.
+    func pause() {
+        guard !isPaused, !ended else { return }
+        isPaused = true
+        if let registration { try? loop.update(registration, interest: []) }
+    }
+
+    func resume() {
+        guard isPaused, !ended else { return }
+        isPaused = false
+        if let registration { try? loop.update(registration, interest: .read) } else { scheduleFileRead() }
     }
 
     /// Reads one chunk; false when there is nothing more right now (or ever).
@@ -72,7 +86,7 @@ final class StandardInput: LoopHandler {
 
     private func scheduleFileRead() {
         loop.schedule(after: .zero) { [weak self] in
-            guard let self, !self.ended else { return }
+            guard let self, !self.ended, !self.isPaused else { return }
             if self.readOnce() { self.scheduleFileRead() }
         }
     }

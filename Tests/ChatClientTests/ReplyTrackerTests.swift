@@ -61,6 +61,9 @@ struct ReplyTrackerTests {
     func eventParsing() {
         #expect(ServerLine(parsing: "HELLO chat/1 tlschatd tls alice cert #lobby")
                 == .event(.hello(protocolVersion: "chat/1", server: "tlschatd", transport: "tls", name: "alice", trust: "cert", room: "#lobby")))
+        #expect(ServerLine(parsing: "HELLO chat/1 tlschatd tls alice cert #lobby lang=en future=field")
+                == .event(.hello(protocolVersion: "chat/1", server: "tlschatd", transport: "tls", name: "alice", trust: "cert", room: "#lobby")))
+        #expect(ServerLine(parsing: "PING idle-9") == .event(.ping(token: "idle-9")))
         #expect(ServerLine(parsing: "MSG #dev bob cert  two  spaces ")
                 == .event(.message(room: "#dev", from: "bob", trust: "cert", text: " two  spaces ")))
         #expect(ServerLine(parsing: "PRIV ~g1 tls psst") == .event(.privateMessage(from: "~g1", trust: "tls", text: "psst")))
