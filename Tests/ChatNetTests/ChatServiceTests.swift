@@ -50,6 +50,27 @@ struct ChatServiceTests {
         #expect(result.output.contains("PASSED \(parts[0])"))
     }
 
+    @Test("attacks: while a hostile client does its worst, alice's messages all reach bob, in order", arguments: [
+        "slowloris|--handshake-timeout 2",
+        "endless_line|",
+        "trickle|",
+        "slow_reader|--command-burst 9000 --commands-per-second 9000",
+        "message_flood|",
+        "garbage_after_handshake|",
+        "plaintext_to_tls|",
+        "kill9|",
+    ])
+    func attack(_ caseText: String) throws {
+        let parts = caseText.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+        let extra = parts[1].split(separator: " ").map(String.init)
+        let (server, plainPort) = try startServer(["--max-clients-per-address", "1000"] + extra)
+        defer { server.stop() }
+        let result = Subprocess.run("python3", [RepoPaths.root + "/Tests/Fixtures/attacks.py", parts[0],
+                                                String(server.port), String(plainPort), pki.directory], timeout: 90)
+        #expect(result.status == 0, "\(result.output)\n--- server log (tail) ---\n\(server.log.suffix(3000))")
+        #expect(result.output.contains("PASSED \(parts[0])"))
+    }
+
     @Test("a plain-socket peer and a Python ssl peer chat with a tlschat client in one room")
     func mixedRoomWithOurClient() throws {
         let (server, plainPort) = try startServer()

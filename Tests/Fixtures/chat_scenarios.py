@@ -15,8 +15,12 @@ SCENARIO, TLS_PORT, PLAIN_PORT, CERTS = sys.argv[1], int(sys.argv[2]), int(sys.a
 class Peer:
     """One chat/1 connection: send lines, read replies (events are collected aside)."""
 
-    def __init__(self, cert=None, plain=False, context=None):
-        raw = socket.create_connection(("127.0.0.1", PLAIN_PORT if plain else TLS_PORT), timeout=TIMEOUT)
+    def __init__(self, cert=None, plain=False, context=None, receive_buffer=None):
+        raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        raw.settimeout(TIMEOUT)
+        if receive_buffer:  # before connect, so the advertised window is small from the start
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        raw.connect(("127.0.0.1", PLAIN_PORT if plain else TLS_PORT))
         if plain:
             self.sock = raw
         else:
