@@ -23,7 +23,7 @@ final class ChatServer {
     }
 
     let core: ChatServerCore
-    private let loop: EventLoop
+    let loop: EventLoop
     private let context: TLSContext
     private let settings: Settings
     private let logger: Logger
@@ -122,6 +122,11 @@ final class ChatServer {
                 core.pingIdle(session, token: "idle-\(now / 1_000_000)")
             }
         }
+    }
+
+    /// Logs a connection that spoke the wrong protocol for its port (it is closed, never greeted).
+    func refuseProtocolConfusion(_ client: ClientConnection, what: String) {
+        logger.warning("refused: \(what)", metadata: ["peer": "\(client.connection.remoteAddress?.description ?? "?")"])
     }
 
     func closed(_ client: ClientConnection, reason: CloseReason) {

@@ -20,6 +20,7 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
     private(set) var lastInputAt: UInt64 = 0
     private(set) var sentFirstCommand = false
     var idlePingSentAt: UInt64?
+    private var greetingTimer: LoopTimer?
 
     init(server: ChatServer, connection: any Connection, transport: Transport, peerHost: String,
          settings: ChatServer.Settings) {
@@ -33,6 +34,15 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
     }
 
     func connectionDidOpen(_ connection: any Connection) {
+        guard transport == .plain else { return startSession() }
+        // A TLS client that dialled the plaintext port speaks first (a ClientHello, 0x16):
+        // wait briefly for that, so it is refused before it is greeted or counted as a user.
+        greetingTimer = server.loop.schedule(after: .milliseconds(100)) { [weak self] in self?.startSession() }
+    }
+
+    private func startSession() {
+        guard session == nil, connection.state == .open else { return }
+        greetingTimer?.cancel()
         var credentials = ClientCredentials(transport: transport)
         if let identity = connection.peerIdentity {  // set only for a verified certificate
             credentials.certificateCommonName = identity.commonName
@@ -46,6 +56,13 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
     }
 
     func connection(_ connection: any Connection, didReceive bytes: UnsafeRawBufferPointer) {
+        if session == nil {
+            if transport == .plain, bytes.first == 0x16 {  // a TLS record on the plaintext port
+                server.refuseProtocolConfusion(self, what: "TLS handshake on the plaintext port")
+                return connection.close(.immediate)
+            }
+            startSession()
+        }
         guard let session else { return }
         let now = MonotonicClock.now()
         lastInputAt = now
@@ -66,6 +83,7 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
     }
 
     func connection(_ connection: any Connection, didCloseWith reason: CloseReason) {
+        greetingTimer?.cancel()
         if let session { server.core.disconnect(session) }
         server.closed(self, reason: reason)
     }

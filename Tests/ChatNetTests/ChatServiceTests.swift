@@ -58,6 +58,7 @@ struct ChatServiceTests {
         "message_flood|",
         "garbage_after_handshake|",
         "plaintext_to_tls|",
+        "tls_to_plain|",
         "kill9|",
     ])
     func attack(_ caseText: String) throws {

@@ -137,6 +137,25 @@ def plaintext_to_tls():
     expect(alice.cmd("WHO") == before, "the plaintext connection was counted as a user")
 
 
+def tls_to_plain():
+    """A TLS client dialling the plaintext port: refused at once, never greeted, never a user."""
+    alice, bob = honest_pair()
+    before = alice.cmd("WHO")
+    raw = socket.create_connection(("127.0.0.1", PLAIN_PORT), timeout=5)
+    context = ssl.create_default_context(cafile=os.path.join(CERTS, "ca.pem"))
+    start = time.time()
+    try:
+        context.wrap_socket(raw, server_hostname="localhost")
+    except (ssl.SSLError, OSError) as error:
+        print("handshake refused as expected:", error)
+    else:
+        raise AssertionError("a TLS handshake succeeded on the plaintext port")
+    expect(time.time() - start < 3, "not refused promptly")
+    expect(not any(e.startswith("JOINED #lobby ~") for e in alice.events + bob.events), "the TLS client was announced as a user")
+    watch(alice, bob, 10, "after-tls-to-plain")
+    expect(alice.cmd("WHO") == before, "the TLS client was counted as a user")
+
+
 def kill9():
     alice, bob = honest_pair()
     child = subprocess.Popen([sys.executable, "-c", (
@@ -156,7 +175,7 @@ def kill9():
 
 
 ATTACKS = {f.__name__: f for f in [slowloris, endless_line, trickle, slow_reader, message_flood,
-                                   garbage_after_handshake, plaintext_to_tls, kill9]}
+                                   garbage_after_handshake, plaintext_to_tls, tls_to_plain, kill9]}
 
 if __name__ == "__main__":
     try:
