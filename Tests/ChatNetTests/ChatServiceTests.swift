@@ -72,6 +72,29 @@ struct ChatServiceTests {
         #expect(result.output.contains("PASSED \(parts[0])"))
     }
 
+    @Test("out of descriptors (ulimit -n 64): no spinning, a log line, and recovery")
+    func descriptorExhaustion() throws {
+        let pki = TestPKI.shared
+        let command = "ulimit -n 64 && exec \(RepoPaths.executable("tlschatd")) --cert \(pki.cert("server")) --key \(pki.key("server"))"
+            + " --client-ca \(pki.cert("ca")) --listen 127.0.0.1:0 --plain-listen 127.0.0.1:0"
+        let server = try ChildProcess("/bin/bash", ["-c", command])
+        defer { server.stop() }
+        var ports: [String: String] = [:]
+        #expect(ChildProcess.waitUntil(timeout: 20) {
+            for line in server.stdout.text.split(separator: "\n") {
+                let words = line.split(separator: " ")
+                if words.count == 4 { ports[String(words[1])] = String(words[3]) }
+            }
+            return ports.count == 2
+        })
+        let result = Subprocess.run("python3", [RepoPaths.root + "/Tests/Fixtures/attacks.py", "fd_exhaustion",
+                                                ports["tls"] ?? "0", ports["plain"] ?? "0", pki.directory, String(server.pid)], timeout: 90)
+        #expect(result.status == 0, "\(result.output)\n--- server log (tail) ---\n\(server.stderr.text.suffix(3000))")
+        #expect(result.output.contains("PASSED fd_exhaustion"))
+        let pausedLines = server.stderr.text.components(separatedBy: "accept failed, pausing briefly").count - 1
+        #expect(pausedLines >= 1 && pausedLines <= 5, "expected the pause logged once per episode, saw \(pausedLines)")
+    }
+
     @Test("a plain-socket peer and a Python ssl peer chat with a tlschat client in one room")
     func mixedRoomWithOurClient() throws {
         let (server, plainPort) = try startServer()

@@ -6,7 +6,7 @@ bob receives every message alice sends, in order, within a deadline.
 Usage: attacks.py ATTACK TLS_PORT PLAIN_PORT CERT_DIR
 Loopback only; every loop is bounded in count and time.
 """
-import os, random, signal, socket, ssl, subprocess, sys, threading, time
+import os, random, select, signal, socket, ssl, subprocess, sys, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import chat_scenarios as chat  # Peer, expect; it reads ports and certs from sys.argv like we do
@@ -156,6 +156,43 @@ def tls_to_plain():
     expect(alice.cmd("WHO") == before, "the TLS client was counted as a user")
 
 
+def cpu_seconds(pid):
+    fields = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def fd_exhaustion():
+    """The server runs under `ulimit -n 64`: connections past its descriptors wait in the
+    backlog, the server does not spin, and it serves them once descriptors free up."""
+    server_pid = int(sys.argv[5])
+    alice, bob = honest_pair()
+    flood = []
+    for _ in range(80):
+        s = socket.create_connection(("127.0.0.1", PLAIN_PORT), timeout=10)
+        flood.append(s)
+    greeted, pending = [], list(flood)
+    deadline = time.time() + 1.5  # whoever the server can take is greeted well within this
+    while pending and time.time() < deadline:
+        readable, _, _ = select.select(pending, [], [], max(0.0, deadline - time.time()))
+        for s in readable:
+            pending.remove(s)
+            if s.recv(200).startswith(b"HELLO"):
+                greeted.append(s)
+    waiting = pending
+    expect(waiting, "the descriptor limit was never reached")
+    before = cpu_seconds(server_pid)
+    time.sleep(1.0)  # measuring a rate over a fixed window, not waiting for a condition
+    spent = cpu_seconds(server_pid) - before
+    expect(spent < 0.3, "the server spun while out of descriptors: %.2f CPU s in 1 s" % spent)
+    watch(alice, bob, 10, "out-of-fds")
+    for s in greeted[:len(waiting) + 5]:
+        s.close()
+    for s in waiting:
+        s.settimeout(10)
+        expect(s.recv(200).startswith(b"HELLO chat/1"), "a waiting client was never served")
+    watch(alice, bob, 10, "recovered")
+
+
 def kill9():
     alice, bob = honest_pair()
     child = subprocess.Popen([sys.executable, "-c", (
@@ -175,7 +212,7 @@ def kill9():
 
 
 ATTACKS = {f.__name__: f for f in [slowloris, endless_line, trickle, slow_reader, message_flood,
-                                   garbage_after_handshake, plaintext_to_tls, tls_to_plain, kill9]}
+                                   garbage_after_handshake, plaintext_to_tls, tls_to_plain, fd_exhaustion, kill9]}
 
 if __name__ == "__main__":
     try:
