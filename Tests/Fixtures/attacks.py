@@ -215,9 +215,4 @@ ATTACKS = {f.__name__: f for f in [slowloris, endless_line, trickle, slow_reader
                                    garbage_after_handshake, plaintext_to_tls, tls_to_plain, fd_exhaustion, kill9]}
 
 if __name__ == "__main__":
-    try:
-        ATTACKS[ATTACK]()
-    except (AssertionError, EOFError, OSError) as error:
-        print("FAILED:", type(error).__name__, error)
-        sys.exit(1)
-    print("PASSED", ATTACK)
+    chat.run(ATTACKS, ATTACK)

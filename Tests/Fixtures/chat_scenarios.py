@@ -259,10 +259,15 @@ def framing():
 SCENARIOS = {f.__name__: f for f in [broadcast, identity, selfsigned_alice, hostile_certificates, plain_mixed, with_tlschat,
                                      framing, rate_limit, idle, first_command, per_address]}
 
-if __name__ == "__main__":
+def run(table, name):
+    """Runs table[name]; prints PASSED NAME, or FAILED with the reason and exits 1."""
     try:
-        SCENARIOS[SCENARIO]()
+        table[name]()
     except (AssertionError, EOFError, OSError) as error:
         print("FAILED:", type(error).__name__, error)
         sys.exit(1)
-    print("PASSED", SCENARIO)
+    print("PASSED", name)
+
+
+if __name__ == "__main__":
+    run(SCENARIOS, SCENARIO)
