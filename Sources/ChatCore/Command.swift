@@ -39,8 +39,14 @@ public enum Command: Equatable, Sendable {
 }
 
 public enum CommandParser {
-    /// The outcome for one line: nil for an empty line (ignored, no reply).
+    /// True for a line of only spaces and tabs (or nothing): ignored, no reply, not a command.
+    public static func isBlank(_ bytes: [UInt8]) -> Bool {
+        bytes.allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+    }
+
+    /// The outcome for one line: nil for a blank line (ignored, no reply).
     public static func parse(_ bytes: [UInt8]) -> Result<Command, CommandError>? {
+        guard !isBlank(bytes) else { return nil }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             return .failure(CommandError(.badUTF8, "line is not valid UTF-8"))
         }
@@ -48,7 +54,6 @@ public enum CommandParser {
             let code = "U+" + String(bad.value, radix: 16, uppercase: true)
             return .failure(CommandError(.badText, "line contains control character \(code)"))
         }
-        guard text.contains(where: { $0 != " " && $0 != "\t" }) else { return nil }
         return parse(text)
     }
 

@@ -70,7 +70,7 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
         for event in framer.feed(bytes) {
             switch event {
             case .line(let line):
-                guard line.contains(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }) else { continue }
+                guard !CommandParser.isBlank(line) else { continue }  // not a command: no reply, no rate token
                 sentFirstCommand = true
                 if commandRate.take(now: now) {
                     server.core.receive(line: line, from: session)
