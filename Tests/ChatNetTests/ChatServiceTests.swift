@@ -59,6 +59,7 @@ struct ChatServiceTests {
         "garbage_after_handshake|",
         "plaintext_to_tls|",
         "tls_to_plain|",
+        "connection_flood|--max-clients-per-address 20",
         "kill9|",
     ])
     func attack(_ caseText: String) throws {

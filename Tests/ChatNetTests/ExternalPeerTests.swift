@@ -25,6 +25,18 @@ struct ExternalPeerTests {
         #expect(client.waitForOutput("OK WHOAMI alice cert tls sha256:"))
     }
 
+    @Test("the server sends only its chain file's certificates, not the root from its client-CA store")
+    func noAutomaticChain() throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let client = try ChildProcess("openssl", ["s_client", "-connect", "127.0.0.1:\(server.port)", "-CAfile", pki.cert("ca"),
+                                                  "-verify_return_error", "-servername", "localhost", "-showcerts"])
+        defer { client.stop(signal: SIGKILL) }
+        #expect(client.waitForOutput("HELLO chat/1"), "s_client saw: \(client.stdout.text) \(client.stderr.text)")
+        let sent = client.stdout.text.components(separatedBy: "-----BEGIN CERTIFICATE-----").count - 1
+        #expect(sent == 1, "the server sent \(sent) certificates: \(client.stdout.text)")
+    }
+
     @Test("openssl s_client without a certificate is anonymous under client-auth optional")
     func opensslAnonymous() throws {
         let server = try ServerProcess()

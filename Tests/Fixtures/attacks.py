@@ -193,6 +193,50 @@ def fd_exhaustion():
     watch(alice, bob, 10, "recovered")
 
 
+def flood_connect(port):
+    """One connection from 127.0.0.2: another source address than alice's and bob's."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.bind(("127.0.0.2", 0))
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def connection_flood():
+    """The server runs with --max-clients-per-address 20. 300 connections from one address
+    (TLS and plaintext ports) get 20 slots; the rest are closed at once, before any greeting
+    or handshake, and the flood neither slows alice and bob nor keeps them from connecting."""
+    alice, bob = honest_pair()
+    held = [flood_connect(PLAIN_PORT if i % 2 else TLS_PORT) for i in range(300)]
+    watch(alice, bob, 20, "during-connection-flood")
+    closed = 0
+    for s in held:
+        readable, _, _ = select.select([s], [], [], 0.5 if s.getpeername()[1] == PLAIN_PORT else 0.05)
+        if readable:
+            try:
+                closed += s.recv(200) == b""
+            except ConnectionResetError:
+                closed += 1
+    expect(closed == 280, "expected exactly 280 of 300 connections refused, saw %d" % closed)
+    start = time.time()
+    for _ in range(1000):  # churn: connect and hang up, as fast as we can
+        flood_connect(PLAIN_PORT).close()
+    watch(alice, bob, 20, "during-churn")
+    newcomer = Peer(plain=True)  # 127.0.0.1 is unaffected by 127.0.0.2's flood
+    expect(newcomer.cmd("PING still-open") == "OK PING still-open", "a newcomer was refused")
+    expect(time.time() - start < 20, "the churn took too long")
+    for s in held:
+        s.close()
+    for attempt in range(50):  # slots free as soon as the server sees the hang-ups
+        s = flood_connect(PLAIN_PORT)
+        if s.recv(200).startswith(b"HELLO chat/1"):
+            break
+        s.close()
+        time.sleep(0.1)
+    else:
+        raise AssertionError("the flooding address never got a slot back")
+
+
 def kill9():
     alice, bob = honest_pair()
     child = subprocess.Popen([sys.executable, "-c", (
@@ -212,7 +256,8 @@ def kill9():
 
 
 ATTACKS = {f.__name__: f for f in [slowloris, endless_line, trickle, slow_reader, message_flood,
-                                   garbage_after_handshake, plaintext_to_tls, tls_to_plain, fd_exhaustion, kill9]}
+                                   garbage_after_handshake, plaintext_to_tls, tls_to_plain, fd_exhaustion,
+                                   connection_flood, kill9]}
 
 if __name__ == "__main__":
     chat.run(ATTACKS, ATTACK)

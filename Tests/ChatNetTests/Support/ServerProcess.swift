@@ -1,7 +1,11 @@
 // ServerProcess: the real tlschatd binary on 127.0.0.1 port 0 for an
 // integration test. Waits (with a deadline) for its "listening tls HOST PORT"
 // line and stops it by PID with SIGTERM (SIGKILL if it will not stop).
+// Stopping checks how the server ended: anything but a clean exit 0, or a
+// sanitizer report in its log, is recorded as a failure of the running test,
+// so a server crash is never hidden behind a `defer`.
 import Foundation
+import Testing
 
 final class ServerProcess {
     let child: ChildProcess
@@ -32,7 +36,17 @@ final class ServerProcess {
     var log: String { child.stderr.text }
 
     @discardableResult
-    func stop(timeout: TimeInterval = 10) -> Int32 { child.stop(timeout: timeout) }
+    func stop(timeout: TimeInterval = 10) -> Int32 {
+        let status = child.stop(timeout: timeout)
+        let endedBySignal = child.process.terminationReason == .uncaughtSignal
+        if status != 0 || endedBySignal {
+            Issue.record("tlschatd did not exit cleanly on SIGTERM (status \(status), signal: \(endedBySignal)): \(log.suffix(2000))")
+        }
+        if log.contains("Sanitizer") {
+            Issue.record("tlschatd reported a sanitizer finding: \(log.suffix(4000))")
+        }
+        return status
+    }
 }
 
 struct TestFailure: Error, CustomStringConvertible {
