@@ -12,6 +12,8 @@ public enum ClientAction: Equatable, Sendable {
     case diagnostic(String)
     /// Close the connection and exit with this status (after the actions before it).
     case exit(Int32)
+    /// The connection is gone: connect again, with the same settings, after this many milliseconds.
+    case reconnect(afterMilliseconds: Int)
 }
 
 /// tlschat's exit statuses.

@@ -7,8 +7,11 @@
 // line, which is then redrawn with the cursor where it was (`TerminalRenderer`),
 // so typing is never garbled. The prompt follows our name and current room
 // (`SessionIdentity`). Quitting (/quit, Ctrl-D on an empty line, Ctrl-C)
-// sends BYE and exits on its OK; a second quit exits at once. Time stamps come
-// from the caller. The driver does the I/O and the terminal modes.
+// sends BYE and exits on its OK; a second quit exits at once. With
+// reconnection on, a lost connection is explained and retried after a delay
+// (`ReconnectPolicy`), and the next greeting restores name and rooms
+// (`SessionRestore`). Time stamps and randomness come from the caller. The
+// driver does the I/O and the terminal modes.
 
 public struct InteractiveSession: Sendable {
     public private(set) var identity = SessionIdentity()
@@ -21,10 +24,20 @@ public struct InteractiveSession: Sendable {
     private var finished = false
     /// Commands the session sent on its own (answers to the server's PING), whose replies are not shown.
     private var automaticCommands: Set<String> = []
+    /// Set when lost connections are retried (`tlschat --reconnect`).
+    private var reconnection: ReconnectPolicy?
+    /// What to restore after the next greeting, once a greeted connection was lost.
+    private var restore: SessionRestore?
+    /// The topic of the last NOTICE on this connection ("shutdown", "replaced", ...).
+    private var lastNotice: String?
+    /// Commands typed before a greeting wait; beyond this many they are refused.
+    static let maximumWaitingCommands = 100
 
     /// `columns`: the terminal width. `nickname`: sent as `NICK nickname` after the greeting.
-    public init(columns: Int, nickname: String? = nil) {
+    /// `reconnect`: retry lost connections (see `ReconnectPolicy`) instead of exiting.
+    public init(columns: Int, nickname: String? = nil, reconnect: ReconnectPolicy? = nil) {
         renderer = TerminalRenderer(columns: columns)
+        reconnection = reconnect
         if let nickname { waitingForGreeting.append("NICK \(nickname)") }
     }
 
@@ -96,10 +109,13 @@ public struct InteractiveSession: Sendable {
         case .event(let event):
             let firstGreeting = !identity.isGreeted
             if case .hello = event { identity.apply(event) }
+            if case .notice(let topic, _) = event { lastNotice = topic }
             lines = EventFormatter.format(event, time: time)
             if case .hello = event, firstGreeting {
                 actions.append(print(lines))
-                let queued = waitingForGreeting
+                reconnection?.connected()
+                let queued = (restore.map { $0.commands(after: identity) } ?? []) + waitingForGreeting
+                restore = nil
                 waitingForGreeting = []
                 for command in queued { actions += submitCommand(command, time: time) }
                 // A silent command of our own: a user who only reads must not hit the server's
@@ -123,12 +139,38 @@ public struct InteractiveSession: Sendable {
     }
 
     /// The connection ended (or never opened).
-    public mutating func disconnected(_ cause: DisconnectCause, time: String) -> [ClientAction] {
+    /// `jitter`: a random number in 0..<1 that spreads the reconnection delay.
+    public mutating func disconnected(_ cause: DisconnectCause, time: String, jitter: Double = 0.5) -> [ClientAction] {
         guard !finished else { return [] }
+        var text = DisconnectExplainer.explain(cause).split(separator: "\n").map { "[\(time)] \($0)" }
+        if !quitting, reconnection != nil {
+            if ReconnectPolicy.shouldRetry(after: cause, lastNotice: lastNotice) {
+                return reconnectLater(text, time: time, jitter: jitter)
+            }
+            text.append("[\(time)] not reconnecting: trying again cannot fix this")
+        }
         finished = true
-        let text = DisconnectExplainer.explain(cause).split(separator: "\n").map { "[\(time)] \($0)" }
         let output = renderer.clearInputLine() + text.map { Sanitizer.forTerminal($0) + "\r\n" }.joined()
         return [.output(output), .exit(quitting ? ExitStatus.success : ExitStatus.connectionFailed)]
+    }
+
+    /// Forgets the lost connection (its unanswered commands are reported, never resent: they
+    /// may have been carried out) and asks the driver to connect again after a delay.
+    private mutating func reconnectLater(_ explanation: [String], time: String, jitter: Double) -> [ClientAction] {
+        var lines = explanation
+        let unanswered = tracker.pendingCount - automaticCommands.count
+        if unanswered > 0 {
+            lines.append("[\(time)] \(unanswered) command(s) had no reply when the connection ended; they may or may not have been carried out")
+        }
+        if identity.isGreeted { restore = SessionRestore(identity) }
+        identity = SessionIdentity()
+        tracker = ReplyTracker()
+        automaticCommands = []
+        lastNotice = nil
+        let delay = reconnection!.nextDelay(unit: jitter)
+        let seconds = Double(delay / 100) / 10
+        lines.append("[\(time)] reconnecting in \(seconds) s (attempt \(reconnection!.attempts)); /quit or Ctrl-C gives up")
+        return [print(lines), .reconnect(afterMilliseconds: delay)]
     }
 
     private mutating func submit(_ typed: String, time: String) -> [ClientAction] {
@@ -147,6 +189,9 @@ public struct InteractiveSession: Sendable {
     private mutating func submitCommand(_ command: String, time: String) -> [ClientAction] {
         if SentCommand(line: command).verb == "BYE" { quitting = true }
         guard identity.isGreeted else {
+            guard waitingForGreeting.count < Self.maximumWaitingCommands else {
+                return [print(["[\(time)] (not connected, and \(Self.maximumWaitingCommands) commands already wait: not queued)"])]
+            }
             waitingForGreeting.append(command)
             return [print(["[\(time)] (not connected yet: will send when the server greets us)"])]
         }

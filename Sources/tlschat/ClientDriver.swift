@@ -23,15 +23,17 @@ final class ClientDriver {
     private var scriptFramer = LineFramer(maximumLineLength: 1 << 20)
     private var input: StandardInput?
     private var signals: SignalWatcher?
+    private var reconnectTimer: LoopTimer?
     private let terminal: TerminalMode?
     /// Set when the session asked to exit.
     private(set) var exitStatus: Int32?
 
-    init(loop: EventLoop, link: ServerLink, interactive: Bool, nickname: String?) {
+    init(loop: EventLoop, link: ServerLink, interactive: Bool, nickname: String?, reconnect: Bool) {
         self.loop = loop
         self.link = link
         if interactive {
-            self.interactive = InteractiveSession(columns: TerminalMode.columns(), nickname: nickname)
+            self.interactive = InteractiveSession(columns: TerminalMode.columns(), nickname: nickname,
+                                                  reconnect: reconnect ? ReconnectPolicy() : nil)
             terminal = TerminalMode()
         } else {
             script = ScriptSession(nickname: nickname)
@@ -46,7 +48,8 @@ final class ClientDriver {
             perform(session(interactive: { $0.received(line, time: StandardStreams.localTime()) }, script: { $0.received(line) }))
         }
         link.onEnd = { [unowned self] cause in
-            perform(session(interactive: { $0.disconnected(cause, time: StandardStreams.localTime()) }, script: { $0.disconnected(cause) }))
+            perform(session(interactive: { $0.disconnected(cause, time: StandardStreams.localTime(), jitter: Double.random(in: 0..<1)) },
+                            script: { $0.disconnected(cause) }))
         }
         if script != nil {  // releases script lines paced below the server's rate limit
             loop.scheduleRepeating(every: .milliseconds(50)) { [unowned self] in
@@ -141,6 +144,12 @@ final class ClientDriver {
             case .output(let text): StandardStreams.output(text)
             case .diagnostic(let text): StandardStreams.diagnostic(text)
             case .exit(let status): exit(status)
+            case .reconnect(let milliseconds):
+                reconnectTimer?.cancel()
+                reconnectTimer = loop.schedule(after: .milliseconds(milliseconds)) { [unowned self] in
+                    reconnectTimer = nil
+                    if exitStatus == nil { link.restart() }
+                }
             }
         }
     }

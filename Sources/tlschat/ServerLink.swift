@@ -4,8 +4,10 @@
 // Tries the resolved addresses in order until a TCP connect succeeds; a TLS
 // handshake or verification failure is final (never retried elsewhere, never
 // downgraded to plaintext). Splits incoming bytes into lines (bounded) and
-// reports the end of the connection once, as a `DisconnectCause`. It does not
-// interpret lines; the session does.
+// reports the end of the connection once, as a `DisconnectCause`. `restart()`
+// (for --reconnect) starts over with the same addresses and the same TLS
+// context, so a new connection is verified exactly like the first. It does
+// not interpret lines; the session does.
 import ChatClient
 import ChatCore
 import ChatNet
@@ -22,6 +24,7 @@ final class ServerLink: ConnectionDelegate {
     static let maximumLineLength = 4 << 20
 
     private let loop: EventLoop
+    private let allAddresses: [SocketAddress]
     private var addresses: ArraySlice<SocketAddress>
     private let transport: Transport
     private var connection: (any Connection)?
@@ -36,8 +39,21 @@ final class ServerLink: ConnectionDelegate {
 
     init(loop: EventLoop, addresses: [SocketAddress], transport: Transport) {
         self.loop = loop
+        self.allAddresses = addresses
         self.addresses = addresses[...]
         self.transport = transport
+    }
+
+    /// After the end was reported: connects again from the first address, same transport.
+    func restart() {
+        precondition(isClosed && !isShuttingDown, "restart only after the previous connection ended")
+        connection = nil
+        currentAddress = nil
+        addresses = allAddresses[...]
+        framer = LineFramer(maximumLineLength: ServerLink.maximumLineLength)
+        failedAttempts = []
+        isClosed = false
+        start()
     }
 
     /// Connects to the next address (the first, on the first call).

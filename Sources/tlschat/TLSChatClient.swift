@@ -46,6 +46,10 @@ struct TLSChatClient: ParsableCommand {
     @Option(help: "Name to ask for after connecting (sends NICK NAME).")
     var name: String?
 
+    @Flag(help: ArgumentHelp("Interactive mode: when the connection is lost, connect again (1 s, doubling up to 30 s) and rejoin your rooms.",
+                             discussion: "Never after a certificate or TLS failure, and always with the same verification and transport: it never falls back to plaintext."))
+    var reconnect = false
+
     /// HOST without the brackets of "[::1]".
     private var bareHost: String {
         host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
@@ -91,8 +95,13 @@ struct TLSChatClient: ParsableCommand {
 
     private func runSession(addresses: [SocketAddress], transport: ServerLink.Transport) throws -> Int32 {
         let loop = try EventLoop()
+        let interactive = TerminalMode.standardInputIsTerminal
+        if reconnect && !interactive {
+            StandardStreams.diagnostic("error: --reconnect is for interactive sessions: a script cannot know whether its unanswered commands were carried out")
+            return 64
+        }
         let link = ServerLink(loop: loop, addresses: addresses, transport: transport)
-        let driver = ClientDriver(loop: loop, link: link, interactive: TerminalMode.standardInputIsTerminal, nickname: name)
+        let driver = ClientDriver(loop: loop, link: link, interactive: interactive, nickname: name, reconnect: reconnect)
         do {
             try driver.start()
             while driver.exitStatus == nil { try loop.run() }

@@ -1,0 +1,128 @@
+// ReconnectTests: `tlschat --reconnect` as pure logic: which endings are
+// retried (never a certificate or TLS alert, never after our name was taken
+// over), the backoff's bounds, and what an interactive session does across a
+// lost connection: explain, wait, and restore name and rooms after the next
+// greeting without resending unanswered commands.
+import ChatClient
+import Testing
+
+@Suite("Reconnection")
+struct ReconnectTests {
+    let time = "10:11:12"
+
+    func sent(_ actions: [ClientAction]) -> [String] {
+        actions.compactMap { if case .send(let line) = $0 { return line } else { return nil } }
+    }
+
+    func output(_ actions: [ClientAction]) -> String {
+        actions.compactMap { if case .output(let text) = $0 { return text } else { return nil } }.joined()
+    }
+
+    func delay(_ actions: [ClientAction]) -> Int? {
+        actions.compactMap { if case .reconnect(let ms) = $0 { return ms } else { return nil } }.first
+    }
+
+    func exitStatus(_ actions: [ClientAction]) -> Int32? {
+        actions.compactMap { if case .exit(let status) = $0 { return status } else { return nil } }.first
+    }
+
+    @Test("restart, network trouble and a hang-up before TLS are retried; certificates and alerts never")
+    func retryRules() {
+        for cause in [DisconnectCause.serverClosed, .closedWithoutNotify, .reset, .handshakeTimeout,
+                      .connectFailed("Connection refused"), .handshakeFailed("TLS handshake: peer closed the connection")] {
+            #expect(ReconnectPolicy.shouldRetry(after: cause, lastNotice: nil), "\(cause)")
+        }
+        #expect(ReconnectPolicy.shouldRetry(after: .serverClosed, lastNotice: "shutdown"))
+        for cause in [DisconnectCause.handshakeFailed("certificate verification: hostname mismatch"),
+                      .handshakeFailed("certificate verification: certificate has expired"),
+                      .handshakeFailed("ssl3_read_bytes: tlsv13 alert certificate required"),
+                      .handshakeFailed("error:0A00010B:SSL routines::wrong version number"),
+                      .tlsFailure("ssl3_read_bytes: sslv3 alert bad certificate")] {
+            #expect(!ReconnectPolicy.shouldRetry(after: cause, lastNotice: nil), "\(cause)")
+        }
+        #expect(!ReconnectPolicy.shouldRetry(after: .serverClosed, lastNotice: "replaced"))
+    }
+
+    @Test("delays double from 1 s up to 30 s, jittered between half and all of each step, reset by a greeting")
+    func backoff() {
+        var policy = ReconnectPolicy()
+        let highs = (0..<8).map { _ in policy.nextDelay(unit: 0.999_999_9) }
+        #expect(zip(highs, [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000]).allSatisfy { $0 <= $1 && $0 >= $1 - 1 })
+        policy.connected()
+        #expect(policy.attempts == 0)
+        #expect(policy.nextDelay(unit: 0) == 500)
+        for _ in 0..<100 { _ = policy.nextDelay(unit: 0) }  // no overflow however long it fails
+        #expect(policy.nextDelay(unit: 0) == 15_000)
+    }
+
+    func greetedInTwoRooms() -> InteractiveSession {
+        var session = InteractiveSession(columns: 80, reconnect: ReconnectPolicy())
+        _ = session.received("HELLO chat/1 tlschatd tls ~guest3 tls #lobby", time: time)
+        _ = session.received("OK WHOAMI ~guest3 tls tls - #lobby", time: time)
+        for key in Array("/nick carol\r/join #ops\r/join #dev\r/join #ops\r".utf8) { _ = session.typed([key], time: time) }
+        _ = session.received("OK NICK ~carol", time: time)
+        _ = session.received("OK JOIN #ops 2", time: time)
+        _ = session.received("OK JOIN #dev 1", time: time)
+        _ = session.received("OK JOIN #ops 2", time: time)
+        return session
+    }
+
+    @Test("a lost connection is explained, retried after a delay, and the next greeting restores name and rooms")
+    func restoresAfterGreeting() {
+        var session = greetedInTwoRooms()
+        #expect(session.identity.currentRoom == "#ops")
+        for key in Array("unanswered\r".utf8) { _ = session.typed([key], time: time) }
+        let lost = session.disconnected(.closedWithoutNotify, time: time, jitter: 0)
+        #expect(delay(lost) == 500)
+        #expect(exitStatus(lost) == nil)
+        #expect(output(lost).contains("1 command(s) had no reply"))
+        #expect(output(lost).contains("reconnecting in 0.5 s (attempt 1)"))
+        #expect(output(lost).hasSuffix("connecting> "))
+        for key in Array("typed while away\r".utf8) { _ = session.typed([key], time: time) }
+        let again = session.disconnected(.connectFailed("Connection refused"), time: time, jitter: 0)
+        #expect(delay(again) == 1_000)
+        let greeting = session.received("HELLO chat/1 tlschatd tls ~guest9 tls #lobby", time: time)
+        // Still in #lobby: no PART; #dev back, then #ops last so it is current; then what was typed.
+        #expect(sent(greeting) == ["NICK carol", "JOIN #dev", "JOIN #ops", "SAY typed while away", "WHOAMI"])
+        #expect(!sent(greeting).contains { $0.contains("unanswered") }, "an unanswered command is never resent")
+        #expect(delay(session.disconnected(.reset, time: time, jitter: 0)) == 500, "a greeting resets the backoff")
+    }
+
+    @Test("no reconnection after a verification failure, after /quit, after being replaced, or without --reconnect")
+    func stopsWhenItShould() {
+        var verification = greetedInTwoRooms()
+        let failed = verification.disconnected(.handshakeFailed("certificate verification: hostname mismatch"), time: time)
+        #expect(exitStatus(failed) == ExitStatus.connectionFailed && delay(failed) == nil)
+        #expect(output(failed).contains("not reconnecting"))
+
+        var quitting = greetedInTwoRooms()
+        for key in Array("/quit\r".utf8) { _ = quitting.typed([key], time: time) }
+        #expect(exitStatus(quitting.disconnected(.serverClosed, time: time)) == ExitStatus.success)
+
+        var replaced = greetedInTwoRooms()
+        _ = replaced.received("NOTICE replaced another connection signed in with your certificate", time: time)
+        #expect(delay(replaced.disconnected(.serverClosed, time: time)) == nil)
+
+        var plain = InteractiveSession(columns: 80)
+        _ = plain.received("HELLO chat/1 tlschatd tls ~guest3 tls #lobby", time: time)
+        #expect(exitStatus(plain.disconnected(.serverClosed, time: time)) == ExitStatus.connectionFailed)
+    }
+
+    @Test("Ctrl-C while waiting to reconnect exits at once")
+    func quitWhileAway() {
+        var session = greetedInTwoRooms()
+        _ = session.disconnected(.serverClosed, time: time, jitter: 0)
+        #expect(exitStatus(session.quit(time: time)) == ExitStatus.success)
+    }
+
+    @Test("a certificate user is not renamed; a room left before is left again")
+    func certificateUser() {
+        var identity = SessionIdentity()
+        identity.apply(.hello(protocolVersion: "chat/1", server: "tlschatd", transport: "tls", name: "alice", trust: "cert", room: "#lobby"))
+        identity.apply(.ok(verb: "PART", details: "#lobby"))
+        identity.apply(.ok(verb: "JOIN", details: "#ops 1"))
+        var greeted = SessionIdentity()
+        greeted.apply(.hello(protocolVersion: "chat/1", server: "tlschatd", transport: "tls", name: "alice", trust: "cert", room: "#lobby"))
+        #expect(SessionRestore(identity).commands(after: greeted) == ["PART #lobby", "JOIN #ops"])
+    }
+}
