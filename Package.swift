@@ -10,12 +10,14 @@ let package = Package(
     products: [
         .executable(name: "tlschatd", targets: ["tlschatd"]),
         .executable(name: "tlschat", targets: ["tlschat"]),
+        .executable(name: "tlschat-bench", targets: ["tlschat-bench"]),
         .library(name: "ChatNet", targets: ["ChatNet"]),
         .library(name: "ChatCore", targets: ["ChatCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         .target(
@@ -39,6 +41,14 @@ let package = Package(
             dependencies: [
                 "ChatNet", "ChatCore", "ChatClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "tlschat-bench",
+            dependencies: [
+                "ChatNet",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
         .testTarget(name: "ChatNetTests", dependencies: ["ChatNet", "ChatCore"]),

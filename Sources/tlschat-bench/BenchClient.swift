@@ -1,0 +1,130 @@
+// BenchClient: one benchmark connection to the server under test. It opens
+// the connection (TLS verified against --ca and the server name, or plain),
+// splits what arrives into lines without copying a line that arrived whole,
+// walks the dialect's registration (greeting, room join) and answers
+// keep-alive PINGs; after that it hands every line to its owner. It does not
+// decide what to send or measure anything; the scenarios do.
+import ChatNet
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where the benchmark connects and how.
+struct BenchTarget {
+    let address: SocketAddress
+    let tlsContext: TLSContext?
+    let serverName: String
+    let dialect: Dialect
+    let room: String
+    let connectRate: Int
+    let server: ServerProbe?
+}
+
+/// What a scenario hears from its connections.
+protocol BenchClientOwner: AnyObject {
+    func clientIsReady(_ client: BenchClient)
+    func client(_ client: BenchClient, received line: UnsafeRawBufferPointer)
+    func client(_ client: BenchClient, closedWith reason: CloseReason)
+}
+
+final class BenchClient: ConnectionDelegate {
+    let index: Int
+    private(set) var connection: (any Connection)?
+    private(set) var isReady = false
+    private let target: BenchTarget
+    private unowned let owner: BenchClientOwner
+    private var partial: [UInt8] = []
+    /// A line longer than this from the server is cut (a benchmark message is far shorter).
+    private static let maximumLineLength = 1 << 16
+
+    init(index: Int, target: BenchTarget, owner: BenchClientOwner) {
+        self.index = index
+        self.target = target
+        self.owner = owner
+    }
+
+    /// Starts connecting (and the TLS handshake).
+    func connect(loop: EventLoop) throws {
+        let next: any Connection
+        if let context = target.tlsContext {
+            next = try TLSConnection.connect(to: target.address, serverName: target.serverName, loop: loop, context: context)
+        } else {
+            next = try PlainConnection.connect(to: target.address, loop: loop)
+        }
+        next.delegate = self
+        next.maximumBufferedOutput = 64 << 20
+        connection = next
+        try next.start()
+    }
+
+    func send(_ line: String) {
+        connection?.write(line + "\n")
+    }
+
+    func send(_ bytes: SharedBytes) {
+        connection?.write(bytes)
+    }
+
+    func close(_ mode: CloseMode = .immediate) {
+        connection?.close(mode)
+    }
+
+    // MARK: ConnectionDelegate
+
+    func connectionDidOpen(_ connection: any Connection) {
+        for line in target.dialect.opening(client: index) { send(line) }
+        if target.dialect.readyWhenOpen { becomeReady() }
+    }
+
+    func connection(_ connection: any Connection, didReceive bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress else { return }
+        var start = 0
+        while start < bytes.count {
+            guard let found = memchr(base + start, 0x0A, bytes.count - start) else {
+                if partial.count < Self.maximumLineLength { partial.append(contentsOf: bytes[start...]) }
+                return
+            }
+            let end = base.distance(to: UnsafeRawPointer(found))
+            if partial.isEmpty {
+                handle(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+            } else {
+                partial.append(contentsOf: bytes[start..<end])
+                partial.withUnsafeBytes { handle($0) }
+                partial.removeAll(keepingCapacity: true)
+            }
+            start = end + 1
+        }
+    }
+
+    func connection(_ connection: any Connection, didCloseWith reason: CloseReason) {
+        self.connection = nil
+        owner.client(self, closedWith: reason)
+    }
+
+    // MARK: Lines
+
+    private func handle(_ raw: UnsafeRawBufferPointer) {
+        var line = raw
+        if let last = line.last, last == 0x0D { line = UnsafeRawBufferPointer(rebasing: line.dropLast()) }
+        if let answer = target.dialect.keepAliveAnswer(to: line) { return send(answer) }
+        guard isReady else { return register(String(decoding: line, as: UTF8.self)) }
+        owner.client(self, received: line)
+    }
+
+    private func register(_ line: String) {
+        switch target.dialect.step(after: line, room: target.room) {
+        case .send(let answer) where answer.isEmpty:
+            FileHandleOutput.diagnostic("client \(index): registration refused: \(line)")
+            close()
+        case .send(let answer): send(answer)
+        case .ready: becomeReady()
+        case .nothing: break
+        }
+    }
+
+    private func becomeReady() {
+        guard !isReady else { return }
+        isReady = true
+        owner.clientIsReady(self)
+    }
+}

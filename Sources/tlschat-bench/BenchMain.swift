@@ -1,0 +1,95 @@
+// tlschat-bench: a load generator for chat servers in the style of
+// redis-benchmark: `fanout`, `idle` and `handshake` scenarios over TLS (or
+// plain TCP), speaking chat/1, IRC or ncat's line chat, all connections on
+// one ChatNet event loop. This file parses the options shared by every
+// scenario and turns them into a `BenchTarget`; the scenarios live in their
+// own files. It only talks to loopback addresses, and every run is bounded in
+// time and count.
+import ArgumentParser
+import ChatNet
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct BenchMain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tlschat-bench",
+        abstract: "Benchmark a chat server (tlschatd, an IRC server, ncat --chat) on loopback.",
+        discussion: "Prints a table, or one JSON object with --json. Give --server-pid to measure the server's CPU time and memory.",
+        subcommands: [FanoutCommand.self, IdleCommand.self, HandshakeCommand.self])
+}
+
+/// Options every scenario takes.
+struct TargetOptions: ParsableArguments {
+    @Option(help: "Server address (loopback only).")
+    var host = "127.0.0.1"
+
+    @Option(help: "Server port.")
+    var port: Int = 2222
+
+    @Option(help: "What the server speaks: chat1 (tlschatd), irc (ngIRCd, InspIRCd) or lines (ncat --chat).")
+    var dialect: Dialect = .chat1
+
+    @Flag(help: "Plain TCP instead of TLS.")
+    var plain = false
+
+    @Option(help: "CA (PEM) that signed the server certificate.")
+    var ca = "Certs/ca.pem"
+
+    @Option(help: "Client certificate (PEM) to present; needs --key.")
+    var cert: String?
+
+    @Option(help: "Private key of --cert.")
+    var key: String?
+
+    @Option(help: "Name to verify in the server certificate (default: --host).")
+    var serverName: String?
+
+    @Option(help: "PID of the server process: its CPU time and RSS are measured from /proc.")
+    var serverPid: Int32?
+
+    @Option(help: "The room (channel) to use.")
+    var room = "#bench"
+
+    @Option(help: "New connections per second while connecting.")
+    var connectRate = 1_000
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    func validate() throws {
+        guard (1...65535).contains(port) else { throw ValidationError("--port must be 1...65535") }
+        guard (cert == nil) == (key == nil) else { throw ValidationError("--cert and --key go together") }
+        guard connectRate > 0 else { throw ValidationError("--connect-rate must be positive") }
+        let addresses = try SocketAddress.resolve(host: host, port: port)
+        guard !addresses.isEmpty, addresses.allSatisfy(\.isLoopback) else {
+            throw ValidationError("tlschat-bench only targets loopback addresses (127.0.0.1, ::1), not \(host)")
+        }
+    }
+
+    /// The resolved target: address, transport and dialect.
+    func target() throws -> BenchTarget {
+        raiseDescriptorLimit()
+        let address = try SocketAddress.resolve(host: host, port: port)[0]
+        var context: TLSContext?
+        if !plain {
+            let tls = TLSConfiguration.client(trustRoots: .file(ca), certificateChainFile: cert, privateKeyFile: key)
+            context = try TLSContext(tls)
+        }
+        return BenchTarget(address: address, tlsContext: context, serverName: serverName ?? host, dialect: dialect,
+                           room: room, connectRate: connectRate,
+                           server: serverPid.map { ServerProbe(pid: $0) })
+    }
+
+    /// Each connection costs a descriptor: take the whole hard limit.
+    private func raiseDescriptorLimit() {
+        var limit = rlimit()
+        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        guard getrlimit(resource, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(resource, &limit)
+    }
+}
+
+extension Dialect: ExpressibleByArgument {}

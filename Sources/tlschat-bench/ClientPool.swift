@@ -1,0 +1,82 @@
+// ClientPool: opens N benchmark connections at a bounded rate (--connect-rate)
+// on one event loop and waits, with a deadline, until all of them have
+// registered and joined the room. Afterwards it forwards every line and close
+// to the scenario through closures. Counts connections that failed or closed.
+// It does not send benchmark messages or measure them.
+import ChatNet
+
+final class ClientPool: BenchClientOwner {
+    let loop: EventLoop
+    let target: BenchTarget
+    private(set) var clients: [BenchClient] = []
+    private(set) var readyCount = 0
+    private(set) var failures: [String] = []
+    private(set) var closedAfterReady = 0
+
+    var onLine: (BenchClient, UnsafeRawBufferPointer) -> Void = { _, _ in }
+    var onClose: (BenchClient, CloseReason) -> Void = { _, _ in }
+    var onReady: (BenchClient) -> Void = { _ in }
+
+    init(loop: EventLoop, target: BenchTarget) {
+        self.loop = loop
+        self.target = target
+    }
+
+    /// Connects `count` clients at the target's connect rate; returns when all are ready, or
+    /// throws when the deadline passes or too many fail.
+    func connectAll(_ count: Int, deadline: Duration, progress: Progress?) throws {
+        var opened = 0
+        let perTick = max(1, target.connectRate / 100)
+        let ticker = loop.scheduleRepeating(every: .milliseconds(10)) { [unowned self] in
+            var budget = perTick
+            while budget > 0 && opened < count {
+                budget -= 1
+                let client = BenchClient(index: opened, target: target, owner: self)
+                opened += 1
+                clients.append(client)
+                do { try client.connect(loop: loop) } catch { failures.append("client \(client.index): \(error)") }
+            }
+        }
+        defer { ticker.cancel() }
+        let allReady = try loop.run(for: deadline) {
+            progress?.tick("connecting: \(readyCount)/\(count) ready, \(failures.count) failed")
+            return readyCount == count || failures.count > max(10, count / 100) || (opened == count && readyCount + failures.count == count)
+        }
+        if !allReady || readyCount < count {
+            let sample = failures.prefix(3).joined(separator: "; ")
+            throw BenchError("only \(readyCount) of \(count) connections became ready (\(failures.count) failed: \(sample))")
+        }
+    }
+
+    /// Closes every connection and runs the loop briefly so the closes go out.
+    func closeAll() {
+        for client in clients { client.close(.immediate) }
+        _ = try? loop.run(for: .seconds(2)) { clients.allSatisfy { $0.connection == nil } }
+    }
+
+    // MARK: BenchClientOwner
+
+    func clientIsReady(_ client: BenchClient) {
+        readyCount += 1
+        onReady(client)
+    }
+
+    func client(_ client: BenchClient, received line: UnsafeRawBufferPointer) {
+        onLine(client, line)
+    }
+
+    func client(_ client: BenchClient, closedWith reason: CloseReason) {
+        if client.isReady {
+            readyCount -= 1
+            closedAfterReady += 1
+        } else {
+            failures.append("client \(client.index): \(reason)")
+        }
+        onClose(client, reason)
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,83 @@
+// BenchToolTests: tlschat-bench's three scenarios, small and short, against
+// the real tlschatd on 127.0.0.1 port 0: the fan-out verifies that every
+// message reached every other client once and in order, the idle scenario
+// holds its connections and reads the server's memory, the handshake
+// scenario completes handshakes with and without a client certificate. These
+// check that the tool works; its figures are not benchmarks (Scripts/bench
+// measures, pinned to cores, beside peer servers).
+import Foundation
+import Testing
+
+@Suite("tlschat-bench", .serialized)
+struct BenchToolTests {
+    let pki = TestPKI.shared
+    let bench = RepoPaths.executable("tlschat-bench")
+
+    func run(_ server: ServerProcess, _ arguments: [String]) throws -> [String: Any] {
+        let common = ["--port", "\(server.port)", "--ca", pki.cert("ca"), "--server-name", "localhost",
+                      "--server-pid", "\(server.child.pid)", "--json"]
+        let result = Subprocess.run(bench, arguments + common, timeout: 60)
+        let line = result.output.split(separator: "\n").first { $0.hasPrefix("{") } ?? ""
+        guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            throw TestFailure("no JSON from tlschat-bench: \(result.output)")
+        }
+        #expect(result.status == 0, "\(result.output)")
+        return object
+    }
+
+    func lenientServer() throws -> ServerProcess {
+        try ServerProcess(["--command-burst", "100000", "--commands-per-second", "100000"])
+    }
+
+    @Test("fanout: 20 clients, 4 senders with a window of 8: every message delivered once, in order")
+    func fanout() throws {
+        let server = try lenientServer()
+        defer { server.stop() }
+        let report = try run(server, ["fanout", "--clients", "20", "--senders", "4", "--window", "8",
+                                      "--duration", "1", "--warmup", "0.2"])
+        #expect(report["verified"] as? Bool == true, "\(report)")
+        #expect((report["deliveries"] as? Int ?? 0) > 19 * 4, "\(report)")
+        #expect(report["lost"] as? Int == 0 && report["duplicated"] as? Int == 0 && report["reordered"] as? Int == 0)
+        #expect(report["server_cpu_seconds"] is Double, "\(report)")
+        let latency = report["latency_us"] as? [String: Any]
+        #expect((latency?["p99"] as? Int ?? 0) > 0, "\(report)")
+    }
+
+    @Test("fanout at a fixed rate delivers everything offered")
+    func fanoutAtRate() throws {
+        let server = try lenientServer()
+        defer { server.stop() }
+        let report = try run(server, ["fanout", "--clients", "10", "--senders", "2", "--rate", "200",
+                                      "--duration", "1", "--warmup", "0"])
+        #expect(report["verified"] as? Bool == true, "\(report)")
+        let messages = report["messages"] as? Int ?? 0
+        #expect(messages >= 150 && messages <= 250, "about 200 messages in 1 s: \(report)")
+    }
+
+    @Test("idle: 200 TLS connections held; the server's RSS is read before and after")
+    func idle() throws {
+        let server = try lenientServer()
+        defer { server.stop() }
+        let report = try run(server, ["idle", "--connections", "200", "--connect-rate", "1000", "--hold", "0.2"])
+        #expect(report["connections_held"] as? Int == 200, "\(report)")
+        #expect((report["server_rss_kib_after"] as? Int ?? 0) > (report["server_rss_kib_before"] as? Int ?? .max), "\(report)")
+    }
+
+    @Test("handshake: full handshakes with and without a client certificate", arguments: [false, true])
+    func handshakes(_ withCertificate: Bool) throws {
+        let server = try lenientServer()
+        defer { server.stop() }
+        let certificate = withCertificate ? ["--cert", pki.cert("alice"), "--key", pki.key("alice")] : []
+        let report = try run(server, ["handshake", "--concurrency", "4", "--duration", "0.5"] + certificate)
+        #expect((report["handshakes"] as? Int ?? 0) > 10, "\(report)")
+        #expect(report["failed"] as? Int == 0, "\(report)")
+        #expect(report["client_certificate"] as? Bool == withCertificate)
+    }
+
+    @Test("only loopback targets are accepted")
+    func loopbackOnly() {
+        let result = Subprocess.run(bench, ["idle", "--host", "192.0.2.1", "--connections", "1"], timeout: 20)
+        #expect(result.status != 0)
+        #expect(result.output.contains("only targets loopback"), "\(result.output)")
+    }
+}
