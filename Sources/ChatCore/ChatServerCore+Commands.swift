@@ -44,7 +44,7 @@ extension ChatServerCore {
         session.name = name
         sessionsByName[key] = session
         var neighbours: [Int: ChatSession] = [:]
-        for roomName in session.rooms { for member in rooms[roomName]?.members.values ?? [:].values where member !== session { neighbours[member.id] = member } }
+        for roomName in session.rooms { for member in rooms[roomName]?.members ?? [] where member !== session { neighbours[member.id] = member } }
         _ = deliver(OutboundMessage(line: "RENAMED \(old) \(name) \(session.trust.rawValue)"), to: Array(neighbours.values))
         return .success(name)
     }
@@ -97,9 +97,12 @@ extension ChatServerCore {
     }
 
     private func sendToRoom(_ room: String, _ text: String, from session: ChatSession) -> String {
-        let recipients = (rooms[room]?.members.values).map { $0.filter { $0 !== session } } ?? []
         let line = OutboundMessage(line: "MSG \(room) \(session.name) \(session.trust.rawValue) \(text)")
-        let (sent, total) = deliver(line, to: recipients)
+        var sent = 0, total = 0
+        for member in rooms[room]?.members ?? [] where member !== session {
+            total += 1
+            if member.link.send(line) { sent += 1 }
+        }
         return "sent \(sent)/\(total)"
     }
 
@@ -134,7 +137,7 @@ extension ChatServerCore {
 
     private func who(_ requested: String?, _ session: ChatSession) -> Result<String, CommandError> {
         roomOrCurrent(requested, session).flatMap { room in
-            guard let members = rooms[room]?.members.values else { return .failure(CommandError(.noSuchRoom, "no room \(room)")) }
+            guard let members = rooms[room]?.members else { return .failure(CommandError(.noSuchRoom, "no room \(room)")) }
             let items = members.map { (NameRules.key($0.name), "\($0.name):\($0.trust.rawValue)") }
                 .sorted { $0.0 < $1.0 }.map(\.1)
             return .success(items.isEmpty ? "\(room) 0" : "\(room) \(items.count) \(listed(items))")

@@ -10,6 +10,8 @@ public final class ChatServerCore {
     public let serverName: String
     let rules: NameRules
     public static let defaultRoom = "#lobby"
+    /// The room every new session starts in (it always exists), or nil: start in none.
+    public let lobby: String?
 
     var sessions: [Int: ChatSession] = [:]
     var sessionsByName: [String: ChatSession] = [:]
@@ -17,11 +19,14 @@ public final class ChatServerCore {
     private var nextSessionID = 1
     private var nextGuestNumber = 1
 
-    public init(limits: ChatLimits = ChatLimits(), serverName: String = "tlschatd") {
+    /// `lobby`: a valid room name, or nil for no starting room (large servers: nobody
+    /// is announced to everyone on connect).
+    public init(limits: ChatLimits = ChatLimits(), serverName: String = "tlschatd", lobby: String? = ChatServerCore.defaultRoom) {
         self.limits = limits
         self.serverName = serverName
+        self.lobby = lobby
         rules = NameRules(limits: limits)
-        rooms[Self.defaultRoom] = ChatRoom(name: Self.defaultRoom)
+        if let lobby { rooms[lobby] = ChatRoom(name: lobby) }
     }
 
     public var sessionCount: Int { sessions.count }
@@ -44,11 +49,11 @@ public final class ChatServerCore {
         nextSessionID += 1
         sessions[session.id] = session
         sessionsByName[NameRules.key(session.name)] = session
-        session.send("HELLO chat/1 \(serverName) \(credentials.transport.rawValue) \(session.name) \(trust.rawValue) \(Self.defaultRoom)")
+        session.send("HELLO chat/1 \(serverName) \(credentials.transport.rawValue) \(session.name) \(trust.rawValue) \(lobby ?? "-")")
         if certificateName == nil && credentials.certificateFingerprint != nil {
             session.send("NOTICE identity certificate name not usable as a chat name")
         }
-        _ = enter(Self.defaultRoom, session)
+        if let lobby { _ = enter(lobby, session) }
         return session
     }
 
@@ -112,7 +117,8 @@ public final class ChatServerCore {
         for session in everyone { session.isGone = true }
         sessions = [:]
         sessionsByName = [:]
-        rooms = [Self.defaultRoom: ChatRoom(name: Self.defaultRoom)]
+        rooms = [:]
+        if let lobby { rooms[lobby] = ChatRoom(name: lobby) }
         for session in everyone {
             _ = session.link.send(notice)
             session.link.closeAfterFlush()
@@ -140,8 +146,8 @@ public final class ChatServerCore {
     func enter(_ roomName: String, _ session: ChatSession) -> Int {
         let room = rooms[roomName] ?? ChatRoom(name: roomName)
         rooms[roomName] = room
-        let others = Array(room.members.values)
-        room.members[session.id] = session
+        let others = room.members
+        room.add(session)
         session.rooms.append(roomName)
         _ = deliver(OutboundMessage(line: "JOINED \(roomName) \(session.name) \(session.trust.rawValue)"), to: others)
         return room.members.count
@@ -149,11 +155,11 @@ public final class ChatServerCore {
 
     /// Removes `session` from `roomName`, announcing it to the rest.
     func leave(_ roomName: String, _ session: ChatSession, reason: String) {
-        guard let room = rooms[roomName], room.members.removeValue(forKey: session.id) != nil else { return }
+        guard let room = rooms[roomName], room.remove(session) else { return }
         session.rooms.removeAll { $0 == roomName }
         _ = deliver(OutboundMessage(line: "PARTED \(roomName) \(session.name) \(session.trust.rawValue) \(reason)"),
-                    to: Array(room.members.values))
-        if room.members.isEmpty && roomName != Self.defaultRoom { rooms[roomName] = nil }
+                    to: room.members)
+        if room.members.isEmpty && roomName != lobby { rooms[roomName] = nil }
     }
 
     /// Forgets a session everywhere; later calls are no-ops.

@@ -24,10 +24,34 @@ public final class ChatSession {
     func send(_ line: String) { _ = link.send(OutboundMessage(line: line)) }
 }
 
+/// A room's members, kept contiguous because every message walks them all:
+/// fan-out iterates an array (no per-message allocation), and a position index
+/// by session id makes joining and leaving O(1) (leaving swaps in the last
+/// member). Iteration order is not relied upon for output.
 final class ChatRoom {
     let name: String
-    /// Members by session id; iteration order is not relied upon for output.
-    var members: [Int: ChatSession] = [:]
+    private(set) var members: [ChatSession] = []
+    private var positions: [Int: Int] = [:]
 
     init(name: String) { self.name = name }
+
+    func contains(_ session: ChatSession) -> Bool { positions[session.id] != nil }
+
+    func add(_ session: ChatSession) {
+        guard positions[session.id] == nil else { return }
+        positions[session.id] = members.count
+        members.append(session)
+    }
+
+    /// Returns false when `session` was not a member.
+    @discardableResult
+    func remove(_ session: ChatSession) -> Bool {
+        guard let position = positions.removeValue(forKey: session.id) else { return false }
+        let last = members.removeLast()
+        if position < members.count {
+            members[position] = last
+            positions[last.id] = position
+        }
+        return true
+    }
 }

@@ -76,6 +76,10 @@ public final class TLSConnection: StreamConnection {
     override func transportHandshakeEnded() {
         handshakeTimer?.cancel()
         handshakeTimer = nil
+        // SSL_MODE_RELEASE_BUFFERS frees the read buffer only when a read finds nothing
+        // more; a client that stays silent after its handshake would keep ~17 KB.
+        // OpenSSL keeps any buffer that still holds data.
+        if let ssl { _ = SSL_free_buffers(ssl) }
     }
 
     override func transportHandshake() -> TransportStep {

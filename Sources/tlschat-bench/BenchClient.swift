@@ -16,6 +16,8 @@ struct BenchTarget {
     let serverName: String
     let dialect: Dialect
     let room: String
+    /// False: connections only register (greeting), joining no room (the idle scenario).
+    var joinsRoom = true
     let connectRate: Int
     let server: ServerProbe?
 }
@@ -112,7 +114,7 @@ final class BenchClient: ConnectionDelegate {
     }
 
     private func register(_ line: String) {
-        switch target.dialect.step(after: line, room: target.room) {
+        switch target.dialect.step(after: line, room: target.joinsRoom ? target.room : nil) {
         case .send(let answer) where answer.isEmpty:
             FileHandleOutput.diagnostic("client \(index): registration refused: \(line)")
             close()

@@ -31,16 +31,16 @@ enum Dialect: String, CaseIterable, Sendable {
     /// True when the connection is ready as soon as it is open (nothing to wait for).
     var readyWhenOpen: Bool { self == .lines }
 
-    /// The next registration step after `line` arrived.
-    func step(after line: String, room: String) -> Step {
+    /// The next registration step after `line` arrived; `room` nil: ready once registered.
+    func step(after line: String, room: String?) -> Step {
         let words = line.split(separator: " ", maxSplits: 3)
         switch self {
         case .chat1:
-            if words.first == "HELLO" { return .send("JOIN \(room)") }
+            if words.first == "HELLO" { return room.map { .send("JOIN \($0)") } ?? .ready }
             if words.count >= 2, words[0] == "OK", words[1] == "JOIN" { return .ready }
             if words.first == "ERR" { return .send("") }  // surfaces as a registration failure in the scenario
         case .irc:
-            if words.count >= 2, words[1] == "001" { return .send("JOIN \(room)") }
+            if words.count >= 2, words[1] == "001" { return room.map { .send("JOIN \($0)") } ?? .ready }
             if words.count >= 2, words[1] == "366" { return .ready }
         case .lines:
             break

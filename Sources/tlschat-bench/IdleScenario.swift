@@ -1,5 +1,6 @@
 // IdleScenario: opens N connections at a bounded rate, lets each finish its
-// TLS handshake and registration (greeting and room join), holds them all
+// TLS handshake and registration (the greeting; no room is joined, so N
+// clients do not cost N² join announcements), holds them all
 // idle for a while, and reports the server's resident memory before and after
 // (with --server-pid): KiB per idle connection. It sends nothing else and does
 // not start or stop the server.
@@ -20,7 +21,8 @@ struct IdleCommand: ParsableCommand {
     }
 
     func run() throws {
-        let resolved = try target.target()
+        var resolved = try target.target()
+        resolved.joinsRoom = false
         let loop = try EventLoop()
         let pool = ClientPool(loop: loop, target: resolved)
         let before = resolved.server?.residentKiB()

@@ -58,6 +58,14 @@ struct TLSChatDaemon: ParsableCommand {
     @Option(help: "Most clients connected at once from one IP address.")
     var maxClientsPerAddress: Int = 100
 
+    @Option(help: "Room every client starts in, or 'none' (nobody is announced to everyone on connect; for large servers).")
+    var lobby: String = ChatServerCore.defaultRoom
+
+    /// The lobby as the core takes it: a canonical room name, or nil for none.
+    private var lobbyRoom: String? {
+        lobby == "none" ? nil : NameRules(limits: ChatLimits()).roomName(lobby)
+    }
+
     @Option(help: "Seconds a client may stay silent after the greeting before its first command.")
     var firstCommandTimeout: Int = 30
 
@@ -81,6 +89,7 @@ struct TLSChatDaemon: ParsableCommand {
         for (name, value) in [("--first-command-timeout", firstCommandTimeout), ("--idle-timeout", idleTimeout), ("--ping-grace", pingGrace)] {
             guard (1...86_400).contains(value) else { throw ValidationError("\(name) must be 1...86400 seconds") }
         }
+        guard lobby == "none" || lobbyRoom != nil else { throw ValidationError("--lobby must be a room name (#name) or none") }
         guard commandBurst >= 1, commandsPerSecond > 0 else { throw ValidationError("--command-burst and --commands-per-second must be positive") }
     }
 
@@ -107,7 +116,7 @@ struct TLSChatDaemon: ParsableCommand {
         var limits = ChatLimits()
         limits.maximumLineLength = maxLine
         let server = ChatServer(
-            loop: loop, context: context, core: ChatServerCore(limits: limits),
+            loop: loop, context: context, core: ChatServerCore(limits: limits, lobby: lobbyRoom),
             settings: ChatServer.Settings(
                 maximumLineLength: maxLine, maximumQueuedOutput: maxQueue, maximumClients: maxClients,
                 maximumClientsPerAddress: maxClientsPerAddress, firstCommandTimeout: .seconds(firstCommandTimeout),

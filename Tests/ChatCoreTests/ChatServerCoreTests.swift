@@ -48,6 +48,34 @@ struct ChatServerCoreTests {
         #expect(Client(core, transport: .plain).link.lines.first == "HELLO chat/1 tlschatd plain ~guest2 plain #lobby")
     }
 
+    @Test("--lobby none: clients start in no room, nobody is announced on connect, rooms work as usual")
+    func noLobby() {
+        let core = ChatServerCore(lobby: nil)
+        let alice = Client(core, cert: "alice")
+        #expect(alice.link.take() == ["HELLO chat/1 tlschatd tls alice cert -"])
+        let bob = Client(core, cert: "bob")
+        #expect(alice.link.take().isEmpty, "no JOINED for a connect")
+        #expect(bob.send("SAY hello").first?.hasPrefix("ERR ") == true)
+        #expect(alice.send("JOIN #ops") == ["OK JOIN #ops 1"])
+        #expect(bob.send("JOIN #ops") == ["OK JOIN #ops 2"])
+        #expect(bob.send("SAY hi") == ["OK SAY #ops sent 1/1"])
+        #expect(alice.link.take() == ["JOINED #ops bob cert", "MSG #ops bob cert hi"])
+        #expect(alice.send("ROOMS") == ["OK ROOMS 1 #ops:2"])
+    }
+
+    @Test("a room's members come and go in any order; fan-out reaches exactly the members")
+    func membershipChurn() {
+        let core = ChatServerCore()
+        let clients = (0..<6).map { Client(core, cert: "user\($0)") }
+        for client in clients { _ = client.send("JOIN #churn") }
+        for index in [0, 3, 5] { _ = clients[index].send("PART #churn") }
+        _ = clients[0].send("JOIN #churn")
+        for client in clients { _ = client.link.take() }
+        #expect(clients[1].send("SAY ping") == ["OK SAY #churn sent 3/3"])
+        let reached = clients.indices.filter { clients[$0].link.take().contains("MSG #churn user1 cert ping") }
+        #expect(reached == [0, 2, 4])
+    }
+
     @Test("every command gets exactly one reply, in order, even when pipelined")
     func oneReplyPerCommand() {
         let core = ChatServerCore()

@@ -26,7 +26,7 @@ struct BenchToolTests {
     }
 
     func lenientServer() throws -> ServerProcess {
-        try ServerProcess(["--command-burst", "100000", "--commands-per-second", "100000"])
+        try ServerProcess(["--command-burst", "100000", "--commands-per-second", "100000", "--max-clients-per-address", "1000"])
     }
 
     @Test("fanout: 20 clients, 4 senders with a window of 8: every message delivered once, in order")
