@@ -4,6 +4,12 @@
 // ChatCore (pure protocol logic) <- thin executables.
 import PackageDescription
 
+/// Release builds of the server's hot path skip Swift's run-time exclusivity checks
+/// (measured at about 13% of the server's CPU time in the fan-out benchmark, see
+/// BENCHMARKS.md). Debug builds, which run the tests (also under the sanitizers),
+/// keep them on.
+let releaseSpeed: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "TLSChat",
     platforms: [.macOS(.v13)],
@@ -25,8 +31,8 @@ let package = Package(
             linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]
         ),
         .target(name: "CLinuxShim"),
-        .target(name: "ChatNet", dependencies: ["CTLSShim", "CLinuxShim"]),
-        .target(name: "ChatCore"),
+        .target(name: "ChatNet", dependencies: ["CTLSShim", "CLinuxShim"], swiftSettings: releaseSpeed),
+        .target(name: "ChatCore", swiftSettings: releaseSpeed),
         .target(name: "ChatClient", dependencies: ["ChatCore"]),
         .executableTarget(
             name: "tlschatd",
@@ -34,7 +40,8 @@ let package = Package(
                 "ChatNet", "ChatCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: releaseSpeed
         ),
         .executableTarget(
             name: "tlschat",

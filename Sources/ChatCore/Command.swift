@@ -2,7 +2,10 @@
 //
 // The parser checks the line's text (UTF-8, no control characters other than
 // tab), splits the verb (case-insensitive) from its arguments and checks their
-// count and shape. It does not look at server state (whether a room or user
+// count and shape. It works on the line's bytes (every SAY passes through it,
+// so it makes one String for the text and no per-character work); the
+// separators it looks for are ASCII, which never occur inside a multi-byte
+// UTF-8 sequence. It does not look at server state (whether a room or user
 // exists); `ChatServerCore` does. Pure.
 
 public enum Command: Equatable, Sendable {
@@ -47,14 +50,36 @@ public enum CommandParser {
     /// The outcome for one line: nil for a blank line (ignored, no reply).
     public static func parse(_ bytes: [UInt8]) -> Result<Command, CommandError>? {
         guard !isBlank(bytes) else { return nil }
-        guard let text = String(validating: bytes, as: UTF8.self) else {
+        guard String(validating: bytes, as: UTF8.self) != nil else {
             return .failure(CommandError(.badUTF8, "line is not valid UTF-8"))
         }
-        if let bad = text.unicodeScalars.first(where: isForbidden) {
+        if let bad = firstForbidden(in: bytes) {
             let code = "U+" + String(bad.value, radix: 16, uppercase: true)
             return .failure(CommandError(.badText, "line contains control character \(code)"))
         }
-        return parse(text)
+        return bytes.withUnsafeBufferPointer { parse(validated: $0) }
+    }
+
+    /// The first scalar `isForbidden` rejects, found on the bytes of valid UTF-8: C0 and DEL
+    /// are single bytes, C1 is C2 80...9F, and the separators and bidi controls are E2 80 A8...AE
+    /// and E2 81 A6...A9.
+    static func firstForbidden(in bytes: [UInt8]) -> Unicode.Scalar? {
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if (byte < 0x20 && byte != 0x09) || byte == 0x7F { return Unicode.Scalar(byte) }
+            if byte == 0xC2, index + 1 < bytes.count, (0x80...0x9F).contains(bytes[index + 1]) {
+                return Unicode.Scalar(bytes[index + 1])
+            }
+            if byte == 0xE2, index + 2 < bytes.count {
+                let second = bytes[index + 1], third = bytes[index + 2]
+                if (second == 0x80 && (0xA8...0xAE).contains(third)) || (second == 0x81 && (0xA6...0xA9).contains(third)) {
+                    return Unicode.Scalar(0x2000 | UInt32(second & 0x3F) << 6 | UInt32(third & 0x3F))
+                }
+            }
+            index += 1
+        }
+        return nil
     }
 
     /// Control characters other than tab (C0, DEL, C1), the Unicode line and
@@ -68,19 +93,25 @@ public enum CommandParser {
         }
     }
 
-    /// ASCII-only upper-casing for verbs ("ſay" must not become "SAY").
-    static func asciiUppercased<S: StringProtocol>(_ text: S) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.map { scalar in
-            ("a"..."z").contains(scalar) ? Unicode.Scalar(scalar.value - 32)! : scalar
-        }))
+    /// Parses a line already known to be valid UTF-8 without forbidden characters.
+    static func parse(_ text: String) -> Result<Command, CommandError> {
+        var bytes = Array(text.utf8)
+        return bytes.withUnsafeMutableBufferPointer { parse(validated: UnsafeBufferPointer($0)) }
     }
 
-    static func parse(_ text: String) -> Result<Command, CommandError> {
-        let trimmed = text.drop(while: { $0 == " " })
-        let verbEnd = trimmed.firstIndex(of: " ") ?? trimmed.endIndex
-        let verb = asciiUppercased(trimmed[..<verbEnd])
-        let rest = verbEnd == trimmed.endIndex ? "" : String(trimmed[trimmed.index(after: verbEnd)...])
-        let words = rest.split(separator: " ").map(String.init)
+    private static func parse(validated line: UnsafeBufferPointer<UInt8>) -> Result<Command, CommandError> {
+        let space = UInt8(ascii: " ")
+        var start = 0
+        while start < line.count && line[start] == space { start += 1 }
+        var verbEnd = start
+        while verbEnd < line.count && line[verbEnd] != space { verbEnd += 1 }
+        // ASCII-only upper-casing ("ſay" must not become "SAY").
+        let verb = String(decoding: line[start..<verbEnd].map { (0x61...0x7A).contains($0) ? $0 - 32 : $0 }, as: UTF8.self)
+        let restBytes = verbEnd < line.count ? UnsafeBufferPointer(rebasing: line[(verbEnd + 1)...]) : UnsafeBufferPointer(rebasing: line[0..<0])
+        let hasText = restBytes.contains { $0 != space }
+        var words: [String] {
+            restBytes.split(separator: space).map { String(decoding: $0, as: UTF8.self) }
+        }
 
         func usage(_ text: String) -> Result<Command, CommandError> {
             .failure(CommandError(.badArguments, "usage: \(text)"))
@@ -90,13 +121,14 @@ public enum CommandParser {
         case "JOIN": return words.count == 1 ? .success(.join(words[0])) : usage("JOIN #ROOM")
         case "PART": return words.count <= 1 ? .success(.part(words.first)) : usage("PART [#ROOM]")
         case "SAY":
-            return rest.contains(where: { $0 != " " }) ? .success(.say(rest)) : usage("SAY TEXT")
+            return hasText ? .success(.say(String(decoding: restBytes, as: UTF8.self))) : usage("SAY TEXT")
         case "MSG":
-            let target = rest.drop(while: { $0 == " " })
-            guard let space = target.firstIndex(of: " "), space != target.startIndex else { return usage("MSG TARGET TEXT") }
-            let body = String(target[target.index(after: space)...])
-            guard body.contains(where: { $0 != " " }) else { return usage("MSG TARGET TEXT") }
-            return .success(.message(target: String(target[..<space]), text: body))
+            guard let targetStart = restBytes.firstIndex(where: { $0 != space }),
+                  let targetEnd = restBytes[targetStart...].firstIndex(of: space) else { return usage("MSG TARGET TEXT") }
+            let body = restBytes[(targetEnd + 1)...]
+            guard body.contains(where: { $0 != space }) else { return usage("MSG TARGET TEXT") }
+            return .success(.message(target: String(decoding: restBytes[targetStart..<targetEnd], as: UTF8.self),
+                                     text: String(decoding: body, as: UTF8.self)))
         case "ROOMS": return words.isEmpty ? .success(.rooms) : usage("ROOMS")
         case "WHO": return words.count <= 1 ? .success(.who(words.first)) : usage("WHO [#ROOM]")
         case "WHOAMI": return words.isEmpty ? .success(.whoAmI) : usage("WHOAMI")

@@ -207,7 +207,7 @@ public final class EventLoop {
     private func fireDueTimers() {
         let now = MonotonicClock.now()
         while let timer = timers.popDue(now: now) {
-            timer.action()
+            timer.action?()
             if let interval = timer.interval, !timer.isCancelled {
                 timerSequence += 1
                 let next = timer.deadline + interval

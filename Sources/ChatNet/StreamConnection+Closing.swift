@@ -10,9 +10,8 @@ extension StreamConnection {
     func beginGracefulClose(reportingWhenDone reason: CloseReason) {
         state = .closing
         closeReasonWhenDrained = reason
-        closeTimer = loop.schedule(after: gracefulCloseTimeout) { [weak self] in
-            guard let self else { return }
-            self.finish(self.state == .lingering ? self.closeReasonWhenDrained : .closeTimeout)
+        closeTimer = loop.schedule(after: gracefulCloseTimeout) { [unowned self] in  // cancelled in finish and deinit
+            finish(state == .lingering ? closeReasonWhenDrained : .closeTimeout)
         }
         if output.isEmpty { sendShutdown() } else { requestFlush() }
     }

@@ -58,6 +58,8 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
         self.remoteAddress = try? socket.peerAddress()
     }
 
+    deinit { closeTimer?.cancel() }
+
     // MARK: Transport steps (overridden by PlainConnection and TLSConnection)
 
     func transportHandshake() -> TransportStep { .progress(0) }

@@ -63,13 +63,19 @@ public final class TLSConnection: StreamConnection {
         super.init(socket: socket, loop: loop, connecting: true)
     }
 
-    deinit { if let ssl { SSL_free(ssl) } }
+    deinit {
+        handshakeTimer?.cancel()
+        if let ssl { SSL_free(ssl) }
+    }
 
     // MARK: Transport steps
 
     override func transportHandshakeStarted() {
-        handshakeTimer = loop.schedule(after: context.configuration.handshakeTimeout) { [weak self] in
-            self?.finish(.handshakeTimeout)
+        // unowned, not weak: a weak reference would move every retain and release of this
+        // connection to the slow side-table path. The timer is cancelled (dropping this
+        // closure) when the handshake ends, in finish, and in deinit.
+        handshakeTimer = loop.schedule(after: context.configuration.handshakeTimeout) { [unowned self] in
+            finish(.handshakeTimeout)
         }
     }
 

@@ -1,8 +1,10 @@
 // TimerQueue: a binary min-heap of loop timers ordered by (deadline, sequence).
 //
 // Equal deadlines fire in the order they were scheduled. Cancelling a timer
-// only marks it; the heap drops marked entries when they reach the top, so
-// cancel is O(1) and a cancelled entry costs memory only until its deadline.
+// marks it and drops its action at once (releasing what the closure
+// captured, so owners may capture themselves `unowned` and cancel in
+// deinit); the heap drops marked entries when they reach the top, so cancel
+// is O(1) and a cancelled entry costs a few bytes until its deadline.
 // It does not read the clock or run anything by itself; `EventLoop` does.
 
 /// A handle to a scheduled timer. `cancel()` is idempotent and safe from any callback.
@@ -10,7 +12,7 @@ public final class LoopTimer {
     var deadline: UInt64  // mutated only while out of the heap (re-arming)
     var sequence: UInt64
     let interval: UInt64?  // repeating timers re-arm with this period
-    let action: () -> Void
+    private(set) var action: (() -> Void)?
     public private(set) var isCancelled = false
 
     init(deadline: UInt64, sequence: UInt64, interval: UInt64?, action: @escaping () -> Void) {
@@ -21,7 +23,10 @@ public final class LoopTimer {
     }
 
     /// Stops the timer; a repeating timer stops repeating.
-    public func cancel() { isCancelled = true }
+    public func cancel() {
+        isCancelled = true
+        action = nil
+    }
 
     func precedes(_ other: LoopTimer) -> Bool {
         deadline != other.deadline ? deadline < other.deadline : sequence < other.sequence

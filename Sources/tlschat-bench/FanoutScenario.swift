@@ -169,6 +169,7 @@ final class FanoutRun {
         report.add("payload_bytes", options.payload)
         report.add("seconds", cpu.wall)
         report.add("messages", measuredMessages)
+        report.add("messages_total", remaining.reduce(0) { $0 + $1.count })  // warm-up and drain included
         report.add("deliveries", measuredDeliveries)
         report.add("deliveries_per_second", Double(measuredDeliveries) / cpu.wall)
         if let rate = options.rate { report.add("offered_deliveries_per_second", Double(rate * (options.clients - 1))) }

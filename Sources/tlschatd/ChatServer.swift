@@ -59,7 +59,7 @@ final class ChatServer {
             socket.close()  // before any TLS work: refusing must stay cheap under a flood
             return noteRefusal(host)
         }
-        let connection: any Connection
+        let connection: StreamConnection  // concrete class: the per-message path avoids existential calls
         do {
             if transport == .tls {
                 connection = try TLSConnection(accepted: socket, loop: loop, context: context)

@@ -9,7 +9,7 @@ import ChatNet
 
 final class ClientConnection: ConnectionDelegate, ChatSessionLink {
     unowned let server: ChatServer
-    let connection: any Connection
+    let connection: StreamConnection
     let transport: Transport
     let peerHost: String
     private var framer: LineFramer
@@ -22,7 +22,7 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
     var idlePingSentAt: UInt64?
     private var greetingTimer: LoopTimer?
 
-    init(server: ChatServer, connection: any Connection, transport: Transport, peerHost: String,
+    init(server: ChatServer, connection: StreamConnection, transport: Transport, peerHost: String,
          settings: ChatServer.Settings) {
         self.server = server
         self.connection = connection
@@ -33,11 +33,14 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
                                   now: MonotonicClock.now())
     }
 
+    deinit { greetingTimer?.cancel() }
+
     func connectionDidOpen(_ connection: any Connection) {
         guard transport == .plain else { return startSession() }
         // A TLS client that dialled the plaintext port speaks first (a ClientHello, 0x16):
         // wait briefly for that, so it is refused before it is greeted or counted as a user.
-        greetingTimer = server.loop.schedule(after: .milliseconds(100)) { [weak self] in self?.startSession() }
+        // unowned (cancelled at close and in deinit): a weak reference would slow every retain.
+        greetingTimer = server.loop.schedule(after: .milliseconds(100)) { [unowned self] in startSession() }
     }
 
     private func startSession() {
