@@ -3,7 +3,9 @@
 // Holds references to `SharedBytes` (never copies on append) plus how much of
 // the first one has already gone out. It can gather a prefix into one
 // contiguous buffer (for one TLS record) or describe it as iovecs (for one
-// sendmsg). An empty queue owns no heap memory, so idle connections stay small.
+// sendmsg). An empty queue keeps a small chunk array (up to 64 slots, about
+// 540 bytes) so a busy connection does not reallocate it on every flush; a
+// larger one is released, and a connection that never queued owns none.
 // It does not enforce a size limit; the layer above reads `byteCount` for that.
 #if canImport(Glibc)
 import Glibc
@@ -72,7 +74,9 @@ struct OutputQueue {
             }
         }
         if byteCount == 0 {
-            removeAll()
+            chunks.removeAll(keepingCapacity: chunks.capacity <= 64)
+            head = 0
+            headOffset = 0
         } else if head >= 1024 && head * 2 >= chunks.count {
             chunks.removeFirst(head)  // amortised O(1): compact once half is dead
             head = 0

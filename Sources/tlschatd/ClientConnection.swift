@@ -96,8 +96,8 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
     func send(_ message: OutboundMessage) -> Bool {
         guard connection.state == .open else { return false }
         let bytes: SharedBytes
-        if let cached = message.attachment as? SharedBytes {
-            bytes = cached
+        if let cached = message.attachment {  // only this layer sets it, always to SharedBytes
+            bytes = unsafeDowncast(cached, to: SharedBytes.self)
         } else {
             bytes = SharedBytes(message.bytes)
             message.attachment = bytes
