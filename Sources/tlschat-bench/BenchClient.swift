@@ -75,7 +75,6 @@ final class BenchClient: ConnectionDelegate {
 
     func connectionDidOpen(_ connection: any Connection) {
         for line in target.dialect.opening(client: index) { send(line) }
-        if target.dialect.readyWhenOpen { becomeReady() }
     }
 
     func connection(_ connection: any Connection, didReceive bytes: UnsafeRawBufferPointer) {

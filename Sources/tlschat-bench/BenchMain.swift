@@ -55,13 +55,17 @@ struct TargetOptions: ParsableArguments {
     @Option(help: "New connections per second while connecting.")
     var connectRate = 1_000
 
+    @Option(help: "Seconds a TLS handshake may take before the connection counts as failed.")
+    var handshakeTimeout = 10
+
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be 1...65535") }
         guard (cert == nil) == (key == nil) else { throw ValidationError("--cert and --key go together") }
-        guard connectRate > 0 else { throw ValidationError("--connect-rate must be positive") }
+        guard connectRate > 0, connectRate <= 1_000_000 else { throw ValidationError("--connect-rate must be 1...1000000") }
+        guard (1...600).contains(handshakeTimeout) else { throw ValidationError("--handshake-timeout must be 1...600 seconds") }
         let addresses = try SocketAddress.resolve(host: host, port: port)
         guard !addresses.isEmpty, addresses.allSatisfy(\.isLoopback) else {
             throw ValidationError("tlschat-bench only targets loopback addresses (127.0.0.1, ::1), not \(host)")
@@ -74,7 +78,8 @@ struct TargetOptions: ParsableArguments {
         let address = try SocketAddress.resolve(host: host, port: port)[0]
         var context: TLSContext?
         if !plain {
-            let tls = TLSConfiguration.client(trustRoots: .file(ca), certificateChainFile: cert, privateKeyFile: key)
+            var tls = TLSConfiguration.client(trustRoots: .file(ca), certificateChainFile: cert, privateKeyFile: key)
+            tls.handshakeTimeout = .seconds(handshakeTimeout)
             context = try TLSContext(tls)
         }
         return BenchTarget(address: address, tlsContext: context, serverName: serverName ?? host, dialect: dialect,

@@ -27,7 +27,8 @@ final class ClientPool: BenchClientOwner {
     func connectAll(_ count: Int, deadline: Duration, progress: Progress?) throws {
         var opened = 0
         let perTick = max(1, target.connectRate / 100)
-        let ticker = loop.scheduleRepeating(every: .milliseconds(10)) { [unowned self] in
+        let tick = target.connectRate >= 100 ? Duration.milliseconds(10) : .milliseconds(1000 / target.connectRate)
+        let ticker = loop.scheduleRepeating(every: tick) { [unowned self] in
             var budget = perTick
             while budget > 0 && opened < count {
                 budget -= 1
@@ -48,10 +49,10 @@ final class ClientPool: BenchClientOwner {
         }
     }
 
-    /// Closes every connection and runs the loop briefly so the closes go out.
+    /// Closes every connection gracefully (close_notify, FIN, the server's EOF) with a deadline.
     func closeAll() {
-        for client in clients { client.close(.immediate) }
-        _ = try? loop.run(for: .seconds(2)) { clients.allSatisfy { $0.connection == nil } }
+        for client in clients { client.close(.graceful) }
+        _ = try? loop.run(for: .seconds(5)) { clients.allSatisfy { $0.connection == nil } }
     }
 
     // MARK: BenchClientOwner

@@ -6,11 +6,13 @@
 // deliveries. It does no I/O.
 
 enum Dialect: String, CaseIterable, Sendable {
-    /// tlschatd: greeting `HELLO ...`, then `JOIN ROOM` -> `OK JOIN`; `SAY ROOM TEXT`.
+    /// tlschatd: greeting `HELLO ...`, then `JOIN ROOM` -> `OK JOIN` (now the current room); `SAY TEXT`.
     case chat1
     /// IRC (ngIRCd, InspIRCd): NICK/USER -> 001, JOIN -> 366 (end of names); PRIVMSG. No echo.
     case irc
     /// ncat --chat: no registration; every line goes to all the others with a `<userN> ` prefix.
+    /// A client is ready once ncat has announced a connection to it (`<announce> ...`): only
+    /// then does ncat forward lines to it.
     case lines
 
     /// What the connection does after a server line during registration.
@@ -28,8 +30,6 @@ enum Dialect: String, CaseIterable, Sendable {
         }
     }
 
-    /// True when the connection is ready as soon as it is open (nothing to wait for).
-    var readyWhenOpen: Bool { self == .lines }
 
     /// The next registration step after `line` arrived; `room` nil: ready once registered.
     func step(after line: String, room: String?) -> Step {
@@ -43,7 +43,7 @@ enum Dialect: String, CaseIterable, Sendable {
             if words.count >= 2, words[1] == "001" { return room.map { .send("JOIN \($0)") } ?? .ready }
             if words.count >= 2, words[1] == "366" { return .ready }
         case .lines:
-            break
+            if words.first == "<announce>" { return .ready }
         }
         return .nothing
     }
@@ -51,7 +51,7 @@ enum Dialect: String, CaseIterable, Sendable {
     /// One message to the room.
     func message(_ text: String, room: String) -> String {
         switch self {
-        case .chat1: return "SAY \(room) \(text)"
+        case .chat1: return "SAY \(text)"
         case .irc: return "PRIVMSG \(room) :\(text)"
         case .lines: return text
         }

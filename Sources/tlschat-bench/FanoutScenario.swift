@@ -53,8 +53,8 @@ final class FanoutRun {
     /// Per sender, per sequence: receivers still to get it.
     private var remaining: [[Int32]]
     private var inFlight: [Int]
-    /// Per receiver, per sender: the next sequence expected.
-    private var expected: [[Int]]
+    /// Per receiver and sender (receiver * senders + sender): the next sequence expected.
+    private var expected: [Int]
     private var outstanding = 0
     private var sending = false
     private var measuring = false
@@ -72,7 +72,7 @@ final class FanoutRun {
         progress = Progress(enabled: true)
         remaining = Array(repeating: [], count: options.senders)
         inFlight = Array(repeating: 0, count: options.senders)
-        expected = Array(repeating: Array(repeating: 0, count: options.senders), count: options.clients)
+        expected = Array(repeating: 0, count: options.senders * options.clients)
     }
 
     func execute() throws -> Report {
@@ -140,10 +140,11 @@ final class FanoutRun {
         let sender = probe.sender, sequence = probe.sequence
         guard sender < options.senders, sequence < remaining[sender].count else { unknown += 1; return }
         guard sender != receiver else { echoes += 1; return }  // a server that echoes to the sender
-        let next = expected[receiver][sender]
+        let slot = receiver * options.senders + sender
+        let next = expected[slot]
         if sequence < next { duplicated += 1; return }
         if sequence > next { reordered += 1 }
-        expected[receiver][sender] = sequence + 1
+        expected[slot] = sequence + 1
         remaining[sender][sequence] -= 1
         outstanding -= 1
         if measuring {

@@ -89,7 +89,7 @@ final class HandshakeRunner: ConnectionDelegate {
 
     func connectionDidOpen(_ connection: any Connection) {
         if !stopping { completed += 1 }
-        connection.close(.immediate)
+        connection.close(.graceful)  // close_notify, FIN, then wait for the server's EOF (ncat dies on resets)
     }
 
     func connection(_ connection: any Connection, didReceive bytes: UnsafeRawBufferPointer) {}

@@ -4,6 +4,9 @@
 // `:nick!user@host PRIVMSG #room :`, `<user5> `). SEQUENCE counts from 0 per
 // sender; NANOS is the sender's MonotonicClock reading when it queued the
 // line, so sender and receivers (one process) share the clock. Pure.
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct Probe: Equatable {
     let sender: Int
@@ -19,10 +22,13 @@ struct Probe: Equatable {
     /// Finds the first marker in `line`; nil when there is none (registration chatter, joins, notices).
     static func find(in line: UnsafeRawBufferPointer) -> Probe? {
         let at = UInt8(ascii: "@"), dot = UInt8(ascii: ".")
+        guard let base = line.baseAddress else { return nil }
         var index = 0
         let end = line.count
         while index + 1 < end {
-            guard line[index] == at, line[index + 1] == at else { index += 1; continue }
+            guard let found = memchr(base + index, Int32(at), end - index) else { return nil }
+            index = base.distance(to: UnsafeRawPointer(found))
+            guard index + 1 < end, line[index + 1] == at else { index += 1; continue }
             var position = index + 2
             var fields: (Int, Int, UInt64) = (0, 0, 0)
             var digits = 0
