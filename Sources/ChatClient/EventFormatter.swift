@@ -59,7 +59,7 @@ public enum EventFormatter {
     }
 
     private static func formatSuccess(verb: String, details: String, command: SentCommand, identity: SessionIdentity) -> [String] {
-        let words = details.split(separator: " ").map(String.init)
+        let words = ServerLine.words(details)
         let me = TrustMarker.decorate(identity.name ?? "you", trust: identity.trust ?? "")
         switch verb {
         case "SAY":

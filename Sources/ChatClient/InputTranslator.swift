@@ -43,9 +43,9 @@ public enum InputTranslator {
     private static func map(_ typed: String) -> InputAction {
         guard typed.hasPrefix("/") else { return .send("SAY " + typed) }
         if typed.hasPrefix("//") { return .send("SAY " + typed.dropFirst()) }
-        let name = String(typed.dropFirst().prefix(while: { $0 != " " })).lowercased()
+        let name = ServerLine.firstWord(of: String(typed.dropFirst())).lowercased()
         let rest = ServerLine.rest(of: typed)
-        let words = rest.split(separator: " ").map(String.init)
+        let words = ServerLine.words(rest)
         let hasText = rest.contains(where: { $0 != " " })
 
         func usage(_ text: String) -> InputAction { .invalid("usage: \(text)") }

@@ -68,7 +68,7 @@ public enum ServerLine: Equatable, Sendable {
         switch verb {
         case "HELLO":  // a newer server may append fields: keep the six we know
             guard let f = fields(rest, count: 6, textLast: true) else { break }
-            let room = String(f[5].prefix(while: { $0 != " " }))
+            let room = firstWord(of: f[5])
             guard !room.isEmpty else { break }
             return .hello(protocolVersion: f[0], server: f[1], transport: f[2], name: f[3], trust: f[4], room: room)
         case "MSG":
@@ -100,15 +100,24 @@ public enum ServerLine: Equatable, Sendable {
         return .other(line)
     }
 
+    // Lines are split at U+0020 scalar by scalar, as the server splits bytes: a space
+    // followed by a combining mark forms one Character with it, but still separates words.
+
     /// The first word (up to the first space).
     static func firstWord(of line: String) -> String {
-        String(line.prefix(while: { $0 != " " }))
+        String(String.UnicodeScalarView(line.unicodeScalars.prefix(while: { $0 != " " })))
     }
 
     /// Everything after the first space, or "" when there is none.
     static func rest(of line: String) -> String {
-        guard let space = line.firstIndex(of: " ") else { return "" }
-        return String(line[line.index(after: space)...])
+        let scalars = line.unicodeScalars
+        guard let space = scalars.firstIndex(of: " ") else { return "" }
+        return String(String.UnicodeScalarView(scalars[scalars.index(after: space)...]))
+    }
+
+    /// The space-separated words of `text` (runs of spaces count as one separator).
+    static func words(_ text: String) -> [String] {
+        text.unicodeScalars.split(separator: " ").map { String(String.UnicodeScalarView($0)) }
     }
 
     /// Splits "WORD rest of line" at the first space.
@@ -121,14 +130,14 @@ public enum ServerLine: Equatable, Sendable {
     /// Nil when there are too few fields, or (without `textLast`) too many.
     static func fields(_ text: String, count: Int, textLast: Bool) -> [String]? {
         var result: [String] = []
-        var remaining = Substring(text)
+        var remaining = Substring(text).unicodeScalars
         while result.count < count - 1 {
             guard let space = remaining.firstIndex(of: " ") else { return nil }
-            result.append(String(remaining[..<space]))
+            result.append(String(String.UnicodeScalarView(remaining[..<space])))
             remaining = remaining[remaining.index(after: space)...]
         }
         if !textLast && remaining.contains(" ") { return nil }
-        result.append(String(remaining))
+        result.append(String(String.UnicodeScalarView(remaining)))
         let emptyField = result.dropLast().contains(where: \.isEmpty) || (!textLast && result[count - 1].isEmpty)
         return emptyField ? nil : result
     }

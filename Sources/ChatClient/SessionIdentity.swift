@@ -37,7 +37,7 @@ public struct SessionIdentity: Equatable, Sendable {
     /// Applies a successful reply.
     public mutating func apply(_ reply: Reply) {
         guard case .ok(let verb, let details) = reply else { return }
-        let words = details.split(separator: " ").map(String.init)
+        let words = ServerLine.words(details)
         switch verb {
         case "NICK":
             if let first = words.first { name = first }

@@ -105,7 +105,9 @@ public enum CommandParser {
         while start < line.count && line[start] == space { start += 1 }
         var verbEnd = start
         while verbEnd < line.count && line[verbEnd] != space { verbEnd += 1 }
-        // ASCII-only upper-casing ("ſay" must not become "SAY").
+        // ASCII-only upper-casing ("ſay" must not become "SAY"). A verb with any other byte
+        // matches nothing: String == would treat e.g. KELVIN SIGN as "K".
+        let verbIsASCII = !line[start..<verbEnd].contains { $0 >= 0x80 }
         let verb = String(decoding: line[start..<verbEnd].map { (0x61...0x7A).contains($0) ? $0 - 32 : $0 }, as: UTF8.self)
         let restBytes = verbEnd < line.count ? UnsafeBufferPointer(rebasing: line[(verbEnd + 1)...]) : UnsafeBufferPointer(rebasing: line[0..<0])
         let hasText = restBytes.contains { $0 != space }
@@ -116,7 +118,7 @@ public enum CommandParser {
         func usage(_ text: String) -> Result<Command, CommandError> {
             .failure(CommandError(.badArguments, "usage: \(text)"))
         }
-        switch verb {
+        switch verbIsASCII ? verb : "" {
         case "NICK": return words.count == 1 ? .success(.nick(words[0])) : usage("NICK NAME")
         case "JOIN": return words.count == 1 ? .success(.join(words[0])) : usage("JOIN #ROOM")
         case "PART": return words.count <= 1 ? .success(.part(words.first)) : usage("PART [#ROOM]")

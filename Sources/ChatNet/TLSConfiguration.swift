@@ -44,8 +44,10 @@ public struct TLSConfiguration: Sendable {
     public var policy: Policy
     /// Key-exchange groups, in preference order.
     public var groups: [String] = ["X25519", "P-256"]
-    /// Server: issue TLS 1.3 session tickets (resumption).
-    public var sessionTickets = true
+    /// Server: issue session tickets (resumption). Off by default: chat connections are
+    /// long-lived, a ticket costs about 15% of a handshake's server CPU, and the ticket
+    /// key would live (unrotated) for the whole process, weakening forward secrecy.
+    public var sessionTickets = false
     /// The deadline for a handshake, enforced by a loop timer.
     public var handshakeTimeout: Duration = .seconds(10)
 

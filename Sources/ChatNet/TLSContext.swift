@@ -134,6 +134,7 @@ public final class TLSContext {
         let contextID = Array("tlschat".utf8)
         _ = SSL_CTX_set_session_id_context(context, contextID, UInt32(contextID.count))
         _ = SSL_CTX_set_num_tickets(context, configuration.sessionTickets ? 1 : 0)
+        if !configuration.sessionTickets { SSL_CTX_set_options(context, CTLSShim_SSL_OP_NO_TICKET) }
         // Resumption uses stateless tickets only: no server-side session cache, which
         // would keep every session (up to 20,480 by default) alive after its connection.
         _ = CTLSShim_SSL_CTX_set_session_cache_mode(context, Int(SSL_SESS_CACHE_OFF))

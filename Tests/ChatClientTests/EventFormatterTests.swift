@@ -17,6 +17,13 @@ struct EventFormatterTests {
         return identity
     }
 
+    @Test("a space followed by a combining mark still separates fields, as on the server")
+    func combiningMarkAfterSpace() {
+        #expect(ServerLine(parsing: "MSG #lobby ~guest1 tls \u{301}hi")
+                == .event(.message(room: "#lobby", from: "~guest1", trust: "tls", text: "\u{301}hi")))
+        #expect(ServerLine(parsing: "PING \u{301}2") == .event(.ping(token: "\u{301}2")))
+    }
+
     @Test("room messages, trust markers, private messages and actions", arguments: [
         ("MSG #lobby alice cert hi", "[12:01:02] #lobby <alice✔> hi"),
         ("MSG #lobby ~guest1 tls hi", "[12:01:02] #lobby <~guest1?> hi"),
