@@ -12,6 +12,8 @@ final class ClientPool: BenchClientOwner {
     private(set) var readyCount = 0
     private(set) var failures: [String] = []
     private(set) var closedAfterReady = 0
+    /// What the first ready connection negotiated (e.g. "TLSv1.3 TLS_AES_128_GCM_SHA256").
+    private(set) var negotiated = "plain"
 
     var onLine: (BenchClient, UnsafeRawBufferPointer) -> Void = { _, _ in }
     var onClose: (BenchClient, CloseReason) -> Void = { _, _ in }
@@ -58,6 +60,7 @@ final class ClientPool: BenchClientOwner {
     // MARK: BenchClientOwner
 
     func clientIsReady(_ client: BenchClient) {
+        if readyCount == 0, let connection = client.connection { negotiated = connection.securityDescription }
         readyCount += 1
         onReady(client)
     }

@@ -164,6 +164,7 @@ final class FanoutRun {
         report.add("scenario", "fanout")
         report.add("dialect", target.dialect.rawValue)
         report.add("transport", target.tlsContext == nil ? "plain" : "tls")
+        report.add("negotiated", pool.negotiated)
         report.add("clients", options.clients)
         report.add("senders", options.senders)
         report.add("mode", options.rate.map { "rate \($0) msg/s" } ?? "window \(options.window ?? 16)")

@@ -45,6 +45,7 @@ struct HandshakeCommand: ParsableCommand {
         report.add("scenario", "handshake")
         report.add("dialect", resolved.dialect.rawValue)
         report.add("client_certificate", .bool(target.cert != nil))
+        report.add("negotiated", runner.negotiated ?? "none")
         report.add("concurrency", concurrency)
         report.add("seconds", wall)
         report.add("handshakes", completed)
@@ -67,6 +68,7 @@ final class HandshakeRunner: ConnectionDelegate {
     private(set) var failed = 0
     private(set) var firstFailure: String?
     private(set) var active = 0
+    private(set) var negotiated: String?
     var stopping = false
 
     init(loop: EventLoop, target: BenchTarget) {
@@ -89,6 +91,7 @@ final class HandshakeRunner: ConnectionDelegate {
 
     func connectionDidOpen(_ connection: any Connection) {
         if !stopping { completed += 1 }
+        if negotiated == nil { negotiated = connection.securityDescription }
         connection.close(.graceful)  // close_notify, FIN, then wait for the server's EOF (ncat dies on resets)
     }
 

@@ -37,6 +37,7 @@ struct IdleCommand: ParsableCommand {
         report.add("scenario", "idle")
         report.add("dialect", resolved.dialect.rawValue)
         report.add("transport", resolved.tlsContext == nil ? "plain" : "tls")
+        report.add("negotiated", pool.negotiated)
         report.add("connections", connections)
         report.add("connections_held", held)
         report.add("connect_seconds", connectSeconds)
