@@ -30,7 +30,7 @@ public struct ReconnectPolicy: Equatable, Sendable {
     /// Whether an end with this cause is worth another attempt. `lastNotice` is the topic of
     /// the last `NOTICE` the server sent on this connection (e.g. "shutdown", "replaced").
     public static func shouldRetry(after cause: DisconnectCause, lastNotice: String?) -> Bool {
-        if lastNotice == "replaced" || lastNotice == "identity" { return false }
+        if lastNotice == "replaced" { return false }
         switch cause {
         case .serverClosed, .closedWithoutNotify, .reset, .handshakeTimeout, .connectFailed, .other:
             return true

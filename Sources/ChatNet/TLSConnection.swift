@@ -63,6 +63,9 @@ public final class TLSConnection: StreamConnection {
         super.init(socket: socket, loop: loop, connecting: true)
     }
 
+    /// SSL_free_buffers could free a buffer still holding a record before OpenSSL 3.0.14.
+    static let freeingBuffersIsSafe = OpenSSL_version_num() >= 0x3000_00e0
+
     deinit {
         handshakeTimer?.cancel()
         if let ssl { SSL_free(ssl) }
@@ -84,8 +87,8 @@ public final class TLSConnection: StreamConnection {
         handshakeTimer = nil
         // SSL_MODE_RELEASE_BUFFERS frees the read buffer only when a read finds nothing
         // more; a client that stays silent after its handshake would keep ~17 KB.
-        // OpenSSL keeps any buffer that still holds data.
-        if let ssl { _ = SSL_free_buffers(ssl) }
+        // OpenSSL keeps any buffer that still holds data (since 3.0.14: CVE-2024-4741).
+        if let ssl, Self.freeingBuffersIsSafe { _ = SSL_free_buffers(ssl) }
     }
 
     override func transportHandshake() -> TransportStep {

@@ -43,7 +43,8 @@ final class ClientPool: BenchClientOwner {
         defer { ticker.cancel() }
         let allReady = try loop.run(for: deadline) {
             progress?.tick("connecting: \(readyCount)/\(count) ready, \(failures.count) failed")
-            return readyCount == count || failures.count > max(10, count / 100) || (opened == count && readyCount + failures.count == count)
+            return readyCount == count || failures.count > max(10, count / 100)
+                || (opened == count && readyCount + failures.count + closedAfterReady >= count)
         }
         if !allReady || readyCount < count {
             let sample = failures.prefix(3).joined(separator: "; ")

@@ -138,7 +138,7 @@ final class FanoutRun {
         guard let probe = Probe.find(in: line) else { return }
         let now = MonotonicClock.now()
         let sender = probe.sender, sequence = probe.sequence
-        guard sender < options.senders, sequence < remaining[sender].count else { unknown += 1; return }
+        guard sender >= 0, sequence >= 0, sender < options.senders, sequence < remaining[sender].count else { unknown += 1; return }
         guard sender != receiver else { echoes += 1; return }  // a server that echoes to the sender
         let slot = receiver * options.senders + sender
         let next = expected[slot]

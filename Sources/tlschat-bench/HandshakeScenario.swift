@@ -78,15 +78,18 @@ final class HandshakeRunner: ConnectionDelegate {
 
     func startOne() {
         guard !stopping, let context = target.tlsContext else { return }
+        let connection: TLSConnection
         do {
-            let connection = try TLSConnection.connect(to: target.address, serverName: target.serverName, loop: loop, context: context)
-            connection.delegate = self
-            active += 1
-            try connection.start()
+            connection = try TLSConnection.connect(to: target.address, serverName: target.serverName, loop: loop, context: context)
         } catch {
             fail("\(error)")
-            loop.executeAfterIteration { [unowned self] in startOne() }  // try again, not in a tight loop
+            _ = loop.schedule(after: .milliseconds(1)) { [unowned self] in startOne() }  // retry later, never in a tight loop
+            return
         }
+        connection.delegate = self
+        active += 1
+        // A failing start() finishes the connection: didCloseWith counts it and starts the next.
+        try? connection.start()
     }
 
     func connectionDidOpen(_ connection: any Connection) {

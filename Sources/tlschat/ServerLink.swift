@@ -101,6 +101,7 @@ final class ServerLink: ConnectionDelegate {
     // MARK: ConnectionDelegate
 
     func connectionDidOpen(_ connection: any Connection) {
+        guard connection === self.connection else { return }  // a connection given up on earlier
         var description = connection.securityDescription
         if let address = connection.remoteAddress { description += " to \(address)" }
         if let peer = connection.peerIdentity, case .tls(_, let serverName) = transport {
@@ -110,6 +111,7 @@ final class ServerLink: ConnectionDelegate {
     }
 
     func connection(_ connection: any Connection, didReceive bytes: UnsafeRawBufferPointer) {
+        guard connection === self.connection else { return }
         for event in framer.feed(bytes) {
             guard !isClosed else { return }
             switch event {
@@ -124,6 +126,7 @@ final class ServerLink: ConnectionDelegate {
     }
 
     func connection(_ connection: any Connection, didCloseWith reason: CloseReason) {
+        guard connection === self.connection else { return }
         if case .connectFailed(let error) = reason, !isClosed {
             failedAttempts.append("\(currentAddress.map { "\($0)" } ?? "?"): \(error)")
             self.connection = nil

@@ -34,7 +34,7 @@ struct TLSChatClient: ParsableCommand {
     @Option(help: "CA certificates (PEM) to verify the server with. Default: the system CA store.")
     var ca: String?
 
-    @Option(help: "Client certificate chain (PEM) to sign in with; needs --key.")
+    @Option(help: "Client certificate chain (PEM, leaf first, then any intermediates) to sign in with; needs --key.")
     var cert: String?
 
     @Option(help: "Private key (PEM) of --cert.")

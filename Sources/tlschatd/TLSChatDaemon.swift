@@ -16,7 +16,7 @@ struct TLSChatDaemon: ParsableCommand {
         commandName: "tlschatd",
         abstract: "TLS-secured group chat server speaking chat/1 (see PROTOCOL.md).")
 
-    @Option(help: "Server certificate chain (PEM, leaf first).")
+    @Option(help: "Server certificate chain (PEM, leaf first, then every intermediate: exactly this chain is sent).")
     var cert: String
 
     @Option(help: "Private key of the server certificate (PEM).")

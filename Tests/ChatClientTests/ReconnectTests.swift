@@ -41,6 +41,7 @@ struct ReconnectTests {
             #expect(!ReconnectPolicy.shouldRetry(after: cause, lastNotice: nil), "\(cause)")
         }
         #expect(!ReconnectPolicy.shouldRetry(after: .serverClosed, lastNotice: "replaced"))
+        #expect(ReconnectPolicy.shouldRetry(after: .serverClosed, lastNotice: "identity"), "informational: the name was not usable")
     }
 
     @Test("delays double from 1 s up to 30 s, jittered between half and all of each step, reset by a greeting")
