@@ -28,6 +28,9 @@ public struct InteractiveSession: Sendable {
     private var reconnection: ReconnectPolicy?
     /// What to restore after the next greeting, once a greeted connection was lost.
     private var restore: SessionRestore?
+    /// A restore whose commands are sent but not all answered yet (until our silent WHOAMI,
+    /// sent after them, is answered): if the connection drops again, it is restored again.
+    private var restoreInFlight: SessionRestore?
     /// The topic of the last NOTICE on this connection ("shutdown", "replaced", ...).
     private var lastNotice: String?
     /// Commands typed before a greeting wait; beyond this many they are refused.
@@ -105,6 +108,7 @@ public struct InteractiveSession: Sendable {
             return [.send(answer)]
         case .reply(let reply, let command) where automaticCommands.remove(command.line) != nil:
             identity.apply(reply)
+            if command.verb == "WHOAMI" { restoreInFlight = nil }
             return command.verb == "WHOAMI" ? [redraw()] : []
         case .event(let event):
             let firstGreeting = !identity.isGreeted
@@ -115,6 +119,7 @@ public struct InteractiveSession: Sendable {
                 actions.append(print(lines))
                 reconnection?.connected()
                 let queued = (restore.map { $0.commands(after: identity) } ?? []) + waitingForGreeting
+                restoreInFlight = restore
                 restore = nil
                 waitingForGreeting = []
                 for command in queued { actions += submitCommand(command, time: time) }
@@ -162,7 +167,8 @@ public struct InteractiveSession: Sendable {
         if unanswered > 0 {
             lines.append("[\(time)] \(unanswered) command(s) had no reply when the connection ended; they may or may not have been carried out")
         }
-        if identity.isGreeted { restore = SessionRestore(identity) }
+        if identity.isGreeted { restore = restoreInFlight ?? SessionRestore(identity) }
+        restoreInFlight = nil
         identity = SessionIdentity()
         tracker = ReplyTracker()
         automaticCommands = []

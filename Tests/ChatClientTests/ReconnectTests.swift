@@ -109,6 +109,17 @@ struct ReconnectTests {
         #expect(exitStatus(plain.disconnected(.serverClosed, time: time)) == ExitStatus.connectionFailed)
     }
 
+    @Test("dropped again before the restore was answered: the rooms are still restored next time")
+    func dropDuringRestore() {
+        var session = greetedInTwoRooms()
+        _ = session.disconnected(.serverClosed, time: time, jitter: 0)
+        let first = session.received("HELLO chat/1 tlschatd tls ~guest9 tls #lobby", time: time)
+        #expect(sent(first).contains("JOIN #ops"))
+        _ = session.disconnected(.reset, time: time, jitter: 0)  // before any reply
+        let second = session.received("HELLO chat/1 tlschatd tls ~guest10 tls #lobby", time: time)
+        #expect(sent(second) == ["NICK carol", "JOIN #dev", "JOIN #ops", "WHOAMI"], "\(sent(second))")
+    }
+
     @Test("Ctrl-C while waiting to reconnect exits at once")
     func quitWhileAway() {
         var session = greetedInTwoRooms()
