@@ -55,6 +55,9 @@ final class FanoutRun {
     private var inFlight: [Int]
     /// Per receiver and sender (receiver * senders + sender): the next sequence expected.
     private var expected: [Int]
+    /// Sequences skipped over by a receiver (filled only when something arrives early):
+    /// if one shows up later it was reordered, anything else behind `expected` is a duplicate.
+    private var skipped: [Int: Set<Int>] = [:]
     private var outstanding = 0
     private var sending = false
     private var measuring = false
@@ -142,9 +145,13 @@ final class FanoutRun {
         guard sender != receiver else { echoes += 1; return }  // a server that echoes to the sender
         let slot = receiver * options.senders + sender
         let next = expected[slot]
-        if sequence < next { duplicated += 1; return }
-        if sequence > next { reordered += 1 }
-        expected[slot] = sequence + 1
+        if sequence < next {
+            guard skipped[slot]?.remove(sequence) != nil else { duplicated += 1; return }
+            reordered += 1  // late, but delivered: counted below like any delivery
+        } else {
+            if sequence > next { skipped[slot, default: []].formUnion(next..<sequence) }
+            expected[slot] = sequence + 1
+        }
         remaining[sender][sequence] -= 1
         outstanding -= 1
         if measuring {
