@@ -94,11 +94,6 @@ public enum CommandParser {
     }
 
     /// Parses a line already known to be valid UTF-8 without forbidden characters.
-    static func parse(_ text: String) -> Result<Command, CommandError> {
-        var bytes = Array(text.utf8)
-        return bytes.withUnsafeMutableBufferPointer { parse(validated: UnsafeBufferPointer($0)) }
-    }
-
     private static func parse(validated line: UnsafeBufferPointer<UInt8>) -> Result<Command, CommandError> {
         let space = UInt8(ascii: " ")
         var start = 0
@@ -111,9 +106,7 @@ public enum CommandParser {
         let verb = String(decoding: line[start..<verbEnd].map { (0x61...0x7A).contains($0) ? $0 - 32 : $0 }, as: UTF8.self)
         let restBytes = verbEnd < line.count ? UnsafeBufferPointer(rebasing: line[(verbEnd + 1)...]) : UnsafeBufferPointer(rebasing: line[0..<0])
         let hasText = restBytes.contains { $0 != space }
-        var words: [String] {
-            restBytes.split(separator: space).map { String(decoding: $0, as: UTF8.self) }
-        }
+        lazy var words = restBytes.split(separator: space).map { String(decoding: $0, as: UTF8.self) }
 
         func usage(_ text: String) -> Result<Command, CommandError> {
             .failure(CommandError(.badArguments, "usage: \(text)"))

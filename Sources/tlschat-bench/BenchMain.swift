@@ -7,9 +7,6 @@
 // time and count.
 import ArgumentParser
 import ChatNet
-#if canImport(Glibc)
-import Glibc
-#endif
 
 @main
 struct BenchMain: ParsableCommand {
@@ -74,7 +71,7 @@ struct TargetOptions: ParsableArguments {
 
     /// The resolved target: address, transport and dialect.
     func target() throws -> BenchTarget {
-        raiseDescriptorLimit()
+        try? DescriptorLimit.raiseToHardLimit()  // each connection costs a descriptor; failures show up as connect errors
         let address = try SocketAddress.resolve(host: host, port: port)[0]
         var context: TLSContext?
         if !plain {
@@ -85,15 +82,6 @@ struct TargetOptions: ParsableArguments {
         return BenchTarget(address: address, tlsContext: context, serverName: serverName ?? host, dialect: dialect,
                            room: room, connectRate: connectRate,
                            server: serverPid.map { ServerProbe(pid: $0) })
-    }
-
-    /// Each connection costs a descriptor: take the whole hard limit.
-    private func raiseDescriptorLimit() {
-        var limit = rlimit()
-        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
-        guard getrlimit(resource, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
-        limit.rlim_cur = limit.rlim_max
-        _ = setrlimit(resource, &limit)
     }
 }
 

@@ -72,7 +72,7 @@ final class FanoutRun {
         self.target = target
         self.options = options
         pool = ClientPool(loop: loop, target: target)
-        progress = Progress(enabled: true)
+        progress = Progress()
         remaining = Array(repeating: [], count: options.senders)
         inFlight = Array(repeating: 0, count: options.senders)
         expected = Array(repeating: 0, count: options.senders * options.clients)

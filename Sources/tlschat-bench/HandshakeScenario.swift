@@ -29,7 +29,7 @@ struct HandshakeCommand: ParsableCommand {
         let begin = MonotonicClock.now()
         let end = begin + UInt64(duration * 1e9)
         for _ in 0..<concurrency { runner.startOne() }
-        let progress = Progress(enabled: true)
+        let progress = Progress()
         _ = try loop.run(for: .milliseconds(Int64(duration * 1000))) {
             progress.tick("handshake: \(runner.completed) done, \(runner.failed) failed")
             return MonotonicClock.now() >= end

@@ -28,7 +28,7 @@ struct IdleCommand: ParsableCommand {
         let before = resolved.server?.residentKiB()
         let started = MonotonicClock.now()
         try pool.connectAll(connections, deadline: .seconds(Int64(60 + connections / max(1, target.connectRate) * 2)),
-                            progress: Progress(enabled: true))
+                            progress: Progress())
         let connectSeconds = Double(MonotonicClock.now() - started) / 1e9
         _ = try loop.run(for: .milliseconds(Int64(hold * 1000))) { pool.readyCount < connections }
         let after = resolved.server?.residentKiB()

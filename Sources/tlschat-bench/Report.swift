@@ -79,12 +79,8 @@ struct Report {
 /// A status line on stderr at most once per second (long runs show they are alive).
 final class Progress {
     private var last: UInt64 = 0
-    private let enabled: Bool
-
-    init(enabled: Bool) { self.enabled = enabled }
 
     func tick(_ text: @autoclosure () -> String) {
-        guard enabled else { return }
         let now = DispatchTime.now().uptimeNanoseconds
         guard now - last >= 1_000_000_000 else { return }
         last = now

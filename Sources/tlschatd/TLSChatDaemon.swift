@@ -112,7 +112,11 @@ struct TLSChatDaemon: ParsableCommand {
         tls.handshakeTimeout = .seconds(handshakeTimeout)
         let context = try TLSContext(tls)
         let loop = try EventLoop(selector: selector)
-        raiseDescriptorLimit(logger: logger)
+        do {  // each client costs one descriptor
+            try DescriptorLimit.raiseToHardLimit()
+        } catch {
+            logger.warning("could not raise the descriptor limit", metadata: ["error": "\(error)"])
+        }
         var limits = ChatLimits()
         limits.maximumLineLength = maxLine
         let server = ChatServer(
@@ -152,14 +156,6 @@ struct TLSChatDaemon: ParsableCommand {
         logger.info("stopped")
     }
 
-    /// Raises the soft descriptor limit to the hard one: each client costs one descriptor.
-    private func raiseDescriptorLimit(logger: Logger) {
-        var limit = rlimit()
-        guard getrlimit(RLIMIT_NOFILE_VALUE, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
-        limit.rlim_cur = limit.rlim_max
-        if setrlimit(RLIMIT_NOFILE_VALUE, &limit) != 0 { logger.warning("could not raise the descriptor limit") }
-    }
-
     /// Writes a machine-readable line to stdout unbuffered, so a test or script reading the pipe sees it at once.
     private func announce(_ line: String) {
         var bytes = Array(line.utf8)
@@ -167,7 +163,6 @@ struct TLSChatDaemon: ParsableCommand {
     }
 }
 
-private let RLIMIT_NOFILE_VALUE = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
 
 extension SelectorKind: ExpressibleByArgument {}
 extension TLSConfiguration.ClientAuthentication: ExpressibleByArgument {}
