@@ -85,3 +85,17 @@ ensure_swift_on_path() {
   command -v swift >/dev/null 2>&1 ||
     die "swift not found on PATH nor at /opt/swift/usr/bin/swift; install a Swift toolchain"
 }
+
+# tlschatd_port FILE TRANSPORT PID SECONDS: waits until tlschatd (process PID) has
+# printed "listening TRANSPORT HOST PORT" into FILE, then prints PORT. Returns 1
+# if the process exits first or SECONDS pass. A FILE not created yet counts as empty.
+tlschatd_port() {
+  local file="$1" transport="$2" pid="$3" deadline=$(( SECONDS + $4 )) port
+  while (( SECONDS < deadline )); do
+    port="$(awk -v t="$transport" '$1 == "listening" && $2 == t { print $4; exit }' "$file" 2>/dev/null || true)"
+    if [[ "$port" =~ ^[0-9]+$ ]]; then printf '%s\n' "$port"; return 0; fi
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
