@@ -2,14 +2,11 @@
 // many clients, and the link through which the core hands it out.
 //
 // The core encodes each event once and passes the same OutboundMessage to
-// every recipient's link. `attachment` lets the transport layer keep its own
-// shared representation (e.g. one SharedBytes) so it converts once per
-// message, not once per recipient. No I/O here.
+// every recipient's link, which copies the bytes into that client's output.
+// No I/O here.
 
 public final class OutboundMessage {
     public let bytes: [UInt8]
-    /// Free for the transport layer's per-message cache; the core never reads it.
-    public var attachment: AnyObject?
 
     public init(line: String) {
         bytes = Array(line.utf8) + [UInt8(ascii: "\n")]

@@ -110,16 +110,23 @@ public protocol Connection: AnyObject {
     /// If registration fails it throws, and the connection is closed (the
     /// delegate hears `didCloseWith` after the current iteration).
     func start() throws(Errno)
-    /// Queues bytes for sending. They leave in the loop's flush phase, coalesced
-    /// with everything else queued for this connection in the same iteration.
-    /// The same `SharedBytes` may be queued on many connections without copying.
-    /// Ignored once the connection is closing or closed.
-    func write(_ bytes: SharedBytes)
+    /// Queues a copy of `bytes` for sending. They leave in the loop's flush phase,
+    /// coalesced with everything else queued for this connection in the same
+    /// iteration. Ignored once the connection is closing or closed.
+    func write(_ bytes: UnsafeRawBufferPointer)
     /// Closes; see `CloseMode`. Safe inside any callback and safe to repeat.
     func close(_ mode: CloseMode)
 }
 
 extension Connection {
     /// Queues the UTF-8 bytes of `text`.
-    public func write(_ text: String) { write(SharedBytes(text.utf8)) }
+    public func write(_ text: String) {
+        var text = text
+        text.withUTF8 { write(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Queues `bytes`.
+    public func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { write($0) }
+    }
 }

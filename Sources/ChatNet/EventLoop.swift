@@ -50,11 +50,10 @@ public final class EventLoop {
     private var deferredWork: [() -> Void] = []
     private var stopRequested = false
 
-    /// Shared scratch memory for reads and TLS record assembly. Connections use
-    /// it only inside one callback, so one buffer serves every connection and
-    /// an idle connection owns no receive buffer of its own.
+    /// Shared scratch memory for reads. Connections use it only inside one
+    /// callback, so one buffer serves every connection and an idle connection
+    /// owns no receive buffer of its own.
     let readScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
-    let writeScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 16)
 
     /// Creates a loop on the chosen backend. Also ignores SIGPIPE for the
     /// process: OpenSSL's socket writes must never kill the server.
@@ -67,7 +66,6 @@ public final class EventLoop {
     deinit {
         selector.close()
         readScratch.deallocate()
-        writeScratch.deallocate()
     }
 
     /// Number of live registrations (for tests and metrics).

@@ -1,7 +1,7 @@
 // PlainConnection: a `Connection` over unencrypted TCP.
 //
-// Supplies the plain transport steps to `StreamConnection`: read(2), and
-// sendmsg(2) gathering up to 64 queued chunks in one call. There is no
+// Supplies the plain transport steps to `StreamConnection`: read(2), and one
+// send(2) of everything queued. There is no
 // handshake; the stream's end is the peer's FIN. Use it only where plaintext
 // was explicitly asked for.
 #if canImport(Glibc)
@@ -36,14 +36,14 @@ public final class PlainConnection: StreamConnection {
         }
     }
 
-    override func transportWrite(_ queue: OutputQueue) -> TransportStep {
-        let result = queue.withIOVecs(maximum: 64) { vectors in
-            Result { () throws(Errno) in try socket.write(vectors: vectors) }
-        }
-        switch result {
-        case .success(.done(let count)): return .progress(count)
-        case .success(.wouldBlock(let needs)): return .wouldBlock(needs: needs)
-        case .failure(let error): return .end(Self.reason(for: error))
+    override func transportWrite(_ pending: UnsafeRawBufferPointer) -> TransportStep {
+        do {
+            switch try socket.write(pending) {
+            case .done(let count): return .progress(count)
+            case .wouldBlock(let needs): return .wouldBlock(needs: needs)
+            }
+        } catch {
+            return .end(Self.reason(for: error))
         }
     }
 

@@ -108,17 +108,6 @@ public final class Socket {
         }
     }
 
-    /// Gathers several buffers into one `sendmsg` (no SIGPIPE).
-    func write(vectors: UnsafeMutableBufferPointer<iovec>) throws(Errno) -> IOResult<Int> {
-        var message = msghdr()
-        message.msg_iov = vectors.baseAddress
-        message.msg_iovlen = vectors.count
-        switch try retryingSyscall(blockedInterest: .write, { sendmsg(descriptor, &message, Int32(MSG_NOSIGNAL)) }) {
-        case .done(let count): return .done(count)
-        case .wouldBlock(let needs): return .wouldBlock(needs: needs)
-        }
-    }
-
     /// Half-closes the sending direction (a TCP FIN); reading stays possible.
     public func shutdownWrite() {
         _ = Glibc.shutdown(descriptor, Int32(SHUT_WR))

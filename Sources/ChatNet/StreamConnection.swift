@@ -42,7 +42,7 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
     let socket: Socket
     var registration: LoopRegistration?
     var registeredInterest: Interest = []
-    var output = OutputQueue()
+    var output = OutputBuffer()
     private var flushRequested = false
     private var handshakeNeeds: Interest = .read
     var readNeeds: Interest = .read
@@ -64,7 +64,7 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
 
     func transportHandshake() -> TransportStep { .progress(0) }
     func transportRead(into buffer: UnsafeMutableRawBufferPointer) -> TransportStep { fatalError("abstract") }
-    func transportWrite(_ queue: OutputQueue) -> TransportStep { fatalError("abstract") }
+    func transportWrite(_ pending: UnsafeRawBufferPointer) -> TransportStep { fatalError("abstract") }
     func transportShutdown() -> TransportStep { .progress(0) }
     var transportHasBufferedInput: Bool { false }
     func transportHandshakeStarted() {}
@@ -87,7 +87,7 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
         if state == .handshaking { advanceHandshake() }
     }
 
-    public func write(_ bytes: SharedBytes) {
+    public func write(_ bytes: UnsafeRawBufferPointer) {
         guard state != .closed, state != .closing, state != .lingering, bytes.count > 0 else { return }
         guard output.byteCount + bytes.count <= maximumBufferedOutput else {
             return finish(.outputLimitExceeded(maximumBufferedOutput))
@@ -216,7 +216,7 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
 
     private func flush() {
         while !output.isEmpty {
-            switch transportWrite(output) {
+            switch transportWrite(output.front) {
             case .progress(let count):
                 output.consume(count)
             case .wouldBlock(let needs):

@@ -5,8 +5,8 @@
 // WANT_WRITE becomes `.wouldBlock(needs: .read/.write)`, whichever direction
 // the caller was going, and StreamConnection waits for exactly that. Records
 // already decrypted inside OpenSSL (SSL_has_pending) are re-read without a
-// new readiness event. Output is gathered into one record of up to 16 KiB per
-// SSL_write. A loop timer enforces the handshake deadline. After the
+// new readiness event. Each SSL_write takes up to 16 KiB (one record) from the
+// front of the connection's contiguous output buffer. A loop timer enforces the handshake deadline. After the
 // handshake, the verify result is checked again and the peer identity kept.
 // This file does not choose policy; `TLSContext` does.
 #if canImport(Glibc)
@@ -63,6 +63,8 @@ public final class TLSConnection: StreamConnection {
         super.init(socket: socket, loop: loop, connecting: true)
     }
 
+    /// The most plaintext one TLS record carries (RFC 8446, 5.1).
+    static let maximumRecordPayload = 16 * 1024
     /// SSL_free_buffers could free a buffer still holding a record before OpenSSL 3.0.14.
     static let freeingBuffersIsSafe = OpenSSL_version_num() >= 0x3000_00e0
 
@@ -150,15 +152,15 @@ public final class TLSConnection: StreamConnection {
         return status == 1 ? .progress(count) : failure(ssl, status, operation: "read")
     }
 
-    override func transportWrite(_ queue: OutputQueue) -> TransportStep {
+    override func transportWrite(_ pending: UnsafeRawBufferPointer) -> TransportStep {
         guard let ssl else { return .end(.localClose) }
-        // One record of up to 16 KiB from as many queued messages as fit. A retry
-        // after WANT_* re-gathers the same prefix (possibly longer), as OpenSSL requires.
-        let length = queue.gather(into: loop.writeScratch)
+        // One record of up to 16 KiB from the front of the queue. A retry after WANT_*
+        // passes the same prefix (possibly moved, possibly longer), as OpenSSL requires.
+        let length = min(pending.count, Self.maximumRecordPayload)
         TLSError.clearQueue()
         Errno.clear()
         var written = 0
-        let status = SSL_write_ex(ssl, loop.writeScratch.baseAddress, length, &written)
+        let status = SSL_write_ex(ssl, pending.baseAddress, length, &written)
         return status == 1 ? .progress(written) : failure(ssl, status, operation: "write")
     }
 

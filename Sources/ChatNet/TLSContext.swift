@@ -51,7 +51,7 @@ public final class TLSContext {
         let groups = configuration.groups.joined(separator: ":")
         try check(CTLSShim_SSL_CTX_set1_groups_list(context, groups) == 1, "setting key-exchange groups '\(groups)'")
         SSL_CTX_set_options(context, CTLSShim_SSL_OP_NO_COMPRESSION | CTLSShim_SSL_OP_NO_RENEGOTIATION)
-        // Buffers move between retries (our output queue re-gathers them), writes may
+        // Buffers move between retries (our output buffer may grow and move), writes may
         // complete one record at a time, and idle connections give their buffers back.
         // No automatic chain: we send exactly the chain file's certificates, never
         // the root OpenSSL would otherwise pull from the verify store (600 wasted bytes).

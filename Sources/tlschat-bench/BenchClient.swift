@@ -63,10 +63,6 @@ final class BenchClient: ConnectionDelegate {
         connection?.write(line + "\n")
     }
 
-    func send(_ bytes: SharedBytes) {
-        connection?.write(bytes)
-    }
-
     func close(_ mode: CloseMode = .immediate) {
         connection?.close(mode)
     }

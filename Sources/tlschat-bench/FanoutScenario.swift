@@ -85,14 +85,16 @@ final class FanoutRun {
         sending = true
         var ticker: LoopTimer?
         if let rate = options.rate {
-            var sent = Array(repeating: 0, count: options.senders)
-            let perSender = Double(rate) / Double(options.senders)
+            // Evenly spaced: message k is due at k / rate seconds, from sender k mod senders
+            // (all senders due at once would offer bursts, not a rate).
+            var sent = 0
             ticker = loop.scheduleRepeating(every: .milliseconds(1)) { [unowned self] in
                 guard sending else { return }
-                let due = Int(Double(MonotonicClock.now() - started) / 1e9 * perSender)
-                for sender in 0..<options.senders where sent[sender] < due {
-                    for _ in sent[sender]..<min(due, sent[sender] + 1_000) { send(from: sender) }
-                    sent[sender] = min(due, sent[sender] + 1_000)
+                let due = Int(Double(MonotonicClock.now() - started) / 1e9 * Double(rate))
+                let last = min(due, sent + 1_000)  // bounded per tick if the loop fell behind
+                while sent < last {
+                    send(from: sent % options.senders)
+                    sent += 1
                 }
             }
         } else {

@@ -1,9 +1,7 @@
 // ClientConnection: glue between one ChatNet connection and its ChatCore
 // session. Frames incoming bytes into bounded lines for the core, applies the
 // per-client command rate (TokenBucket), records activity for the idle sweep,
-// hands the core's shared messages to the connection (converting each
-// message to SharedBytes once, however many recipients it has), and reports
-// the end. It holds no chat rules; those are in ChatServerCore.
+// hands the core's encoded messages to the connection, and reports the end. It holds no chat rules; those are in ChatServerCore.
 import ChatCore
 import ChatNet
 
@@ -95,14 +93,7 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
 
     func send(_ message: OutboundMessage) -> Bool {
         guard connection.state == .open else { return false }
-        let bytes: SharedBytes
-        if let cached = message.attachment {  // only this layer sets it, always to SharedBytes
-            bytes = unsafeDowncast(cached, to: SharedBytes.self)
-        } else {
-            bytes = SharedBytes(message.bytes)
-            message.attachment = bytes
-        }
-        connection.write(bytes)
+        message.bytes.withUnsafeBytes { connection.write($0) }
         return connection.state == .open  // a full queue closes the connection instead
     }
 

@@ -27,7 +27,7 @@ struct ConnectionContractTests {
         let (client, _, _, serverSide) = try harness.openPair()
         let message = Array("one byte per loop iteration, then a newline\n".utf8)
         for byte in message {
-            client.write(SharedBytes([byte]))
+            client.write([byte])
             try harness.loop.runOnce(maximumWait: 0)
         }
         #expect(try harness.run { serverSide.received.count == message.count })
@@ -43,7 +43,7 @@ struct ConnectionContractTests {
         for index in 0..<2000 {
             let line = Array("line \(index)\n".utf8)
             expected += line
-            server.write(SharedBytes(line))
+            server.write(line)
         }
         #expect(server.bufferedOutputByteCount == expected.count)  // nothing leaves before the flush phase
         #expect(try harness.run { clientSide.received.count == expected.count })
@@ -76,7 +76,7 @@ struct ConnectionContractTests {
             var size = 1
             while offset < total {
                 let length = min(size, total - offset)
-                connection.write(SharedBytes((offset..<offset + length).map { patternByte($0, seed: seed) }))
+                connection.write((offset..<offset + length).map { patternByte($0, seed: seed) })
                 offset += length
                 size = size * 7 % 65_521 + 1
             }
@@ -94,7 +94,7 @@ struct ConnectionContractTests {
         defer { harness.tearDown() }
         let (_, clientSide, server, serverSide) = try harness.openPair()
         let payload = (0..<(1024 * 1024)).map { patternByte($0, seed: 3) }
-        server.write(SharedBytes(payload))
+        server.write(payload)
         server.close(.graceful)
         #expect(try harness.run { clientSide.closeReason != nil && serverSide.closeReason != nil })
         #expect(clientSide.received == payload)
@@ -135,9 +135,9 @@ struct ConnectionContractTests {
         defer { harness.tearDown() }
         let (_, clientSide, server, serverSide) = try harness.openPair()
         server.maximumBufferedOutput = 64 * 1024
-        server.write(SharedBytes([UInt8](repeating: 65, count: 60 * 1024)))
+        server.write([UInt8](repeating: 65, count: 60 * 1024))
         #expect(server.state == .open)
-        server.write(SharedBytes([UInt8](repeating: 66, count: 8 * 1024)))
+        server.write([UInt8](repeating: 66, count: 8 * 1024))
         #expect(server.state == .closed)
         #expect(server.bufferedOutputByteCount == 0)
         #expect(try harness.run { serverSide.closeReason != nil && clientSide.closeReason != nil })

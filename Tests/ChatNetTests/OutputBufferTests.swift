@@ -1,0 +1,64 @@
+// OutputBufferTests: the per-connection output buffer: bytes come out in
+// order when appended and consumed one at a time, a retried write sees the
+// same front after more is appended (OpenSSL's retry rule), the sent front is
+// reused instead of growing, and memory is freed as soon as all is sent.
+@testable import ChatNet
+import Testing
+
+@Suite("OutputBuffer")
+struct OutputBufferTests {
+    func text(_ bytes: UnsafeRawBufferPointer) -> String { String(decoding: bytes, as: UTF8.self) }
+
+    @Test("appending and consuming one byte at a time keeps order")
+    func byteByByte() {
+        var buffer = OutputBuffer()
+        let input = Array("hello, world\n".utf8)
+        var output: [UInt8] = []
+        for byte in input {
+            [byte].withUnsafeBytes { buffer.append($0) }
+            output.append(buffer.front[0])
+            buffer.consume(1)
+            #expect(buffer.isEmpty)
+        }
+        #expect(output == input)
+        #expect(buffer.allocatedByteCount == 0)
+    }
+
+    @Test("the front after more appends starts with the same bytes, so a write can be retried")
+    func retryFindsSamePrefix() {
+        var buffer = OutputBuffer()
+        Array("first line\n".utf8).withUnsafeBytes { buffer.append($0) }
+        let before = text(buffer.front)
+        let big = [UInt8](repeating: 0x41, count: 3 * OutputBuffer.initialCapacity)  // forces growth (a move)
+        big.withUnsafeBytes { buffer.append($0) }
+        #expect(text(buffer.front).hasPrefix(before))
+        #expect(buffer.byteCount == before.utf8.count + big.count)
+    }
+
+    @Test("a partly sent buffer reuses its front instead of growing")
+    func reusesSentFront() {
+        var buffer = OutputBuffer()
+        let chunk = [UInt8](repeating: 0x42, count: OutputBuffer.initialCapacity / 4)
+        for _ in 0..<4 { chunk.withUnsafeBytes { buffer.append($0) } }
+        #expect(buffer.allocatedByteCount == OutputBuffer.initialCapacity)
+        buffer.consume(3 * chunk.count)
+        Array("tail".utf8).withUnsafeBytes { buffer.append($0) }
+        #expect(buffer.allocatedByteCount == OutputBuffer.initialCapacity)
+        #expect(buffer.byteCount == chunk.count + 4)
+        #expect(text(buffer.front).hasSuffix("BBtail"))
+    }
+
+    @Test("sending everything frees the memory; an empty append allocates nothing")
+    func freesWhenDrained() {
+        var buffer = OutputBuffer()
+        [UInt8]().withUnsafeBytes { buffer.append($0) }
+        #expect(buffer.allocatedByteCount == 0)
+        Array("x\n".utf8).withUnsafeBytes { buffer.append($0) }
+        #expect(buffer.allocatedByteCount == OutputBuffer.initialCapacity)
+        buffer.consume(1)
+        #expect(buffer.allocatedByteCount > 0)
+        buffer.consume(1)
+        #expect(buffer.allocatedByteCount == 0)
+        #expect(buffer.front.count == 0)
+    }
+}
