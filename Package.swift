@@ -56,8 +56,10 @@ let package = Package(
                 "ChatNet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
-            ]
+            ],
+            swiftSettings: releaseSpeed
         ),
+        .testTarget(name: "BenchTests", dependencies: ["tlschat-bench"]),
         .testTarget(name: "ChatNetTests", dependencies: ["ChatNet", "ChatCore"]),
         .testTarget(name: "ChatClientTests", dependencies: ["ChatClient"]),
         .testTarget(name: "ChatCoreTests", dependencies: ["ChatCore"]),

@@ -99,7 +99,7 @@ extension ChatServerCore {
     private func sendToRoom(_ room: String, _ text: String, from session: ChatSession) -> String {
         let line = OutboundMessage(line: "MSG \(room) \(session.name) \(session.trust.rawValue) \(text)")
         var sent = 0, total = 0
-        for member in rooms[room]?.members ?? [] where member !== session {
+        rooms[room]?.forEachMember(except: session) { member in
             total += 1
             if member.link.send(line) { sent += 1 }
         }

@@ -37,6 +37,21 @@ final class ChatRoom {
 
     func contains(_ session: ChatSession) -> Bool { positions[session.id] != nil }
 
+    /// Calls `body` for every member except `excluded`. The walk holds its own copy of
+    /// the member list (one retain for the whole walk, and joins or leaves during it do
+    /// not change it), so each member is lent to `body` without a retain and release of
+    /// its own: this is the per-recipient loop of every broadcast.
+    func forEachMember(except excluded: ChatSession?, _ body: (ChatSession) -> Void) {
+        let walked = members
+        walked.withUnsafeBufferPointer { list in
+            for index in list.indices {
+                Unmanaged.passUnretained(list[index])._withUnsafeGuaranteedRef { member in
+                    if member !== excluded { body(member) }
+                }
+            }
+        }
+    }
+
     func add(_ session: ChatSession) {
         guard positions[session.id] == nil else { return }
         positions[session.id] = members.count

@@ -25,7 +25,8 @@ struct BenchTarget {
 /// What a scenario hears from its connections.
 protocol BenchClientOwner: AnyObject {
     func clientIsReady(_ client: BenchClient)
-    func client(_ client: BenchClient, received line: UnsafeRawBufferPointer)
+    /// `receivedAt`: MonotonicClock nanoseconds when the read that brought the line returned.
+    func client(_ client: BenchClient, received line: UnsafeRawBufferPointer, at receivedAt: UInt64)
     func client(_ client: BenchClient, closedWith reason: CloseReason)
 }
 
@@ -75,6 +76,7 @@ final class BenchClient: ConnectionDelegate {
 
     func connection(_ connection: any Connection, didReceive bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress else { return }
+        let receivedAt = MonotonicClock.now()  // once per read: every line in it arrived together
         var start = 0
         while start < bytes.count {
             guard let found = memchr(base + start, 0x0A, bytes.count - start) else {
@@ -83,10 +85,10 @@ final class BenchClient: ConnectionDelegate {
             }
             let end = base.distance(to: UnsafeRawPointer(found))
             if partial.isEmpty {
-                handle(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+                handle(UnsafeRawBufferPointer(rebasing: bytes[start..<end]), receivedAt: receivedAt)
             } else {
                 partial.append(contentsOf: bytes[start..<end])
-                partial.withUnsafeBytes { handle($0) }
+                partial.withUnsafeBytes { handle($0, receivedAt: receivedAt) }
                 partial.removeAll(keepingCapacity: true)
             }
             start = end + 1
@@ -100,12 +102,12 @@ final class BenchClient: ConnectionDelegate {
 
     // MARK: Lines
 
-    private func handle(_ raw: UnsafeRawBufferPointer) {
+    private func handle(_ raw: UnsafeRawBufferPointer, receivedAt: UInt64) {
         var line = raw
         if let last = line.last, last == 0x0D { line = UnsafeRawBufferPointer(rebasing: line.dropLast()) }
         if let answer = target.dialect.keepAliveAnswer(to: line) { return send(answer) }
         guard isReady else { return register(String(decoding: line, as: UTF8.self)) }
-        owner.client(self, received: line)
+        owner.client(self, received: line, at: receivedAt)
     }
 
     private func register(_ line: String) {

@@ -15,7 +15,7 @@ final class ClientPool: BenchClientOwner {
     /// What the first ready connection negotiated (e.g. "TLSv1.3 TLS_AES_128_GCM_SHA256").
     private(set) var negotiated = "plain"
 
-    var onLine: (BenchClient, UnsafeRawBufferPointer) -> Void = { _, _ in }
+    var onLine: (BenchClient, UnsafeRawBufferPointer, UInt64) -> Void = { _, _, _ in }
     var onClose: (BenchClient, CloseReason) -> Void = { _, _ in }
     var onReady: (BenchClient) -> Void = { _ in }
 
@@ -66,8 +66,8 @@ final class ClientPool: BenchClientOwner {
         onReady(client)
     }
 
-    func client(_ client: BenchClient, received line: UnsafeRawBufferPointer) {
-        onLine(client, line)
+    func client(_ client: BenchClient, received line: UnsafeRawBufferPointer, at receivedAt: UInt64) {
+        onLine(client, line, receivedAt)
     }
 
     func client(_ client: BenchClient, closedWith reason: CloseReason) {

@@ -48,6 +48,9 @@ final class FanoutRun {
     private let loop: EventLoop
     private let target: BenchTarget
     private let options: FanoutCommand
+    // Copied out of `options`: an ArgumentParser property costs a generic metadata lookup per read.
+    private let clientCount: Int, senderCount: Int, window: Int, payload: Int
+    private let offeredRate: Int?
     private let pool: ClientPool
     private let progress: Progress
     /// Per sender, per sequence: receivers still to get it.
@@ -71,20 +74,25 @@ final class FanoutRun {
         self.loop = loop
         self.target = target
         self.options = options
+        clientCount = options.clients
+        senderCount = options.senders
+        window = options.window ?? 16
+        payload = options.payload
+        offeredRate = options.rate
         pool = ClientPool(loop: loop, target: target)
         progress = Progress()
-        remaining = Array(repeating: [], count: options.senders)
-        inFlight = Array(repeating: 0, count: options.senders)
-        expected = Array(repeating: 0, count: options.senders * options.clients)
+        remaining = Array(repeating: [], count: senderCount)
+        inFlight = Array(repeating: 0, count: senderCount)
+        expected = Array(repeating: 0, count: senderCount * clientCount)
     }
 
     func execute() throws -> Report {
-        try pool.connectAll(options.clients, deadline: .seconds(120), progress: progress)
-        pool.onLine = { [unowned self] client, line in received(line, by: client.index) }
+        try pool.connectAll(clientCount, deadline: .seconds(120), progress: progress)
+        pool.onLine = { [unowned self] client, line, receivedAt in received(line, by: client.index, at: receivedAt) }
         let started = MonotonicClock.now()
         sending = true
         var ticker: LoopTimer?
-        if let rate = options.rate {
+        if let rate = offeredRate {
             // Evenly spaced: message k is due at k / rate seconds, from sender k mod senders
             // (all senders due at once would offer bursts, not a rate).
             var sent = 0
@@ -93,19 +101,19 @@ final class FanoutRun {
                 let due = Int(Double(MonotonicClock.now() - started) / 1e9 * Double(rate))
                 let last = min(due, sent + 1_000)  // bounded per tick if the loop fell behind
                 while sent < last {
-                    send(from: sent % options.senders)
+                    send(from: sent % senderCount)
                     sent += 1
                 }
             }
         } else {
-            for sender in 0..<options.senders {
-                for _ in 0..<(options.window ?? 16) { send(from: sender) }
+            for sender in 0..<senderCount {
+                for _ in 0..<window { send(from: sender) }
             }
         }
         let cpu = try measureWindow()
         sending = false
         ticker?.cancel()
-        _ = try loop.run(for: .milliseconds(Int64(options.drain * 1000))) { outstanding == 0 || pool.readyCount < options.clients }
+        _ = try loop.run(for: .milliseconds(Int64(options.drain * 1000))) { outstanding == 0 || pool.readyCount < clientCount }
         let report = makeReport(cpu: cpu)
         pool.closeAll()
         return report
@@ -113,14 +121,14 @@ final class FanoutRun {
 
     /// Warm-up, then the measured window; returns (server CPU seconds, wall seconds).
     private func measureWindow() throws -> (server: Double?, wall: Double) {
-        _ = try loop.run(for: .milliseconds(Int64(options.warmup * 1000))) { pool.readyCount < options.clients }
+        _ = try loop.run(for: .milliseconds(Int64(options.warmup * 1000))) { pool.readyCount < clientCount }
         let cpuBefore = target.server?.cpuSeconds()
         let begin = MonotonicClock.now()
         measuring = true
         let end = begin + UInt64(options.duration * 1e9)
         _ = try loop.run(for: .milliseconds(Int64(options.duration * 1000))) {
             progress.tick("fanout: \(measuredDeliveries) deliveries, \(outstanding) outstanding, p99 \(histogram.valueAtPercentile(99)) us")
-            return pool.readyCount < options.clients || MonotonicClock.now() >= end
+            return pool.readyCount < clientCount || MonotonicClock.now() >= end
         }
         measuring = false
         let wall = Double(MonotonicClock.now() - begin) / 1e9
@@ -131,21 +139,20 @@ final class FanoutRun {
 
     private func send(from sender: Int) {
         let sequence = remaining[sender].count
-        remaining[sender].append(Int32(options.clients - 1))
-        outstanding += options.clients - 1
+        remaining[sender].append(Int32(clientCount - 1))
+        outstanding += clientCount - 1
         inFlight[sender] += 1
         if measuring { measuredMessages += 1 }
-        let text = Probe(sender: sender, sequence: sequence, sentAt: MonotonicClock.now()).text(size: options.payload)
+        let text = Probe(sender: sender, sequence: sequence, sentAt: MonotonicClock.now()).text(size: payload)
         pool.clients[sender].send(target.dialect.message(text, room: target.room))
     }
 
-    private func received(_ line: UnsafeRawBufferPointer, by receiver: Int) {
+    private func received(_ line: UnsafeRawBufferPointer, by receiver: Int, at now: UInt64) {
         guard let probe = Probe.find(in: line) else { return }
-        let now = MonotonicClock.now()
         let sender = probe.sender, sequence = probe.sequence
-        guard sender >= 0, sequence >= 0, sender < options.senders, sequence < remaining[sender].count else { unknown += 1; return }
+        guard sender >= 0, sequence >= 0, sender < senderCount, sequence < remaining[sender].count else { unknown += 1; return }
         guard sender != receiver else { echoes += 1; return }  // a server that echoes to the sender
-        let slot = receiver * options.senders + sender
+        let slot = receiver * senderCount + sender
         let next = expected[slot]
         if sequence < next {
             guard skipped[slot]?.remove(sequence) != nil else { duplicated += 1; return }
@@ -162,7 +169,7 @@ final class FanoutRun {
         }
         if remaining[sender][sequence] == 0 {
             inFlight[sender] -= 1
-            if sending && options.rate == nil { send(from: sender) }
+            if sending && offeredRate == nil { send(from: sender) }
         }
     }
 
@@ -174,16 +181,16 @@ final class FanoutRun {
         report.add("dialect", target.dialect.rawValue)
         report.add("transport", target.tlsContext == nil ? "plain" : "tls")
         report.add("negotiated", pool.negotiated)
-        report.add("clients", options.clients)
-        report.add("senders", options.senders)
-        report.add("mode", options.rate.map { "rate \($0) msg/s" } ?? "window \(options.window ?? 16)")
-        report.add("payload_bytes", options.payload)
+        report.add("clients", clientCount)
+        report.add("senders", senderCount)
+        report.add("mode", offeredRate.map { "rate \($0) msg/s" } ?? "window \(window)")
+        report.add("payload_bytes", payload)
         report.add("seconds", cpu.wall)
         report.add("messages", measuredMessages)
         report.add("messages_total", remaining.reduce(0) { $0 + $1.count })  // warm-up and drain included
         report.add("deliveries", measuredDeliveries)
         report.add("deliveries_per_second", Double(measuredDeliveries) / cpu.wall)
-        if let rate = options.rate { report.add("offered_deliveries_per_second", Double(rate * (options.clients - 1))) }
+        if let rate = offeredRate { report.add("offered_deliveries_per_second", Double(rate * (clientCount - 1))) }
         report.add("server_cpu_seconds", cpu.server)
         report.add("deliveries_per_server_cpu_second", cpu.server.flatMap { $0 > 0 ? Double(measuredDeliveries) / $0 : nil })
         var latency = Report()

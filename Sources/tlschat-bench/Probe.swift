@@ -54,7 +54,7 @@ struct Probe: Equatable {
             if field == 2, digits > 0, position + 1 < end, line[position] == at, line[position + 1] == at {
                 return Probe(sender: fields.0, sequence: fields.1, sentAt: fields.2)
             }
-            index += 2
+            index += 1  // "@@@1.2.3@@": the marker may start at the second "@"
         }
         return nil
     }

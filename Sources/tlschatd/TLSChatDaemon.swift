@@ -112,6 +112,7 @@ struct TLSChatDaemon: ParsableCommand {
         tls.handshakeTimeout = .seconds(handshakeTimeout)
         let context = try TLSContext(tls)
         let loop = try EventLoop(selector: selector)
+        HeapTuning.keepFreedMemory(upTo: 64 << 20)
         do {  // each client costs one descriptor
             try DescriptorLimit.raiseToHardLimit()
         } catch {

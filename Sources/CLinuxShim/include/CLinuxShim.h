@@ -1,5 +1,5 @@
 // CLinuxShim: Linux system calls that Glibc's Swift module does not expose
-// (epoll, accept4, signalfd). Declarations and one-line forwarders only, no logic.
+// (epoll, accept4, signalfd, mallopt). Declarations and one-line forwarders only, no logic.
 #ifndef CLINUXSHIM_H
 #define CLINUXSHIM_H
 
@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <signal.h>
 #include <errno.h>
+#include <malloc.h>
 
 /* glibc declares accept4 only under _GNU_SOURCE, which would make these headers
    differ from Swift's Glibc module; declare the one prototype instead. */
