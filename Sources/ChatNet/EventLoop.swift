@@ -5,7 +5,10 @@
 // the registration after each callback), fire due timers, re-read connections
 // that hold input buffered inside TLS, flush every connection that queued
 // output (one write per connection per iteration), then run deferred work such
-// as closing descriptors. Events carry (generation, fd) tokens, so an event for
+// as closing descriptors. Input first: when output is waiting and more input is
+// already ready (a poll that does not wait), the loop handles that input once
+// before writing, so a busy server sends more per write; an idle one still
+// writes in the same iteration. Events carry (generation, fd) tokens, so an event for
 // a descriptor that was closed and reused in the same batch is dropped.
 // It is not thread-safe: create, use and run it on one thread.
 #if canImport(Glibc)
@@ -49,6 +52,10 @@ public final class EventLoop {
     private var readAgainQueue: [LoopHandler] = []
     private var deferredWork: [() -> Void] = []
     private var stopRequested = false
+    /// `events` already holds the next batch (found while deciding to defer a flush).
+    private var eventsPrefetched = false
+    /// The pending flush already waited one round for ready input: it goes out this iteration.
+    private var flushDeferredOnce = false
 
     /// Shared scratch memory for reads. Connections use it only inside one
     /// callback, so one buffer serves every connection and an idle connection
@@ -172,11 +179,15 @@ public final class EventLoop {
 
     /// One iteration: wait (at most `maximumWait` ns), dispatch, timers, re-reads, flushes, deferred work.
     public func runOnce(maximumWait: UInt64?) throws(Errno) {
-        try selector.wait(timeoutMilliseconds: waitTimeout(maximumWait), into: &events)
+        if eventsPrefetched {
+            eventsPrefetched = false
+        } else {
+            try selector.wait(timeoutMilliseconds: waitTimeout(maximumWait), into: &events)
+        }
         for event in events { dispatch(event) }
         fireDueTimers()
         runReadAgainQueue()
-        runFlushQueue()
+        if try !flushDeferredForReadyInput() { runFlushQueue() }
         runDeferredWork()
     }
 
@@ -221,6 +232,20 @@ public final class EventLoop {
         let batch = readAgainQueue
         readAgainQueue.removeAll(keepingCapacity: true)
         for handler in batch { handler.loopReadable() }
+    }
+
+    /// Input first, at most one round per flush: if output is waiting and more input is
+    /// ready right now, keep that batch for the next iteration and write after it.
+    /// Returns whether the flush was deferred.
+    private func flushDeferredForReadyInput() throws(Errno) -> Bool {
+        guard !flushQueue.isEmpty, readAgainQueue.isEmpty, !flushDeferredOnce else {
+            flushDeferredOnce = false
+            return false
+        }
+        try selector.wait(timeoutMilliseconds: 0, into: &events)
+        eventsPrefetched = !events.isEmpty
+        flushDeferredOnce = eventsPrefetched
+        return eventsPrefetched
     }
 
     private func runFlushQueue() {
