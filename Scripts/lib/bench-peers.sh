@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Helpers for Scripts/bench: the peer servers (ncat --chat, ngIRCd, InspIRCd)
-# it measures next to tlschatd, and the final report. Source it after
-# common.sh; it defines functions and variables only.
+# it measures next to tlschatd, the `openssl s_server` handshake reference,
+# and the final report. Source it after common.sh; it defines functions and
+# variables only.
 #
 # What it does:
 #   - bench_free_port: a free TCP port on 127.0.0.1 (bind port 0, close).
@@ -26,8 +27,21 @@
 #     sendq/recvq or registration limits that could throttle the benchmark,
 #     backlog 4096). InspIRCd 3.15.0 (Debian) segfaults on SIGTERM at exit,
 #     after the measurement; Scripts/bench sets `ulimit -c 0`.
+#   - openssl_server_cmd SCENARIO PORT: sets OPENSSL_SERVER_CMD to an
+#     `openssl s_server` on 127.0.0.1:PORT (TLS 1.3, Certs/server.pem, no
+#     session tickets, -quiet so stdin at EOF does not stop it; for
+#     handshake-cert -verify 1 -CAfile Certs/ca.pem: requests a client
+#     certificate and verifies its chain, like tlschatd's --client-auth
+#     optional). It is the same system OpenSSL 3.0 library tlschatd uses,
+#     single-threaded, serving one connection at a time: the floor for what
+#     an OpenSSL server costs per handshake, so Scripts/bench runs it for the
+#     handshake scenarios only (OPENSSL_SKIP says why for the others).
 #   - bench_report MANIFEST OUT_JSON META_JSON: merges the per-run JSON
-#     files listed in MANIFEST into OUT_JSON and prints the comparison table.
+#     files listed in MANIFEST into OUT_JSON and prints the comparison table,
+#     then the kernel send floor (META_JSON's send_floor, from
+#     Scripts/lib/send-floor.py) under it. A server whose role in META_JSON
+#     is "reference" (openssl) is shown and compared with, but is not a
+#     chat-server peer: it never counts as "best peer".
 # What it does not do: start or stop anything (Scripts/bench does, by PID),
 # touch system configuration (/etc/ngircd, /etc/inspircd) or system services,
 # or listen anywhere but 127.0.0.1.
@@ -38,6 +52,8 @@
 # listener and its own files that leaves 1018 clients, so cap with margin.
 # shellcheck disable=SC2034  # used by Scripts/bench
 NCAT_MAX_CONNS=1010
+# shellcheck disable=SC2034  # used by Scripts/bench
+OPENSSL_SKIP="openssl s_server serves one connection at a time (handshake reference only, not a chat server)"
 
 bench_free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
@@ -148,6 +164,12 @@ EOF
     die "openssl could not write the ffdhe2048 DH parameters for InspIRCd"
 }
 
+openssl_server_cmd() {
+  OPENSSL_SERVER_CMD=(openssl s_server -accept "127.0.0.1:$2" -cert "$REPO_ROOT/Certs/server.pem"
+    -key "$REPO_ROOT/Certs/server.key" -tls1_3 -quiet -no_ticket)
+  [[ "$1" != handshake-cert ]] || OPENSSL_SERVER_CMD+=(-verify 1 -CAfile "$REPO_ROOT/Certs/ca.pem")
+}
+
 # bench_report MANIFEST OUT_JSON META_JSON: MANIFEST has one tab-separated
 # line per run: server, scenario, status, note, result file, command.
 bench_report() {
@@ -190,6 +212,9 @@ figures = [
 ]
 servers = list(dict.fromkeys(r["server"] for r in runs))
 peers = [s for s in servers if s != "tlschatd"]
+# References (openssl s_server) are compared with, but are not chat servers: never "best peer".
+references = [s for s in peers if meta.get("servers", {}).get(s, {}).get("role") == "reference"]
+chat_peers = [p for p in peers if p not in references]
 by = {(r["server"], r["scenario"]): r for r in runs}
 
 def value(run, key):
@@ -211,7 +236,11 @@ def cell(run, key):
 def ratio(a, b):
     return f"{a / b:.2f}x" if a is not None and b not in (None, 0) else "-"
 
-head = ["figure"] + servers + [f"tlschatd/{p}" for p in peers] + (["vs best peer"] if len(peers) > 1 else [])
+def name(s):
+    return f"{s} (ref*)" if s in references else s
+
+head = (["figure"] + [name(s) for s in servers] + [f"tlschatd/{name(p)}" for p in peers]
+        + (["vs best peer"] if len(chat_peers) > 1 else []))
 rows = []
 for scenario, key, label, higher in figures:
     if not any((s, scenario) in by for s in servers):
@@ -220,13 +249,28 @@ for scenario, key, label, higher in figures:
     row = [label + ("" if higher else " (lower=better)")]
     row += [cell(by.get((s, scenario)), key) for s in servers]
     row += [ratio(mine, value(by.get((p, scenario)), key)) for p in peers]
-    if len(peers) > 1:
-        vals = [v for v in (value(by.get((p, scenario)), key) for p in peers) if v is not None]
+    if len(chat_peers) > 1:
+        vals = [v for v in (value(by.get((p, scenario)), key) for p in chat_peers) if v is not None]
         row.append(ratio(mine, (max if higher else min)(vals)) if vals else "-")
     rows.append(row)
 widths = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
 for r in [head] + rows:
     print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+for s in references:
+    print(f"* {s}: reference, not a chat server ({meta['servers'][s].get('version', '')}: "
+          "openssl s_server, single-threaded, one connection at a time; handshake scenarios only"
+          + ("; not in 'vs best peer'" if len(chat_peers) > 1 else "") + ")")
+floor = meta.get("send_floor")
+if floor:
+    f = floor.get("result") or {}
+    if floor.get("status") == "ok" and "round_ms" in f:
+        print(f"kernel floor: one {f['message_bytes']}-byte send to each of {f['connections']} loopback sockets: "
+              f"round p50 {f['round_ms']['p50']:.1f} ms (p90 {f['round_ms']['p90']:.1f}), "
+              f"{f['cpu_us_per_send']['p50']:.1f} us CPU per send (p90 {f['cpu_us_per_send']['p90']:.1f}; "
+              f"= {f['sends_per_cpu_second']:.0f} sends/CPU-s) (Scripts/lib/send-floor.py)")
+    else:
+        print(f"kernel floor (Scripts/lib/send-floor.py): {floor.get('status')}"
+              + (f" - {floor['note']}" if floor.get("note") else ""))
 notes = [r for r in runs if r["status"] != "ok" or r["note"]]
 if notes:
     print("\nnotes:")
