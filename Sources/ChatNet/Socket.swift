@@ -12,6 +12,9 @@ internal import CLinuxShim
 public final class Socket {
     /// The descriptor, or -1 once closed.
     public private(set) var descriptor: Int32
+    /// The peer, as accept(2) reported it: a connected peer never changes, so asking
+    /// the kernel again (getpeername) would only cost a system call per connection.
+    private var acceptedPeer: SocketAddress?
 
     init(owning descriptor: Int32) {
         self.descriptor = descriptor
@@ -79,14 +82,24 @@ public final class Socket {
     }
 
     /// Accepts one pending connection as a non-blocking, close-on-exec socket
-    /// with TCP_NODELAY set. `.wouldBlock` when the backlog is empty.
+    /// with TCP_NODELAY set, remembering the peer's address. `.wouldBlock` when
+    /// the backlog is empty.
     public func accept() throws(Errno) -> IOResult<Socket> {
         let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        switch try retryingSyscall({ CLinuxShim_accept4(descriptor, nil, nil, flags) }) {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let listening = descriptor
+        let result = try withUnsafeMutablePointer(to: &storage) { (pointer) throws(Errno) in
+            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (address) throws(Errno) in
+                try retryingSyscall({ CLinuxShim_accept4(listening, address, &length, flags) })
+            }
+        }
+        switch result {
         case .wouldBlock(let needs):
             return .wouldBlock(needs: needs)
         case .done(let fd):
             let accepted = Socket(owning: fd)
+            accepted.acceptedPeer = SocketAddress(storage: storage, length: length)
             try? accepted.setOption(Int32(IPPROTO_TCP), TCP_NODELAY, 1)
             return .done(accepted)
         }
@@ -132,9 +145,10 @@ public final class Socket {
         try queryAddress { getsockname($0, $1, $2) }
     }
 
-    /// The connected peer's address.
+    /// The connected peer's address (for an accepted socket, the one accept(2) gave).
     public func peerAddress() throws(Errno) -> SocketAddress {
-        try queryAddress { getpeername($0, $1, $2) }
+        if let acceptedPeer { return acceptedPeer }
+        return try queryAddress { getpeername($0, $1, $2) }
     }
 
     private func queryAddress(

@@ -22,8 +22,8 @@ extension StreamConnection {
             writeNeeds = needs
             updateInterest()
         case .end, .progress:
+            if peerFinishedSending { return finish(closeReasonWhenDrained) }  // close(2) sends our FIN
             socket.shutdownWrite()
-            if peerFinishedSending { return finish(closeReasonWhenDrained) }
             state = .lingering  // wait for the peer's EOF so unread input cannot turn into a reset
             updateInterest()
         }
