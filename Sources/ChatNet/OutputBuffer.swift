@@ -6,8 +6,10 @@
 // took a retain, a release, a queue slot and a gather copy per recipient
 // (Scripts/count-instructions measured both). The block is allocated on the
 // first append and freed as soon as everything has been sent, so an idle
-// connection holds no output memory. It grows by doubling and reuses its own
-// space once the sent front is at least half of it. It does not enforce a
+// connection holds no output memory; the next block starts at the size the
+// last one reached (up to 64 KiB), so a busy connection does not grow and copy
+// on every flush. It grows by doubling and reuses its own space once the sent
+// front is at least half of it. It does not enforce a
 // size limit; the connection checks `byteCount` against its own before
 // appending.
 
@@ -16,9 +18,13 @@ struct OutputBuffer {
     private var capacity = 0
     private var start = 0  // first unsent byte
     private var end = 0    // one past the last queued byte
+    /// The size the next block starts at: what the last one needed, within bounds.
+    private var nextCapacity = OutputBuffer.initialCapacity
 
     /// The smallest block allocated: a few dozen chat lines.
     static let initialCapacity = 4096
+    /// The largest size remembered for the next block (a slow consumer's backlog is not).
+    static let largestRememberedCapacity = 64 * 1024
 
     var byteCount: Int { end - start }
     var isEmpty: Bool { end == start }
@@ -33,6 +39,7 @@ struct OutputBuffer {
         return UnsafeRawBufferPointer(start: storage + start, count: end - start)
     }
 
+    @inline(__always)
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
         guard let source = bytes.baseAddress, bytes.count > 0 else { return }
         if end + bytes.count > capacity { makeRoom(for: bytes.count) }
@@ -49,6 +56,7 @@ struct OutputBuffer {
 
     /// Drops everything and frees the block.
     mutating func removeAll() {
+        if capacity > 0 { nextCapacity = min(capacity, Self.largestRememberedCapacity) }
         storage?.deallocate()
         storage = nil
         capacity = 0
@@ -62,7 +70,7 @@ struct OutputBuffer {
         if let storage, needed <= capacity, start >= live {  // the sent front is big enough to reuse
             storage.copyMemory(from: storage + start, byteCount: live)
         } else {
-            var grown = max(capacity * 2, Self.initialCapacity)
+            var grown = storage == nil ? nextCapacity : capacity * 2
             while grown < needed { grown *= 2 }
             let block = UnsafeMutableRawPointer.allocate(byteCount: grown, alignment: 16)
             if let storage {

@@ -23,7 +23,8 @@ enum TransportStep {
 
 public class StreamConnection: Connection, LoopHandler, LoopFlushable {
     public var delegate: (any ConnectionDelegate)?
-    public internal(set) var state: ConnectionState
+    /// `final`: read on every message sent, so a direct load, not a dynamic call.
+    public internal(set) final var state: ConnectionState
     public var security: TransportSecurity { .plain }
     public var peerIdentity: PeerIdentity? { nil }
     public var securityDescription: String { "plaintext" }

@@ -1,7 +1,8 @@
 // OutputBufferTests: the per-connection output buffer: bytes come out in
 // order when appended and consumed one at a time, a retried write sees the
 // same front after more is appended (OpenSSL's retry rule), the sent front is
-// reused instead of growing, and memory is freed as soon as all is sent.
+// reused instead of growing, memory is freed as soon as all is sent, and the
+// next block starts at the size the last one needed (bounded).
 @testable import ChatNet
 import Testing
 
@@ -60,5 +61,22 @@ struct OutputBufferTests {
         buffer.consume(1)
         #expect(buffer.allocatedByteCount == 0)
         #expect(buffer.front.count == 0)
+    }
+
+    @Test("the next block starts at the size the last one reached, up to 64 KiB")
+    func remembersSize() {
+        var buffer = OutputBuffer()
+        let chunk = [UInt8](repeating: 0x43, count: 10_000)
+        chunk.withUnsafeBytes { buffer.append($0) }
+        #expect(buffer.allocatedByteCount == 16_384)
+        buffer.consume(chunk.count)
+        Array("x".utf8).withUnsafeBytes { buffer.append($0) }
+        #expect(buffer.allocatedByteCount == 16_384)
+        buffer.consume(1)
+        let backlog = [UInt8](repeating: 0x44, count: 1 << 20)
+        backlog.withUnsafeBytes { buffer.append($0) }
+        buffer.consume(backlog.count)
+        Array("y".utf8).withUnsafeBytes { buffer.append($0) }
+        #expect(buffer.allocatedByteCount == OutputBuffer.largestRememberedCapacity)
     }
 }
