@@ -38,8 +38,8 @@
 #     handshake scenarios only (OPENSSL_SKIP says why for the others).
 #   - bench_report MANIFEST OUT_JSON META_JSON: merges the per-run JSON
 #     files listed in MANIFEST into OUT_JSON and prints the comparison table,
-#     then the kernel send floor (META_JSON's send_floor, from
-#     Scripts/lib/send-floor.py) under it. A server whose role in META_JSON
+#     then the floors (META_JSON's floors, from Scripts/lib/bench-floors.sh)
+#     under it. A server whose role in META_JSON
 #     is "reference" (openssl) is shown and compared with, but is not a
 #     chat-server peer: it never counts as "best peer".
 # What it does not do: start or stop anything (Scripts/bench does, by PID),
@@ -260,17 +260,21 @@ for s in references:
     print(f"* {s}: reference, not a chat server ({meta['servers'][s].get('version', '')}: "
           "openssl s_server, single-threaded, one connection at a time; handshake scenarios only"
           + ("; not in 'vs best peer'" if len(chat_peers) > 1 else "") + ")")
-floor = meta.get("send_floor")
-if floor:
+for name, floor in meta.get("floors", {}).items():
     f = floor.get("result") or {}
-    if floor.get("status") == "ok" and "round_ms" in f:
+    if floor.get("status") != "ok":
+        print(f"floor {name}: {floor.get('status')}" + (f" - {floor['note']}" if floor.get("note") else ""))
+    elif name == "send" and "round_ms" in f:
         print(f"kernel floor: one {f['message_bytes']}-byte send to each of {f['connections']} loopback sockets: "
               f"round p50 {f['round_ms']['p50']:.1f} ms (p90 {f['round_ms']['p90']:.1f}), "
               f"{f['cpu_us_per_send']['p50']:.1f} us CPU per send (p90 {f['cpu_us_per_send']['p90']:.1f}; "
               f"= {f['sends_per_cpu_second']:.0f} sends/CPU-s) (Scripts/lib/send-floor.py)")
-    else:
-        print(f"kernel floor (Scripts/lib/send-floor.py): {floor.get('status')}"
-              + (f" - {floor['note']}" if floor.get("note") else ""))
+    elif name.startswith("handshake") and "handshakes_per_server_cpu_second" in f:
+        mine = value(by.get(("tlschatd", name)), "handshakes_per_server_cpu_second")
+        print(f"OpenSSL floor, {name}: {f['handshakes_per_server_cpu_second']:.0f} in-memory handshakes per CPU-s "
+              f"({f['server_cpu_us_per_handshake']:.0f} us each, tlschatd's TLS settings, no sockets)"
+              + (f"; tlschatd reaches {mine / f['handshakes_per_server_cpu_second']:.0%} of it" if mine else "")
+              + " (tlschat-bench handshake-floor)")
 notes = [r for r in runs if r["status"] != "ok" or r["note"]]
 if notes:
     print("\nnotes:")

@@ -14,7 +14,7 @@ struct BenchMain: ParsableCommand {
         commandName: "tlschat-bench",
         abstract: "Benchmark a chat server (tlschatd, an IRC server, ncat --chat) on loopback.",
         discussion: "Prints a table, or one JSON object with --json. Give --server-pid to measure the server's CPU time and memory.",
-        subcommands: [FanoutCommand.self, IdleCommand.self, HandshakeCommand.self])
+        subcommands: [FanoutCommand.self, IdleCommand.self, HandshakeCommand.self, HandshakeFloorCommand.self])
 }
 
 /// Options every scenario takes.

@@ -2,7 +2,9 @@
 // the real tlschatd on 127.0.0.1 port 0: the fan-out verifies that every
 // message reached every other client once and in order, the idle scenario
 // holds its connections and reads the server's memory, the handshake
-// scenario completes handshakes with and without a client certificate. These
+// scenario completes handshakes with and without a client certificate; and
+// the in-memory handshake floor (no server), which must fail, not report a
+// figure, when the client cannot verify the server. These
 // check that the tool works; its figures are not benchmarks (Scripts/bench
 // measures, pinned to cores, beside peer servers).
 import Foundation
@@ -72,6 +74,23 @@ struct BenchToolTests {
         #expect((report["handshakes"] as? Int ?? 0) > 10, "\(report)")
         #expect(report["failed"] as? Int == 0, "\(report)")
         #expect(report["client_certificate"] as? Bool == withCertificate)
+    }
+
+    @Test("handshake-floor: in-memory handshakes with tlschatd's settings, with and without a client certificate",
+          arguments: [false, true])
+    func handshakeFloor(_ withCertificate: Bool) throws {
+        let files = ["--server-cert", pki.cert("server"), "--server-key", pki.key("server"), "--ca", pki.cert("ca")]
+        let certificate = withCertificate ? ["--cert", pki.cert("alice"), "--key", pki.key("alice")] : []
+        let result = Subprocess.run(bench, ["handshake-floor", "--handshakes", "20", "--json"] + files + certificate, timeout: 60)
+        #expect(result.status == 0, "\(result.output)")
+        let line = result.output.split(separator: "\n").first { $0.hasPrefix("{") } ?? ""
+        let report = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        #expect((report?["handshakes_per_server_cpu_second"] as? Double ?? 0) > 0, "\(result.output)")
+        #expect(report?["client_certificate"] as? Bool == withCertificate)
+        // A client that expects another name must fail the handshake, not measure it.
+        let wrongName = Subprocess.run(bench, ["handshake-floor", "--handshakes", "2", "--server-name", "wrong.example"] + files,
+                                       timeout: 60)
+        #expect(wrongName.status != 0, "\(wrongName.output)")
     }
 
     @Test("only loopback targets are accepted")
