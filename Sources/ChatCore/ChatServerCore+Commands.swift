@@ -45,7 +45,7 @@ extension ChatServerCore {
         sessionsByName[key] = session
         var neighbours: [Int: ChatSession] = [:]
         for roomName in session.rooms { for member in rooms[roomName]?.members ?? [] where member !== session { neighbours[member.id] = member } }
-        _ = deliver(OutboundMessage(line: "RENAMED \(old) \(name) \(session.trust.rawValue)"), to: Array(neighbours.values))
+        _ = deliver(OutboundMessage(line: "RENAMED \(old) \(name) \(session.trust.rawValue)", broadcast: true), to: Array(neighbours.values))
         return .success(name)
     }
 
@@ -97,7 +97,7 @@ extension ChatServerCore {
     }
 
     private func sendToRoom(_ room: String, _ text: String, from session: ChatSession) -> String {
-        let line = OutboundMessage(line: "MSG \(room) \(session.name) \(session.trust.rawValue) \(text)")
+        let line = OutboundMessage(line: "MSG \(room) \(session.name) \(session.trust.rawValue) \(text)", broadcast: true)
         var sent = 0, total = 0
         rooms[room]?.forEachMember(except: session) { member in
             total += 1

@@ -112,7 +112,7 @@ public final class ChatServerCore {
     /// Tells everyone the server is going away and closes every session.
     /// No PARTED events: everyone leaves at once (O(N), not O(N²)).
     public func shutDown() {
-        let notice = OutboundMessage(line: "NOTICE shutdown server is shutting down")
+        let notice = OutboundMessage(line: "NOTICE shutdown server is shutting down", broadcast: true)
         let everyone = sessions.values.sorted(by: { $0.id < $1.id })
         for session in everyone { session.isGone = true }
         sessions = [:]
@@ -149,7 +149,7 @@ public final class ChatServerCore {
         let others = room.members
         room.add(session)
         session.rooms.append(roomName)
-        _ = deliver(OutboundMessage(line: "JOINED \(roomName) \(session.name) \(session.trust.rawValue)"), to: others)
+        _ = deliver(OutboundMessage(line: "JOINED \(roomName) \(session.name) \(session.trust.rawValue)", broadcast: true), to: others)
         return room.members.count
     }
 
@@ -157,7 +157,7 @@ public final class ChatServerCore {
     func leave(_ roomName: String, _ session: ChatSession, reason: String) {
         guard let room = rooms[roomName], room.remove(session) else { return }
         session.rooms.removeAll { $0 == roomName }
-        _ = deliver(OutboundMessage(line: "PARTED \(roomName) \(session.name) \(session.trust.rawValue) \(reason)"),
+        _ = deliver(OutboundMessage(line: "PARTED \(roomName) \(session.name) \(session.trust.rawValue) \(reason)", broadcast: true),
                     to: room.members)
         if room.members.isEmpty && roomName != lobby { rooms[roomName] = nil }
     }

@@ -2,14 +2,18 @@
 // many clients, and the link through which the core hands it out.
 //
 // The core encodes each event once and passes the same OutboundMessage to
-// every recipient's link, which copies the bytes into that client's output.
-// No I/O here.
+// every recipient's link. `isBroadcast` marks a message meant for many
+// recipients, so the transport can keep one copy for all of them instead of
+// one per recipient. No I/O here.
 
 public final class OutboundMessage {
     public let bytes: [UInt8]
+    /// Sent to several recipients (a room event); false for a reply to one client.
+    public let isBroadcast: Bool
 
-    public init(line: String) {
+    public init(line: String, broadcast: Bool = false) {
         bytes = Array(line.utf8) + [UInt8(ascii: "\n")]
+        isBroadcast = broadcast
     }
 
     public var text: String { String(decoding: bytes, as: UTF8.self) }

@@ -61,6 +61,8 @@ public final class EventLoop {
     /// callback, so one buffer serves every connection and an idle connection
     /// owns no receive buffer of its own.
     let readScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+    /// This flush's broadcast bytes, shared by their recipients; emptied after each flush phase.
+    let broadcastArena = BroadcastArena()
 
     /// Creates a loop on the chosen backend. Also ignores SIGPIPE for the
     /// process: OpenSSL's socket writes must never kill the server.
@@ -255,6 +257,7 @@ public final class EventLoop {
             index += 1
         }
         flushQueue.removeAll(keepingCapacity: flushQueue.count <= 4096)
+        broadcastArena.reset()  // every connection holding a range was just flushed or kept its copy
     }
 
     private func runDeferredWork() {

@@ -13,7 +13,7 @@ extension StreamConnection {
         closeTimer = loop.schedule(after: gracefulCloseTimeout) { [unowned self] in  // cancelled in finish and deinit
             finish(state == .lingering ? closeReasonWhenDrained : .closeTimeout)
         }
-        if output.isEmpty { sendShutdown() } else { requestFlush() }
+        if output.isEmpty && sharedRun.isEmpty { sendShutdown() } else { requestFlush() }
     }
 
     func sendShutdown() {
@@ -56,6 +56,7 @@ extension StreamConnection {
         if let registration { loop.deregister(registration) }
         registration = nil
         output.removeAll()
+        sharedRun = 0..<0
         loop.executeAfterIteration { [self] in
             transportRelease()
             socket.close()

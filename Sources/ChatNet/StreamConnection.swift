@@ -29,7 +29,7 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
     public var peerIdentity: PeerIdentity? { nil }
     public var securityDescription: String { "plaintext" }
     public private(set) var remoteAddress: SocketAddress?
-    public var bufferedOutputByteCount: Int { output.byteCount }
+    public var bufferedOutputByteCount: Int { output.byteCount + sharedRun.count }
     /// Queued output beyond this many bytes means the peer is not reading:
     /// the connection is closed with `.outputLimitExceeded` instead of growing.
     public var maximumBufferedOutput = Int.max
@@ -44,6 +44,9 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
     var registration: LoopRegistration?
     var registeredInterest: Interest = []
     var output = OutputBuffer()
+    /// Queued broadcast bytes still in the loop's BroadcastArena, after everything in
+    /// `output` (used only while `output` is empty; copied into it before the arena resets).
+    var sharedRun = 0..<0
     private var flushRequested = false
     private var handshakeNeeds: Interest = .read
     var readNeeds: Interest = .read
@@ -88,13 +91,43 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
         if state == .handshaking { advanceHandshake() }
     }
 
-    public func write(_ bytes: UnsafeRawBufferPointer) {
-        guard state != .closed, state != .closing, state != .lingering, bytes.count > 0 else { return }
-        guard output.byteCount + bytes.count <= maximumBufferedOutput else {
-            return finish(.outputLimitExceeded(maximumBufferedOutput))
-        }
+    public final func write(_ bytes: UnsafeRawBufferPointer) {
+        guard acceptsOutput(bytes.count) else { return }
+        if !sharedRun.isEmpty { keepSharedRun() }
         output.append(bytes)
         requestFlush()
+    }
+
+    /// Queues a broadcast: the same `bytes` under the same `key` (the message) for many
+    /// connections in one iteration are stored once, in the loop's BroadcastArena, and a
+    /// connection with nothing else queued writes them from there. Same contract as `write`.
+    public final func write(_ bytes: UnsafeRawBufferPointer, sharedAs key: AnyObject) {
+        guard acceptsOutput(bytes.count) else { return }
+        let placed = loop.broadcastArena.place(bytes, key: key)
+        if output.isEmpty && (sharedRun.isEmpty || sharedRun.upperBound == placed.lowerBound) {
+            sharedRun = (sharedRun.isEmpty ? placed.lowerBound : sharedRun.lowerBound)..<placed.upperBound
+        } else {
+            if !sharedRun.isEmpty { keepSharedRun() }
+            output.append(bytes)
+        }
+        requestFlush()
+    }
+
+    @inline(__always)
+    private func acceptsOutput(_ count: Int) -> Bool {
+        guard state != .closed, state != .closing, state != .lingering, count > 0 else { return false }
+        guard output.byteCount + sharedRun.count + count <= maximumBufferedOutput else {
+            finish(.outputLimitExceeded(maximumBufferedOutput))
+            return false
+        }
+        return true
+    }
+
+    /// Copies the shared run into this connection's own buffer (the arena is emptied
+    /// after the flush phase, or a private write must follow it in order).
+    func keepSharedRun() {
+        output.append(loop.broadcastArena.bytes(sharedRun))
+        sharedRun = 0..<0
     }
 
     public func close(_ mode: CloseMode) {
@@ -136,6 +169,7 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
     public func loopFlush() {
         flushRequested = false
         if state == .open || state == .closing, writeNeeds == nil { flush() }
+        if !sharedRun.isEmpty { keepSharedRun() }  // not sent now: must not outlive the arena
     }
 
     // MARK: Connect and handshake
@@ -160,7 +194,7 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
             updateInterest()
             delegate?.connectionDidOpen(self)
             guard state == .open else { return }
-            if !output.isEmpty { requestFlush() }
+            if !output.isEmpty || !sharedRun.isEmpty { requestFlush() }
             if transportHasBufferedInput { loop.readAgain(self) }  // app data that came with the handshake
         }
     }
@@ -216,6 +250,23 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
     }
 
     private func flush() {
+        if output.isEmpty {  // only broadcasts queued: write them straight from the arena
+            while !sharedRun.isEmpty {
+                switch transportWrite(loop.broadcastArena.bytes(sharedRun)) {
+                case .progress(let count):
+                    sharedRun = (sharedRun.lowerBound + count)..<sharedRun.upperBound
+                case .wouldBlock(let needs):
+                    keepSharedRun()  // the retry must see the same bytes after the arena is gone
+                    writeNeeds = needs
+                    updateInterest()
+                    return
+                case .end(let reason):
+                    return finish(reason)
+                }
+            }
+        } else if !sharedRun.isEmpty {
+            keepSharedRun()
+        }
         while !output.isEmpty {
             switch transportWrite(output.front) {
             case .progress(let count):

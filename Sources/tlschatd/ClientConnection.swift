@@ -93,7 +93,11 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
 
     func send(_ message: OutboundMessage) -> Bool {
         guard connection.state == .open else { return false }
-        message.bytes.withUnsafeBytes { connection.write($0) }
+        if message.isBroadcast {
+            message.bytes.withUnsafeBytes { connection.write($0, sharedAs: message) }
+        } else {
+            message.bytes.withUnsafeBytes { connection.write($0) }
+        }
         return connection.state == .open  // a full queue closes the connection instead
     }
 
