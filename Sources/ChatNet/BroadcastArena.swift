@@ -15,6 +15,9 @@ public final class BroadcastArena {
     private var lastKey: AnyObject?
     private var lastPlacement = 0..<0
 
+    /// Counts resets: a range is valid only in the epoch it was placed in (checked in debug builds).
+    private(set) var epoch = 0
+
     /// Capacity kept across flushes (a burst above it is released at reset).
     static let retainedCapacity = 256 * 1024
 
@@ -30,13 +33,15 @@ public final class BroadcastArena {
         return append(bytes, key: key)
     }
 
-    /// The bytes of `range` (valid until the next `place` or `reset`).
-    func bytes(_ range: Range<Int>) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: storage.map { $0 + range.lowerBound }, count: range.count)
+    /// The bytes of `range`, placed during `placedIn` (valid until the next `place` or `reset`).
+    func bytes(_ range: Range<Int>, placedIn placedEpoch: Int) -> UnsafeRawBufferPointer {
+        assert(placedEpoch == epoch, "a broadcast range outlived the flush it was placed for")
+        return UnsafeRawBufferPointer(start: storage.map { $0 + range.lowerBound }, count: range.count)
     }
 
     /// Forgets every placement (after a flush phase, when no range is left).
     func reset() {
+        epoch &+= 1
         used = 0
         lastKey = nil
         lastPlacement = 0..<0

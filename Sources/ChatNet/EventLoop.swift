@@ -4,11 +4,12 @@
 // each ready registration in a fixed order (writable, then readable, re-checking
 // the registration after each callback), fire due timers, re-read connections
 // that hold input buffered inside TLS, flush every connection that queued
-// output (one write per connection per iteration), then run deferred work such
-// as closing descriptors. Input first: when output is waiting and more input is
+// output (one write per connection per flush), then run deferred work such as
+// closing descriptors. Input first: when output is waiting and more input is
 // already ready (a poll that does not wait), the loop handles that input once
 // before writing, so a busy server sends more per write; an idle one still
-// writes in the same iteration. Events carry (generation, fd) tokens, so an event for
+// writes in the same iteration, and `run` never returns with a flush held back.
+// After each flush it empties the broadcast arena. Events carry (generation, fd) tokens, so an event for
 // a descriptor that was closed and reused in the same batch is dropped.
 // It is not thread-safe: create, use and run it on one thread.
 #if canImport(Glibc)
@@ -162,6 +163,7 @@ public final class EventLoop {
     public func run() throws(Errno) {
         stopRequested = false
         while !stopRequested { try runOnce(maximumWait: nil) }
+        releaseDeferredFlush()
     }
 
     /// Ends `run()` after the current iteration.
@@ -171,6 +173,7 @@ public final class EventLoop {
     /// whether the condition held. For tests and short-lived tools.
     public func run(for timeout: Duration, until condition: () -> Bool) throws(Errno) -> Bool {
         let deadline = MonotonicClock.now() + timeout.nanoseconds
+        defer { releaseDeferredFlush() }
         while !condition() {
             let now = MonotonicClock.now()
             if now >= deadline { return false }
@@ -189,7 +192,7 @@ public final class EventLoop {
         for event in events { dispatch(event) }
         fireDueTimers()
         runReadAgainQueue()
-        if try !flushDeferredForReadyInput() { runFlushQueue() }
+        if !flushDeferredForReadyInput() { runFlushQueue() }
         runDeferredWork()
     }
 
@@ -239,15 +242,28 @@ public final class EventLoop {
     /// Input first, at most one round per flush: if output is waiting and more input is
     /// ready right now, keep that batch for the next iteration and write after it.
     /// Returns whether the flush was deferred.
-    private func flushDeferredForReadyInput() throws(Errno) -> Bool {
-        guard !flushQueue.isEmpty, readAgainQueue.isEmpty, !flushDeferredOnce else {
+    private func flushDeferredForReadyInput() -> Bool {
+        guard !flushQueue.isEmpty, readAgainQueue.isEmpty, !flushDeferredOnce, !stopRequested else {
             flushDeferredOnce = false
             return false
         }
-        try selector.wait(timeoutMilliseconds: 0, into: &events)
-        eventsPrefetched = !events.isEmpty
-        flushDeferredOnce = eventsPrefetched
-        return eventsPrefetched
+        do {
+            try selector.wait(timeoutMilliseconds: 0, into: &events)
+        } catch {
+            events.removeAll()  // nothing learned: flush now, the next wait reports it
+        }
+        eventsPrefetched = !events.isEmpty  // kept for the next iteration either way
+        flushDeferredOnce = events.contains { $0.readable }  // only input is worth waiting for
+        return flushDeferredOnce
+    }
+
+    /// Sends a flush that input first held back, so nothing queued waits for a
+    /// next iteration that a caller leaving the loop may never run.
+    private func releaseDeferredFlush() {
+        guard flushDeferredOnce else { return }
+        flushDeferredOnce = false
+        runFlushQueue()
+        runDeferredWork()
     }
 
     private func runFlushQueue() {

@@ -47,6 +47,8 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
     /// Queued broadcast bytes still in the loop's BroadcastArena, after everything in
     /// `output` (used only while `output` is empty; copied into it before the arena resets).
     var sharedRun = 0..<0
+    /// The arena epoch `sharedRun` was placed in (a debug check that it never outlives it).
+    var sharedRunEpoch = 0
     private var flushRequested = false
     private var handshakeNeeds: Interest = .read
     var readNeeds: Interest = .read
@@ -105,6 +107,7 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
         guard acceptsOutput(bytes.count) else { return }
         let placed = loop.broadcastArena.place(bytes, key: key)
         if output.isEmpty && (sharedRun.isEmpty || sharedRun.upperBound == placed.lowerBound) {
+            if sharedRun.isEmpty { sharedRunEpoch = loop.broadcastArena.epoch }
             sharedRun = (sharedRun.isEmpty ? placed.lowerBound : sharedRun.lowerBound)..<placed.upperBound
         } else {
             if !sharedRun.isEmpty { keepSharedRun() }
@@ -126,7 +129,7 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
     /// Copies the shared run into this connection's own buffer (the arena is emptied
     /// after the flush phase, or a private write must follow it in order).
     func keepSharedRun() {
-        output.append(loop.broadcastArena.bytes(sharedRun))
+        output.append(loop.broadcastArena.bytes(sharedRun, placedIn: sharedRunEpoch))
         sharedRun = 0..<0
     }
 
@@ -252,7 +255,7 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
     private func flush() {
         if output.isEmpty {  // only broadcasts queued: write them straight from the arena
             while !sharedRun.isEmpty {
-                switch transportWrite(loop.broadcastArena.bytes(sharedRun)) {
+                switch transportWrite(loop.broadcastArena.bytes(sharedRun, placedIn: sharedRunEpoch)) {
                 case .progress(let count):
                     sharedRun = (sharedRun.lowerBound + count)..<sharedRun.upperBound
                 case .wouldBlock(let needs):

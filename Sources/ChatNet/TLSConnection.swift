@@ -6,7 +6,8 @@
 // the caller was going, and StreamConnection waits for exactly that. Records
 // already decrypted inside OpenSSL (SSL_has_pending) are re-read without a
 // new readiness event. Each SSL_write takes up to 16 KiB (one record) from the
-// front of the connection's contiguous output buffer. A loop timer enforces the handshake deadline. After the
+// front of what the connection has queued: its range of the loop's broadcast
+// arena, or its own contiguous output buffer. A loop timer enforces the handshake deadline. After the
 // handshake, the verify result is checked again and the peer identity kept.
 // This file does not choose policy; `TLSContext` does.
 #if canImport(Glibc)

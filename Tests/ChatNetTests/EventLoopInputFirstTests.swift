@@ -1,7 +1,7 @@
 // EventLoopInputFirstTests: "input first": a pending flush waits one round
 // for input that is already ready (so a busy server writes more per call),
-// never when none is (an idle server writes at once), and never more than one
-// round, over epoll and poll.
+// never when none is (an idle server writes at once), never more than one
+// round, and never past the end of `run(for:until:)`, over epoll and poll.
 @testable import ChatNet
 import Testing
 #if canImport(Glibc)
@@ -64,5 +64,29 @@ struct EventLoopInputFirstTests {
     func flushWaitsOneRoundAtMost(kind: SelectorKind) throws {
         let order = try inputFirstOrder(kind: kind, secondBecomesReady: true, secondStaysReady: true, iterations: 3)
         #expect(order.prefix(3) == ["first", "second", "flush"])
+    }
+
+    @Test("run(for:until:) does not return with a flush held back for input", arguments: backends)
+    func runReleasesHeldFlush(kind: SelectorKind) throws {
+        let loop = try EventLoop(selector: kind)
+        let first = TestPipe(), second = TestPipe()
+        defer { first.closeBoth(); second.closeBoth() }
+        var flushed = false, readFirst = false
+        let flushable = RecordingFlushable()
+        flushable.onFlush = { flushed = true }
+        let firstHandler = ClosureHandler(), secondHandler = ClosureHandler()
+        firstHandler.onReadable = {
+            var byte: UInt8 = 0
+            _ = read(first.readEnd, &byte, 1)
+            readFirst = true
+            loop.requestFlush(flushable)
+            second.signal()  // ready input: the flush is held back one round
+        }
+        let one = try loop.register(descriptor: first.readEnd, interest: .read, handler: firstHandler)
+        let two = try loop.register(descriptor: second.readEnd, interest: .read, handler: secondHandler)
+        defer { loop.deregister(one); loop.deregister(two) }
+        first.signal()
+        #expect(try loop.run(for: .seconds(5)) { readFirst })
+        #expect(flushed, "run(for:until:) returned with the flush still held back")
     }
 }

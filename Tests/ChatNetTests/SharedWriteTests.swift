@@ -17,7 +17,7 @@ struct SharedWriteTests {
         let again = Array("first\n".utf8).withUnsafeBytes { arena.place($0, key: first) }
         let b = Array("second\n".utf8).withUnsafeBytes { arena.place($0, key: second) }
         #expect(a == 0..<6 && again == a && b == 6..<13)
-        #expect(String(decoding: arena.bytes(0..<13), as: UTF8.self) == "first\nsecond\n")
+        #expect(String(decoding: arena.bytes(0..<13, placedIn: arena.epoch), as: UTF8.self) == "first\nsecond\n")
         arena.reset()
         let c = Array("third\n".utf8).withUnsafeBytes { arena.place($0, key: first) }
         #expect(c == 0..<6)
