@@ -9,8 +9,9 @@
 // already ready (a poll that does not wait), the loop handles that input once
 // before writing, so a busy server sends more per write; an idle one still
 // writes in the same iteration, and `run` never returns with a flush held back.
-// After each flush it empties the broadcast arena. Events carry (generation, fd) tokens, so an event for
-// a descriptor that was closed and reused in the same batch is dropped.
+// After each flush it empties the broadcast arena. Events carry (generation,
+// fd) tokens, so an event for a descriptor that was closed and reused in the
+// same batch is dropped.
 // It is not thread-safe: create, use and run it on one thread.
 #if canImport(Glibc)
 import Glibc

@@ -86,20 +86,16 @@ public final class Socket {
     /// the backlog is empty.
     public func accept() throws(Errno) -> IOResult<Socket> {
         let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let listening = descriptor
-        let result = try withUnsafeMutablePointer(to: &storage) { (pointer) throws(Errno) in
-            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (address) throws(Errno) in
-                try retryingSyscall({ CLinuxShim_accept4(listening, address, &length, flags) })
-            }
+        let (result, peer) = try Self.fillingAddress { (address, length) throws(Errno) in
+            try retryingSyscall({ CLinuxShim_accept4(listening, address, length, flags) })
         }
         switch result {
         case .wouldBlock(let needs):
             return .wouldBlock(needs: needs)
         case .done(let fd):
             let accepted = Socket(owning: fd)
-            accepted.acceptedPeer = SocketAddress(storage: storage, length: length)
+            accepted.acceptedPeer = peer
             try? accepted.setOption(Int32(IPPROTO_TCP), TCP_NODELAY, 1)
             return .done(accepted)
         }
@@ -154,15 +150,25 @@ public final class Socket {
     private func queryAddress(
         _ call: (Int32, UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> Int32
     ) throws(Errno) -> SocketAddress {
+        let fd = descriptor
+        return try Self.fillingAddress { (address, length) throws(Errno) in
+            try checkedSyscall { call(fd, address, length) }
+        }.address
+    }
+
+    /// Runs `call` with an address buffer large enough for any family, as accept,
+    /// getsockname and getpeername fill it; returns its result and the address.
+    private static func fillingAddress<R>(
+        _ call: (UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) throws(Errno) -> R
+    ) throws(Errno) -> (result: R, address: SocketAddress) {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let fd = descriptor
-        _ = try withUnsafeMutablePointer(to: &storage) { (pointer) throws(Errno) in
+        let result = try withUnsafeMutablePointer(to: &storage) { (pointer) throws(Errno) in
             try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (address) throws(Errno) in
-                try checkedSyscall { call(fd, address, &length) }
+                try call(address, &length)
             }
         }
-        return SocketAddress(storage: storage, length: length)
+        return (result, SocketAddress(storage: storage, length: length))
     }
 
     /// Sets an integer socket option.

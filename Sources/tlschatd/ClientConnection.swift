@@ -1,7 +1,9 @@
 // ClientConnection: glue between one ChatNet connection and its ChatCore
 // session. Frames incoming bytes into bounded lines for the core, applies the
 // per-client command rate (TokenBucket), records activity for the idle sweep,
-// hands the core's encoded messages to the connection, and reports the end. It holds no chat rules; those are in ChatServerCore.
+// hands the core's encoded messages to the connection (room events as shared
+// broadcasts), and reports the end. It holds no chat rules; those are in
+// ChatServerCore.
 import ChatCore
 import ChatNet
 
