@@ -53,7 +53,7 @@ let package = Package(
         .executableTarget(
             name: "tlschat-bench",
             dependencies: [
-                "ChatNet",
+                "ChatNet", "ChatCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],

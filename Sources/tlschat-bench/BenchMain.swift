@@ -6,6 +6,7 @@
 // own files. It only talks to loopback addresses, and every run is bounded in
 // time and count.
 import ArgumentParser
+import ChatCore
 import ChatNet
 
 @main
@@ -14,6 +15,7 @@ struct BenchMain: ParsableCommand {
         commandName: "tlschat-bench",
         abstract: "Benchmark a chat server (tlschatd, an IRC server, ncat --chat) on loopback.",
         discussion: "Prints a table, or one JSON object with --json. Give --server-pid to measure the server's CPU time and memory.",
+        version: TLSChatVersion.string,
         subcommands: [FanoutCommand.self, IdleCommand.self, HandshakeCommand.self, HandshakeFloorCommand.self])
 }
 

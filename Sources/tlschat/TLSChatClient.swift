@@ -4,6 +4,7 @@
 // scripted otherwise. All chat logic lives in ChatClient; this file only
 // validates options and wires things up.
 import ArgumentParser
+import ChatCore
 import ChatClient
 import ChatNet
 #if canImport(Glibc)
@@ -23,7 +24,8 @@ struct TLSChatClient: ParsableCommand {
             Exit status: 0 every command got OK (or you quit); 1 a command got ERR (the first error \
             is printed to stderr); 2 a script line is not a valid command; 3 could not connect, TLS \
             or certificate verification failed, or the connection dropped early; 64 bad options.
-            """)
+            """,
+        version: TLSChatVersion.string)
 
     @Argument(help: "Server host name or IP address (checked against the server certificate).")
     var host: String = "localhost"

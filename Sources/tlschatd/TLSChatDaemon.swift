@@ -14,7 +14,8 @@ import Glibc
 struct TLSChatDaemon: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tlschatd",
-        abstract: "TLS-secured group chat server speaking chat/1 (see PROTOCOL.md).")
+        abstract: "TLS-secured group chat server speaking chat/1 (see PROTOCOL.md).",
+        version: TLSChatVersion.string)
 
     @Option(help: "Server certificate chain (PEM, leaf first, then every intermediate: exactly this chain is sent).")
     var cert: String
