@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 // TLSChat: a TLS-secured group chat server (tlschatd) and client over the chat/1 line protocol.
 // Layers point one way: CTLSShim/CLinuxShim (C) <- ChatNet (sockets, loop, TLS) and
-// ChatCore (pure protocol logic) <- thin executables.
+// ChatCore (pure protocol logic) <- ChatServerKit (the server assembled; tests run it
+// in-process) and ChatClient <- thin executables.
 import PackageDescription
 
 /// Release builds of the server's hot path skip Swift's run-time exclusivity checks
@@ -34,10 +35,15 @@ let package = Package(
         .target(name: "ChatNet", dependencies: ["CTLSShim", "CLinuxShim"], swiftSettings: releaseSpeed),
         .target(name: "ChatCore", swiftSettings: releaseSpeed),
         .target(name: "ChatClient", dependencies: ["ChatCore"]),
+        .target(
+            name: "ChatServerKit",
+            dependencies: ["ChatNet", "ChatCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: releaseSpeed
+        ),
         .executableTarget(
             name: "tlschatd",
             dependencies: [
-                "ChatNet", "ChatCore",
+                "ChatServerKit", "ChatNet", "ChatCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -60,7 +66,10 @@ let package = Package(
             swiftSettings: releaseSpeed
         ),
         .testTarget(name: "BenchTests", dependencies: ["tlschat-bench"]),
-        .testTarget(name: "ChatNetTests", dependencies: ["ChatNet", "ChatCore"]),
+        .testTarget(
+            name: "ChatNetTests",
+            dependencies: ["ChatNet", "ChatCore", "ChatServerKit", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "ChatClientTests", dependencies: ["ChatClient"]),
         .testTarget(name: "ChatCoreTests", dependencies: ["ChatCore"]),
     ]

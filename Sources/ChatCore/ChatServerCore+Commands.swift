@@ -43,6 +43,7 @@ extension ChatServerCore {
         sessionsByName[NameRules.key(old)] = nil
         session.name = name
         sessionsByName[key] = session
+        session.link.sessionRenamed(from: old, to: name)
         var neighbours: [Int: ChatSession] = [:]
         for roomName in session.rooms { for member in rooms[roomName]?.members ?? [] where member !== session { neighbours[member.id] = member } }
         _ = deliver(OutboundMessage(line: "RENAMED \(old) \(name) \(session.trust.rawValue)", broadcast: true), to: Array(neighbours.values))

@@ -42,7 +42,7 @@ public final class ChatServerCore {
         if let certificateName, let holder = sessionsByName[NameRules.key(certificateName)] {
             holder.send("NOTICE replaced another connection signed in with your certificate")
             remove(holder, reason: "quit")
-            holder.link.closeAfterFlush()
+            holder.link.closeAfterFlush(.replaced)
         }
         let session = ChatSession(id: nextSessionID, name: certificateName ?? freshGuestName(), trust: trust,
                                   credentials: credentials, link: link)
@@ -70,7 +70,7 @@ public final class ChatServerCore {
             }
             if command == .bye {
                 remove(session, reason: "quit")
-                session.link.closeAfterFlush()
+                session.link.closeAfterFlush(.bye)
             }
         }
     }
@@ -80,7 +80,7 @@ public final class ChatServerCore {
         guard !session.isGone else { return }
         session.send(CommandError(.lineTooLong, "line longer than \(limits.maximumLineLength) bytes; closing").line)
         remove(session, reason: "quit")
-        session.link.closeAfterFlush()
+        session.link.closeAfterFlush(.lineTooLong)
     }
 
     /// The client sent a command faster than its rate allows: this command's
@@ -96,12 +96,13 @@ public final class ChatServerCore {
         session.send("PING \(token)")
     }
 
-    /// The client stayed silent past its deadline: tell it why, then close.
-    public func dropIdle(_ session: ChatSession, reason: String) {
+    /// The client stayed silent past its deadline (`why`: `.firstCommandTimeout` or
+    /// `.idle`): tell it `explanation`, then close.
+    public func dropIdle(_ session: ChatSession, why: SessionEndReason, explanation: String) {
         guard !session.isGone else { return }
-        session.send("NOTICE idle \(reason); closing")
+        session.send("NOTICE idle \(explanation); closing")
         remove(session, reason: "quit")
-        session.link.closeAfterFlush()
+        session.link.closeAfterFlush(why)
     }
 
     /// The connection ended (for any reason). Safe to call more than once.
@@ -121,7 +122,7 @@ public final class ChatServerCore {
         if let lobby { rooms[lobby] = ChatRoom(name: lobby) }
         for session in everyone {
             _ = session.link.send(notice)
-            session.link.closeAfterFlush()
+            session.link.closeAfterFlush(.shutdown)
         }
     }
 

@@ -24,7 +24,29 @@ public protocol ChatSessionLink: AnyObject {
     /// Queues `message` for the client. Returns false when it could not be
     /// queued (the client stopped reading and is being disconnected).
     func send(_ message: OutboundMessage) -> Bool
-    /// Flushes what was queued, then closes the connection. The server layer
-    /// later reports the end with `ChatServerCore.disconnect`.
-    func closeAfterFlush()
+    /// Flushes what was queued, then closes the connection because of `reason`.
+    /// The server layer later reports the end with `ChatServerCore.disconnect`.
+    func closeAfterFlush(_ reason: SessionEndReason)
+    /// The session's name changed (NICK); for the server's log.
+    func sessionRenamed(from oldName: String, to newName: String)
+}
+
+extension ChatSessionLink {
+    public func sessionRenamed(from oldName: String, to newName: String) {}
+}
+
+/// Why the core ended a session: one short word each, for logs and metrics.
+public enum SessionEndReason: String, Sendable, CaseIterable {
+    /// The client sent BYE.
+    case bye
+    /// The client sent a line over the length limit.
+    case lineTooLong = "line-too-long"
+    /// No command within the first-command timeout after the greeting.
+    case firstCommandTimeout = "first-command-timeout"
+    /// No reply to the idle PING within the grace period.
+    case idle = "idle-timeout"
+    /// A newer login with the same certificate name took over.
+    case replaced
+    /// The server is shutting down.
+    case shutdown
 }

@@ -48,6 +48,10 @@ public struct TLSConfiguration: Sendable {
     /// long-lived, a ticket costs about 15% of a handshake's server CPU, and the ticket
     /// key would live (unrotated) for the whole process, weakening forward secrecy.
     public var sessionTickets = false
+    /// Server: refuse, when the context is built, certificate files that would fail
+    /// every handshake (see TLSContext+StartupChecks). Off only in tests that need
+    /// such a server to see the client's side of the failure.
+    public var startupChecks = true
     /// The deadline for a handshake, enforced by a loop timer.
     public var handshakeTimeout: Duration = .seconds(10)
 

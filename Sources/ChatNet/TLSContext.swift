@@ -15,6 +15,8 @@ internal import CTLSShim
 public final class TLSContext {
     let context: OpaquePointer
     public let configuration: TLSConfiguration
+    /// Problems found at start that do not stop the server (see TLSContext+StartupChecks).
+    public private(set) var warnings: [String] = []
 
     static let tls12Suites = [
         "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
@@ -32,7 +34,10 @@ public final class TLSContext {
         try applyPolicy()
         try loadIdentity()
         try configureVerification()
-        if configuration.role == .server { configureSessions() }
+        if configuration.role == .server {
+            configureSessions()
+            if configuration.startupChecks { warnings = try checkServerFiles() }
+        }
     }
 
     deinit { SSL_CTX_free(context) }

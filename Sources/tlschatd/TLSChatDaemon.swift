@@ -1,10 +1,12 @@
-// tlschatd: the TLSChat server executable. Parses options, builds the TLS
-// context and listeners (TLS always, plaintext only when asked for), and runs
-// the chat/1 service on one event-loop thread until SIGTERM or SIGINT.
-// Logic lives in ChatNet and ChatCore; this file only checks and wires options.
+// tlschatd: the TLSChat server executable. Parses the flags into a
+// ServerConfiguration, tunes the process (freed-heap retention, descriptor
+// limit, time zone), and runs ChatServerKit's ChatService until SIGTERM or
+// SIGINT (SIGHUP is logged and ignored). It holds no server logic: checks and
+// wiring are in ChatServerKit, transport in ChatNet, chat rules in ChatCore.
 import ArgumentParser
 import ChatCore
 import ChatNet
+import ChatServerKit
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -32,10 +34,10 @@ struct TLSChatDaemon: ParsableCommand {
     @Flag(help: "Allow --plain-listen on a non-loopback address (traffic and names travel unprotected).")
     var allowPublicPlaintext = false
 
-    @Option(help: "CA file for verifying client certificates. Enables client certificates.")
+    @Option(help: "CA file for verifying client certificates (CA certificates only). Enables client certificates.")
     var clientCa: String?
 
-    @Option(help: "Client certificates: none, optional or require. Default: optional with --client-ca, else none.")
+    @Option(help: "Client certificates: none, optional or require (optional and require need --client-ca). Default: optional with --client-ca, else none.")
     var clientAuth: TLSConfiguration.ClientAuthentication?
 
     @Option(help: "TLS policy: modern (TLS 1.3 only) or intermediate (TLS 1.2 with ECDHE+AEAD, and 1.3).")
@@ -62,11 +64,6 @@ struct TLSChatDaemon: ParsableCommand {
     @Option(help: "Room every client starts in, or 'none' (nobody is announced to everyone on connect; for large servers).")
     var lobby: String = ChatServerCore.defaultRoom
 
-    /// The lobby as the core takes it: a canonical room name, or nil for none.
-    private var lobbyRoom: String? {
-        lobby == "none" ? nil : NameRules(limits: ChatLimits()).roomName(lobby)
-    }
-
     @Option(help: "Seconds a client may stay silent after the greeting before its first command.")
     var firstCommandTimeout: Int = 30
 
@@ -82,37 +79,37 @@ struct TLSChatDaemon: ParsableCommand {
     @Option(help: "Steady commands per second per client; faster commands get ERR RATE_LIMITED.")
     var commandsPerSecond: Double = 20
 
+    private var serverConfiguration: ServerConfiguration {
+        var configuration = ServerConfiguration(certificateChainFile: cert, privateKeyFile: key)
+        if !listen.isEmpty { configuration.listen = listen }
+        configuration.plainListen = plainListen
+        configuration.allowPublicPlaintext = allowPublicPlaintext
+        configuration.clientCA = clientCa
+        configuration.clientAuthentication = clientAuth
+        configuration.tlsPolicy = tlsPolicy
+        configuration.handshakeTimeoutSeconds = handshakeTimeout
+        configuration.maximumLineLength = maxLine
+        configuration.selector = selector
+        configuration.maximumQueuedOutput = maxQueue
+        configuration.maximumClients = maxClients
+        configuration.maximumClientsPerAddress = maxClientsPerAddress
+        configuration.lobby = lobby
+        configuration.firstCommandTimeoutSeconds = firstCommandTimeout
+        configuration.idleTimeoutSeconds = idleTimeout
+        configuration.pingGraceSeconds = pingGrace
+        configuration.commandBurst = commandBurst
+        configuration.commandsPerSecond = commandsPerSecond
+        return configuration
+    }
+
     func validate() throws {
-        guard (1...1_048_576).contains(maxLine) else { throw ValidationError("--max-line must be 1...1048576 bytes") }
-        guard (1...3600).contains(handshakeTimeout) else { throw ValidationError("--handshake-timeout must be 1...3600 seconds") }
-        guard maxQueue >= 4096 else { throw ValidationError("--max-queue must be at least 4096 bytes") }
-        guard maxClients >= 1, maxClientsPerAddress >= 1 else { throw ValidationError("--max-clients and --max-clients-per-address must be at least 1") }
-        for (name, value) in [("--first-command-timeout", firstCommandTimeout), ("--idle-timeout", idleTimeout), ("--ping-grace", pingGrace)] {
-            guard (1...86_400).contains(value) else { throw ValidationError("\(name) must be 1...86400 seconds") }
-        }
-        guard lobby == "none" || lobbyRoom != nil else { throw ValidationError("--lobby must be a room name (#name) or none") }
-        guard commandBurst >= 1, commandsPerSecond > 0 else { throw ValidationError("--command-burst and --commands-per-second must be positive") }
+        if let problem = serverConfiguration.problems().first { throw ValidationError(problem) }
     }
 
     mutating func run() throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "tlschatd")
         logger.logLevel = .info
-        do {
-            try serve(logger: logger)
-        } catch {
-            logger.critical("\(error)")
-            throw ExitCode.failure
-        }
-    }
-
-    private func serve(logger: Logger) throws {
-        var tls = TLSConfiguration.server(
-            certificateChainFile: cert, privateKeyFile: key, clientCA: clientCa,
-            clientAuthentication: clientAuth, policy: tlsPolicy)
-        tls.handshakeTimeout = .seconds(handshakeTimeout)
-        let context = try TLSContext(tls)
-        let loop = try EventLoop(selector: selector)
         HeapTuning.keepFreedMemory(upTo: 64 << 20)
         // With TZ unset, glibc stats /etc/localtime again for every log line's timestamp
         // (two system calls per connection); naming the same zone once avoids that.
@@ -122,43 +119,12 @@ struct TLSChatDaemon: ParsableCommand {
         } catch {
             logger.warning("could not raise the descriptor limit", metadata: ["error": "\(error)"])
         }
-        var limits = ChatLimits()
-        limits.maximumLineLength = maxLine
-        let server = ChatServer(
-            loop: loop, context: context, core: ChatServerCore(limits: limits, lobby: lobbyRoom),
-            settings: ChatServer.Settings(
-                maximumLineLength: maxLine, maximumQueuedOutput: maxQueue, maximumClients: maxClients,
-                maximumClientsPerAddress: maxClientsPerAddress, firstCommandTimeout: .seconds(firstCommandTimeout),
-                idleTimeout: .seconds(idleTimeout), pingGrace: .seconds(pingGrace), commandBurst: commandBurst,
-                commandsPerSecond: commandsPerSecond),
-            logger: logger)
-        // Signals first: a SIGTERM right after the port is announced must already shut down cleanly.
-        let signals = try SignalWatcher(loop: loop, signals: [SIGTERM, SIGINT]) { number in
-            logger.info("received signal \(number), shutting down")
-            server.shutDown()
+        do {
+            try ChatService(configuration: serverConfiguration, logger: logger, announce: announce).run()
+        } catch {
+            logger.critical("\(error)")
+            throw ExitCode.failure
         }
-        let plainAddresses = try plainListen.flatMap { try SocketAddress.resolve($0) }
-        if let exposed = plainAddresses.first(where: { !$0.isLoopback }), !allowPublicPlaintext {
-            throw ValidationError("refusing plaintext listener on non-loopback \(exposed): add --allow-public-plaintext if you really mean it")
-        }
-        let tlsAddresses = try (listen.isEmpty ? ["0.0.0.0:2222", "[::]:2222"] : listen).flatMap { try SocketAddress.resolve($0) }
-        for (address, transport) in tlsAddresses.map({ ($0, Transport.tls) }) + plainAddresses.map({ ($0, Transport.plain) }) {
-            let bound: SocketAddress
-            do {
-                bound = try server.listen(on: address, transport: transport)
-            } catch {
-                throw ValidationError("cannot listen on \(address): \(error)")
-            }
-            if transport == .plain {
-                logger.warning("PLAINTEXT listener on \(bound): messages and names are not encrypted or authenticated")
-            }
-            announce("listening \(transport.rawValue) \(bound.host) \(bound.port)\n")
-        }
-        logger.info("started", metadata: ["policy": "\(tlsPolicy)", "client-auth": "\(tls.clientAuthentication)",
-                                          "selector": "\(loop.selectorKind)"])
-        try loop.run()
-        signals.close()
-        logger.info("stopped")
     }
 
     /// Writes a machine-readable line to stdout unbuffered, so a test or script reading the pipe sees it at once.
@@ -167,7 +133,6 @@ struct TLSChatDaemon: ParsableCommand {
         _ = bytes.withUnsafeMutableBytes { Glibc.write(1, $0.baseAddress, $0.count) }
     }
 }
-
 
 extension SelectorKind: ExpressibleByArgument {}
 extension TLSConfiguration.ClientAuthentication: ExpressibleByArgument {}

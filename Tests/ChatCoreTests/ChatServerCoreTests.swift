@@ -15,7 +15,7 @@ final class FakeLink: ChatSessionLink {
         lines.append(contentsOf: message.text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init))
         return true
     }
-    func closeAfterFlush() { closed = true }
+    func closeAfterFlush(_ reason: SessionEndReason) { closed = true }
     /// Lines received since the last call.
     func take() -> [String] { defer { lines = [] }; return lines }
 }
@@ -227,7 +227,7 @@ struct ChatServerCoreTests {
         core.pingIdle(alice.session, token: "idle-1")
         #expect(alice.link.take() == ["PING idle-1"])
         _ = bob.link.take()
-        core.dropIdle(alice.session, reason: "no reply to PING")
+        core.dropIdle(alice.session, why: .idle, explanation: "no reply to PING")
         #expect(alice.link.take() == ["NOTICE idle no reply to PING; closing"])
         #expect(alice.link.closed)
         #expect(bob.link.take() == ["PARTED #lobby alice cert quit"])

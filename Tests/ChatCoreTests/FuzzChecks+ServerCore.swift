@@ -32,7 +32,7 @@ final class FuzzLink: ChatSessionLink {
         return true
     }
 
-    func closeAfterFlush() { closed = true }
+    func closeAfterFlush(_ reason: SessionEndReason) { closed = true }
     var isLive: Bool { !closed && !disconnected }
     var lines: [String] { messages.map { String(decoding: $0.dropLast(), as: UTF8.self) } }
 }

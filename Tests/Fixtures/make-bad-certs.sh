@@ -19,6 +19,9 @@
 #   two-cn             real CA, clientAuth, subject /CN=mallory/CN=alice (two CNs)
 #   hostile-utf8       real CA, clientAuth, CN "alice<U+202E>evil" (right-to-left override)
 #   empty-subject      real CA, clientAuth, empty subject and no SAN
+#   log-injector       real CA, clientAuth, subject with quotes, a backslash and
+#                      "reason=forged name=root" (log field injection attempt)
+#   ca-with-crl.pem    (no key) the real CA followed by an empty CRL it signed
 # All leaves except the deliberate defects carry the same extensions as the
 # certificates of Scripts/gen-certs (CA:FALSE, digitalSignature, SKI, AKI).
 # What it does not do: touch CA_PEM/CA_KEY, install openssl, or write
@@ -127,5 +130,15 @@ sign hostile-cn $'/CN=bad name\twith ctl' "$CA_PEM" "$CA_KEY"
 sign hostile-utf8 $'/CN=alice\xe2\x80\xaeevil' "$CA_PEM" "$CA_KEY" -utf8
 sign empty-subject / "$CA_PEM" "$CA_KEY"
 sign two-cn /CN=mallory/CN=alice "$CA_PEM" "$CA_KEY"
+sign log-injector '/CN=x" reason=forged name=root \\/O=Evil' "$CA_PEM" "$CA_KEY"
+
+# The real CA with an (empty) CRL appended, as an operator might hand it to --client-ca.
+crl_db="$TMP/crl"
+mkdir -p "$crl_db"; : >"$crl_db/index.txt"; echo 1000 >"$crl_db/crlnumber"
+printf '%s\n' '[ca]' 'default_ca=crl' '[crl]' "database=$crl_db/index.txt" "crlnumber=$crl_db/crlnumber" \
+  'default_md=sha256' 'default_crl_days=30' >"$crl_db/ca.cnf"
+ossl ca -batch -gencrl -config "$crl_db/ca.cnf" -cert "$CA_PEM" -keyfile "$CA_KEY" -out "$crl_db/crl.pem"
+cat "$CA_PEM" "$crl_db/crl.pem" >"$OUT/ca-with-crl.pem"
+chmod 644 "$OUT/ca-with-crl.pem"
 
 echo "$me: wrote $count certificate/key pairs to $OUT"

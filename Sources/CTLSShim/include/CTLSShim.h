@@ -40,6 +40,12 @@ static inline int CTLSShim_sk_GENERAL_NAME_num(const GENERAL_NAMES *names) {
 static inline GENERAL_NAME *CTLSShim_sk_GENERAL_NAME_value(const GENERAL_NAMES *names, int index) {
     return sk_GENERAL_NAME_value(names, index);
 }
+static inline int CTLSShim_sk_X509_OBJECT_num(const STACK_OF(X509_OBJECT) *objects) {
+    return sk_X509_OBJECT_num(objects);
+}
+static inline X509_OBJECT *CTLSShim_sk_X509_OBJECT_value(const STACK_OF(X509_OBJECT) *objects, int index) {
+    return sk_X509_OBJECT_value(objects, index);
+}
 
 static const uint64_t CTLSShim_SSL_OP_NO_COMPRESSION = SSL_OP_NO_COMPRESSION;
 static const uint64_t CTLSShim_SSL_OP_NO_RENEGOTIATION = SSL_OP_NO_RENEGOTIATION;

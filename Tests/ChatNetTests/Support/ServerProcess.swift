@@ -36,6 +36,20 @@ final class ServerProcess {
 
     var log: String { child.stderr.text }
 
+    /// The first plaintext listener's port, when the server was given --plain-listen
+    /// (announced before the TLS port's wait above returns, or shortly after).
+    var plainPort: Int? {
+        var found: Int?
+        ChildProcess.waitUntil(timeout: 5) {
+            found = child.stdout.text.split(separator: "\n").lazy.compactMap { line -> Int? in
+                let words = line.split(separator: " ")
+                return words.count == 4 && words[0] == "listening" && words[1] == "plain" ? Int(words[3]) : nil
+            }.first
+            return found != nil
+        }
+        return found
+    }
+
     @discardableResult
     func stop(timeout: TimeInterval = 10) -> Int32 {
         let status = child.stop(timeout: timeout)

@@ -4,6 +4,11 @@
 // hands the core's encoded messages to the connection (room events as shared
 // broadcasts), and reports the end. It holds no chat rules; those are in
 // ChatServerCore.
+//
+// Ownership: ChatServer holds this object while its connection lives; the
+// session and this object point at each other (the core calls back through
+// the link), so the session is let go when the connection ends, or every
+// finished connection would stay allocated.
 import ChatCore
 import ChatNet
 
@@ -21,6 +26,11 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
     private(set) var sentFirstCommand = false
     var idlePingSentAt: UInt64?
     private var greetingTimer: LoopTimer?
+    /// Why the core ended the session, when it did (else the transport's reason applies).
+    private(set) var endReason: SessionEndReason?
+    /// The name the session had when it ended (the session itself is let go then).
+    private(set) var finalName: String?
+    private let liveCount: LiveObjectCount
 
     init(server: ChatServer, connection: StreamConnection, transport: Transport, peerHost: String,
          settings: ChatServer.Settings) {
@@ -28,12 +38,17 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
         self.connection = connection
         self.transport = transport
         self.peerHost = peerHost
+        liveCount = server.liveClients
+        liveCount.value += 1
         framer = LineFramer(maximumLineLength: settings.maximumLineLength)
         commandRate = TokenBucket(capacity: settings.commandBurst, refillPerSecond: settings.commandsPerSecond,
                                   now: MonotonicClock.now())
     }
 
-    deinit { greetingTimer?.cancel() }
+    deinit {
+        greetingTimer?.cancel()
+        liveCount.value -= 1
+    }
 
     func connectionDidOpen(_ connection: any Connection) {
         guard transport == .plain else { return startSession() }
@@ -87,7 +102,12 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
 
     func connection(_ connection: any Connection, didCloseWith reason: CloseReason) {
         greetingTimer?.cancel()
-        if let session { server.core.disconnect(session) }
+        greetingTimer = nil
+        if let session {
+            server.core.disconnect(session)
+            finalName = session.name
+        }
+        session = nil  // breaks the session <-> link cycle
         server.closed(self, reason: reason)
     }
 
@@ -103,7 +123,12 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
         return connection.state == .open  // a full queue closes the connection instead
     }
 
-    func closeAfterFlush() {
+    func closeAfterFlush(_ reason: SessionEndReason) {
+        if endReason == nil { endReason = reason }
         connection.close(.graceful)
+    }
+
+    func sessionRenamed(from oldName: String, to newName: String) {
+        server.renamed(self, from: oldName, to: newName)
     }
 }

@@ -32,6 +32,9 @@ final class ChatServer {
     private var clientsPerHost: [String: Int] = [:]
     private var shuttingDown = false
     private var sweepTimer: LoopTimer?
+    /// ClientConnection objects alive (held here or anywhere else): equals
+    /// `clients.count` once closed connections are released; more means a leak.
+    let liveClients = LiveObjectCount()
     private var refusedSinceLastLog = 0
     private var lastRefusalLog: UInt64 = 0
 
@@ -43,6 +46,8 @@ final class ChatServer {
         self.logger = logger
         sweepTimer = loop.scheduleRepeating(every: .seconds(1)) { [unowned self] in self.sweepIdleClients() }
     }
+
+    var connectionCount: Int { clients.count }
 
     /// Listens on `address`; returns the bound address (port 0 resolved).
     func listen(on address: SocketAddress, transport: Transport) throws -> SocketAddress {
@@ -89,8 +94,13 @@ final class ChatServer {
         logger.info("connected", metadata: [
             "peer": "\(connection.remoteAddress?.description ?? "?")", "transport": "\(client.transport.rawValue)",
             "security": "\(connection.securityDescription)", "name": "\(session.name)", "trust": "\(session.trust.rawValue)",
-            "certificate": "\(connection.peerIdentity.map { "\($0)" } ?? "none")",
+            "certificate": "\(LogFields.certificate(connection.peerIdentity))",
         ])
+    }
+
+    func renamed(_ client: ClientConnection, from oldName: String, to newName: String) {
+        logger.info("renamed", metadata: [
+            "peer": "\(client.connection.remoteAddress?.description ?? "?")", "old": "\(oldName)", "new": "\(newName)"])
     }
 
     /// Logs refused connections at most once a second, with a count, so a flood cannot flood the log.
@@ -114,9 +124,11 @@ final class ChatServer {
         for client in clients.values {
             guard let session = client.session, client.connection.state == .open else { continue }
             if !client.sentFirstCommand && now - client.openedAt >= firstCommand {
-                core.dropIdle(session, reason: "no command within \(settings.firstCommandTimeout)")
+                core.dropIdle(session, why: .firstCommandTimeout, explanation: "no command within \(settings.firstCommandTimeout)")
             } else if let pinged = client.idlePingSentAt {
-                if now - pinged >= grace { core.dropIdle(session, reason: "no reply to PING within \(settings.pingGrace)") }
+                if now - pinged >= grace {
+                    core.dropIdle(session, why: .idle, explanation: "no reply to PING within \(settings.pingGrace)")
+                }
             } else if now - client.lastInputAt >= idle {
                 client.idlePingSentAt = now
                 core.pingIdle(session, token: "idle-\(now / 1_000_000)")
@@ -133,11 +145,18 @@ final class ChatServer {
         clients[ObjectIdentifier(client)] = nil
         clientsPerHost[client.peerHost, default: 1] -= 1
         if clientsPerHost[client.peerHost] == 0 { clientsPerHost[client.peerHost] = nil }
-        let peer = client.connection.remoteAddress?.description ?? "?"
-        if let session = client.session {
-            logger.info("disconnected", metadata: ["peer": "\(peer)", "name": "\(session.name)", "reason": "\(reason)"])
+        var metadata: Logger.Metadata = [
+            "peer": "\(client.connection.remoteAddress?.description ?? "?")",
+            "reason": "\(LogFields.disconnectReason(ended: client.endReason, closed: reason))"]
+        switch reason {
+        case .handshakeFailed, .tlsFailure, .socketError, .connectFailed: metadata["detail"] = "\(LogFields.quoted("\(reason)"))"
+        default: break
+        }
+        if let name = client.finalName {
+            metadata["name"] = "\(name)"
+            logger.info("disconnected", metadata: metadata)
         } else {
-            logger.info("connection failed before the chat started", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
+            logger.info("connection failed before the chat started", metadata: metadata)
         }
         if shuttingDown && clients.isEmpty { loop.stop() }
     }

@@ -1,0 +1,107 @@
+// ChatService: the whole chat/1 server assembled from a ServerConfiguration:
+// the TLS context (with its start-up checks), one event loop, the chat core,
+// the listeners (TLS always, plaintext only when asked for and loopback
+// unless allowed), and, when asked to, the signals that stop it (SIGTERM,
+// SIGINT) or that it must survive (SIGHUP: logged; there is nothing to reload
+// yet). tlschatd only fills the configuration and calls `run`; tests build
+// one in-process and drive its loop. It does not parse flags, tune the
+// process (heap, descriptor limit) or print anything but through its logger
+// and the `announce` callback.
+import ChatCore
+import ChatNet
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public final class ChatService {
+    public let loop: EventLoop
+    let server: ChatServer
+    private let logger: Logger
+    private let configuration: ServerConfiguration
+    private var signals: SignalWatcher?
+    /// Where each listener is bound (port 0 resolved), in the order they were opened.
+    public private(set) var boundAddresses: [(transport: Transport, address: SocketAddress)] = []
+
+    /// Checks the configuration and its files, binds every listener and (with
+    /// `handleSignals`) starts watching signals; `announce` hears one
+    /// "listening TRANSPORT HOST PORT" line per listener. Throws a readable
+    /// error for anything that would make the server fail later.
+    public init(configuration: ServerConfiguration, logger: Logger, handleSignals: Bool = true,
+                announce: (String) -> Void = { _ in }) throws {
+        if let problem = configuration.problems().first { throw ServiceError(problem) }
+        self.configuration = configuration
+        self.logger = logger
+        let context = try TLSContext(configuration.tls)
+        for warning in context.warnings { logger.warning("\(warning)") }
+        loop = try EventLoop(selector: configuration.selector)
+        var limits = ChatLimits()
+        limits.maximumLineLength = configuration.maximumLineLength
+        let core = ChatServerCore(limits: limits, lobby: configuration.lobbyRoom)
+        server = ChatServer(loop: loop, context: context, core: core, settings: configuration.serverSettings, logger: logger)
+        // Signals first: a SIGTERM right after the port is announced must already shut down cleanly.
+        if handleSignals {
+            signals = try SignalWatcher(loop: loop, signals: [SIGTERM, SIGINT, SIGHUP]) { [unowned self] number in
+                self.received(signal: number)
+            }
+        }
+        try openListeners(announce: announce)
+        logger.info("started", metadata: [
+            "version": "\(TLSChatVersion.string)", "policy": "\(configuration.tlsPolicy)",
+            "client-auth": "\(configuration.tls.clientAuthentication)", "selector": "\(loop.selectorKind)"])
+    }
+
+    private func openListeners(announce: (String) -> Void) throws {
+        let plainAddresses = try configuration.plainListen.flatMap { try SocketAddress.resolve($0) }
+        if let exposed = plainAddresses.first(where: { !$0.isLoopback }), !configuration.allowPublicPlaintext {
+            throw ServiceError("refusing plaintext listener on non-loopback \(exposed): add --allow-public-plaintext if you really mean it")
+        }
+        let tlsAddresses = try configuration.listen.flatMap { try SocketAddress.resolve($0) }
+        for (address, transport) in tlsAddresses.map({ ($0, Transport.tls) }) + plainAddresses.map({ ($0, Transport.plain) }) {
+            let bound: SocketAddress
+            do {
+                bound = try server.listen(on: address, transport: transport)
+            } catch {
+                throw ServiceError("cannot listen on \(address): \(error)")
+            }
+            if transport == .plain {
+                logger.warning("PLAINTEXT listener on \(bound): messages and names are not encrypted or authenticated")
+            }
+            boundAddresses.append((transport, bound))
+            announce("listening \(transport.rawValue) \(bound.host) \(bound.port)\n")
+        }
+    }
+
+    private func received(signal number: Int32) {
+        if number == SIGHUP {
+            logger.notice("received SIGHUP: nothing to reload yet (certificates and settings are read at start); ignored")
+            return
+        }
+        logger.info("received signal \(number), shutting down")
+        shutDown()
+    }
+
+    /// Runs the loop until the server has shut down (SIGTERM, SIGINT or `shutDown`).
+    public func run() throws {
+        try loop.run()
+        signals?.close()
+        signals = nil
+        logger.info("stopped")
+    }
+
+    /// Stops accepting, tells every client, closes them gracefully; `run` returns once all are gone.
+    public func shutDown() { server.shutDown() }
+
+    /// Sessions the chat core holds.
+    public var sessionCount: Int { server.core.sessionCount }
+    /// Connections the server tracks (greeted or not).
+    public var connectionCount: Int { server.connectionCount }
+    /// Client connection objects still allocated: more than `connectionCount` means finished ones leak.
+    public var liveConnectionObjects: Int { server.liveClients.value }
+}
+
+/// A configuration or start-up problem, as one line for the operator.
+public struct ServiceError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
