@@ -14,6 +14,12 @@ public struct ChatLimits: Sendable {
     public var maximumListedItems = 100
     /// Rooms on the server at once; JOIN of a new room beyond it is refused.
     public var maximumRooms = 1000
+    /// Connections one certificate user may hold at once; at 1 a new login replaces the old.
+    public var sessionsPerUser = 1
+    /// The per-client command rate the server layer enforces (a burst, then a steady
+    /// rate): the core only advertises it (`CAP LS`).
+    public var commandBurst = 40
+    public var commandsPerSecond = 20.0
 
     public init() {}
 }

@@ -18,6 +18,7 @@ extension ChatServerCore {
         case .ping(let token): return .success(token ?? "")
         case .help: return .success(Command.allVerbs.joined(separator: " "))
         case .bye: return .success("")
+        case .capabilities(let request): return capabilities(request)
         }
     }
 
@@ -35,14 +36,14 @@ extension ChatServerCore {
         guard !NameRules.reservedAnonymousNames.contains(key) else {
             return .failure(CommandError(.nameReserved, "\(name) is reserved"))
         }
-        if let holder = sessionsByName[key], holder !== session {
+        if let holder = sessionsByName[key]?.first, holder !== session {
             return .failure(CommandError(.nameInUse, "\(name) is in use"))
         }
         let old = session.name
         guard old != name else { return .success(name) }
         sessionsByName[NameRules.key(old)] = nil
         session.name = name
-        sessionsByName[key] = session
+        sessionsByName[key] = [session]
         session.link.sessionRenamed(from: old, to: name)
         var neighbours: [Int: ChatSession] = [:]
         for roomName in session.rooms { for member in rooms[roomName]?.members ?? [] where member !== session { neighbours[member.id] = member } }
@@ -62,7 +63,7 @@ extension ChatServerCore {
             if session.rooms.contains(room) {
                 session.rooms.removeAll { $0 == room }
                 session.rooms.append(room)  // already a member: just make it current
-                return .success("\(room) \(rooms[room]?.members.count ?? 0)")
+                return .success("\(room) \(rooms[room]?.userCount ?? 0)")
             }
             guard session.rooms.count < limits.maximumRoomsPerClient else {
                 return .failure(CommandError(.tooManyRooms, "at most \(limits.maximumRoomsPerClient) rooms per client"))
@@ -115,11 +116,11 @@ extension ChatServerCore {
                 return .success("\(room) \(sendToRoom(room, text, from: session))")
             }
         }
-        guard let recipient = sessionsByName[NameRules.key(target)] else {
+        guard let recipients = sessionsByName[NameRules.key(target)], let recipient = recipients.first else {
             return .failure(CommandError(.noSuchUser, "no user \(target) is connected"))
         }
-        let line = OutboundMessage(line: "PRIV \(session.name) \(session.trust.rawValue) \(text)")
-        let (sent, total) = deliver(line, to: [recipient])
+        let line = OutboundMessage(line: "PRIV \(session.name) \(session.trust.rawValue) \(text)", broadcast: recipients.count > 1)
+        let (sent, total) = deliver(line, to: recipients)  // every session of the user
         return .success("\(recipient.name) sent \(sent)/\(total)")
     }
 
@@ -132,16 +133,31 @@ extension ChatServerCore {
     }
 
     private func listRooms() -> String {
-        let items = rooms.values.sorted { $0.name < $1.name }.map { "\($0.name):\($0.members.count)" }
+        let items = rooms.values.sorted { $0.name < $1.name }.map { "\($0.name):\($0.userCount)" }
         return items.isEmpty ? "0" : "\(items.count) \(listed(items))"
     }
 
     private func who(_ requested: String?, _ session: ChatSession) -> Result<String, CommandError> {
         roomOrCurrent(requested, session).flatMap { room in
             guard let members = rooms[room]?.members else { return .failure(CommandError(.noSuchRoom, "no room \(room)")) }
-            let items = members.map { (NameRules.key($0.name), "\($0.name):\($0.trust.rawValue)") }
-                .sorted { $0.0 < $1.0 }.map(\.1)
+            var seen = Set<String>()  // a user with several sessions is listed once
+            let items = members.compactMap { member -> (String, String)? in
+                let key = NameRules.key(member.name)
+                return seen.insert(key).inserted ? (key, "\(member.name):\(member.trust.rawValue)") : nil
+            }.sorted { $0.0 < $1.0 }.map(\.1)
             return .success(items.isEmpty ? "\(room) 0" : "\(room) \(items.count) \(listed(items))")
         }
+    }
+
+    /// `CAP LS`: what this server offers, as NAME=VALUE words clients may ignore.
+    /// `CAP REQ`: enable capabilities; none can be enabled yet (PROTOCOL.md section 10).
+    private func capabilities(_ request: [String]?) -> Result<String, CommandError> {
+        guard let request else {
+            let rate = limits.commandsPerSecond
+            let perSecond = rate == rate.rounded() && rate < 1e15 ? String(Int(rate)) : String(rate)
+            return .success("LS rate=\(limits.commandBurst)/\(perSecond) line=\(limits.maximumLineLength) sessions=\(limits.sessionsPerUser)")
+        }
+        let shown = request[0].count > 32 ? String(request[0].prefix(32)) + "..." : request[0]
+        return .failure(CommandError(.badArguments, "no capability '\(shown)' to enable; CAP LS lists what this server offers"))
     }
 }

@@ -3,7 +3,9 @@
 // clocks. The server layer calls `connect`, `receive(line:from:)`,
 // `lineTooLong`, `disconnect` and `shutDown`; the core answers through each
 // session's `ChatSessionLink`. Every event is encoded once and shared by all
-// its recipients. Command handlers are in ChatServerCore+Commands.swift.
+// its recipients. Command handlers are in ChatServerCore+Commands.swift; room
+// membership (and the sessions one certificate user may hold at once) in
+// ChatServerCore+Membership.swift.
 
 public final class ChatServerCore {
     public let limits: ChatLimits
@@ -14,7 +16,9 @@ public final class ChatServerCore {
     public let lobby: String?
 
     var sessions: [Int: ChatSession] = [:]
-    var sessionsByName: [String: ChatSession] = [:]
+    /// Every session holding a name (by NameRules.key), oldest first: one, except for
+    /// a certificate user with several sessions (`limits.sessionsPerUser`).
+    var sessionsByName: [String: [ChatSession]] = [:]
     var rooms: [String: ChatRoom] = [:]
     private var nextSessionID = 1
     private var nextGuestNumber = 1
@@ -39,21 +43,25 @@ public final class ChatServerCore {
     public func connect(link: ChatSessionLink, credentials: ClientCredentials) -> ChatSession {
         let certificateName = rules.certificateName(credentials.certificateCommonName)
         let trust: Trust = certificateName != nil ? .cert : (credentials.transport == .plain ? .plain : .tls)
-        if let certificateName, let holder = sessionsByName[NameRules.key(certificateName)] {
-            holder.send("NOTICE replaced another connection signed in with your certificate")
-            remove(holder, reason: "quit")
-            holder.link.closeAfterFlush(.replaced)
+        if let certificateName, let holders = sessionsByName[NameRules.key(certificateName)],
+           holders.count >= limits.sessionsPerUser, let oldest = holders.first {
+            oldest.send("NOTICE replaced another connection signed in with your certificate")
+            remove(oldest, reason: "quit")
+            oldest.link.closeAfterFlush(.replaced)
         }
         let session = ChatSession(id: nextSessionID, name: certificateName ?? freshGuestName(), trust: trust,
                                   credentials: credentials, link: link)
         nextSessionID += 1
         sessions[session.id] = session
-        sessionsByName[NameRules.key(session.name)] = session
-        session.send("HELLO chat/1 \(serverName) \(credentials.transport.rawValue) \(session.name) \(trust.rawValue) \(lobby ?? "-")")
+        let key = NameRules.key(session.name)
+        let sibling = sessionsByName[key]?.first
+        sessionsByName[key, default: []].append(session)
+        if let sibling { attach(session, alongside: sibling) }
+        session.send("HELLO chat/1 \(serverName) \(credentials.transport.rawValue) \(session.name) \(trust.rawValue) \(session.currentRoom ?? lobby ?? "-")")
         if certificateName == nil && credentials.certificateFingerprint != nil {
             session.send("NOTICE identity certificate name not usable as a chat name")
         }
-        if let lobby { _ = enter(lobby, session) }
+        if sibling == nil, let lobby { _ = enter(lobby, session) }
         return session
     }
 
@@ -141,34 +149,5 @@ public final class ChatServerCore {
         var sent = 0
         for recipient in recipients where recipient.link.send(message) { sent += 1 }
         return (sent, recipients.count)
-    }
-
-    /// Adds `session` to `roomName` (creating it) and announces it; returns the member count.
-    func enter(_ roomName: String, _ session: ChatSession) -> Int {
-        let room = rooms[roomName] ?? ChatRoom(name: roomName)
-        rooms[roomName] = room
-        let others = room.members
-        room.add(session)
-        session.rooms.append(roomName)
-        _ = deliver(OutboundMessage(line: "JOINED \(roomName) \(session.name) \(session.trust.rawValue)", broadcast: true), to: others)
-        return room.members.count
-    }
-
-    /// Removes `session` from `roomName`, announcing it to the rest.
-    func leave(_ roomName: String, _ session: ChatSession, reason: String) {
-        guard let room = rooms[roomName], room.remove(session) else { return }
-        session.rooms.removeAll { $0 == roomName }
-        _ = deliver(OutboundMessage(line: "PARTED \(roomName) \(session.name) \(session.trust.rawValue) \(reason)", broadcast: true),
-                    to: room.members)
-        if room.members.isEmpty && roomName != lobby { rooms[roomName] = nil }
-    }
-
-    /// Forgets a session everywhere; later calls are no-ops.
-    private func remove(_ session: ChatSession, reason: String) {
-        guard !session.isGone else { return }
-        session.isGone = true
-        for roomName in session.rooms { leave(roomName, session, reason: reason) }
-        sessions[session.id] = nil
-        if sessionsByName[NameRules.key(session.name)] === session { sessionsByName[NameRules.key(session.name)] = nil }
     }
 }

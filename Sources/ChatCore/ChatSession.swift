@@ -32,6 +32,11 @@ final class ChatRoom {
     let name: String
     private(set) var members: [ChatSession] = []
     private var positions: [Int: Int] = [:]
+    /// Members that are a further session of a user already counted (see
+    /// ChatServerCore+Membership): the room holds `members.count - extraSessions` users.
+    var extraSessions = 0
+
+    var userCount: Int { members.count - extraSessions }
 
     init(name: String) { self.name = name }
 

@@ -20,6 +20,8 @@ public enum Command: Equatable, Sendable {
     case ping(String?)
     case help
     case bye
+    /// `CAP [LS]` lists the server's capabilities; `CAP REQ NAME...` enables some.
+    case capabilities(request: [String]?)
 
     /// The canonical verb used in `OK VERB ...` replies.
     public var verb: String {
@@ -35,10 +37,11 @@ public enum Command: Equatable, Sendable {
         case .ping: "PING"
         case .help: "HELP"
         case .bye: "BYE"
+        case .capabilities: "CAP"
         }
     }
 
-    public static let allVerbs = ["NICK", "JOIN", "PART", "SAY", "MSG", "ROOMS", "WHO", "WHOAMI", "PING", "HELP", "BYE"]
+    public static let allVerbs = ["NICK", "JOIN", "PART", "SAY", "MSG", "ROOMS", "WHO", "WHOAMI", "PING", "HELP", "BYE", "CAP"]
 }
 
 public enum CommandParser {
@@ -130,9 +133,19 @@ public enum CommandParser {
         case "PING": return words.count <= 1 ? .success(.ping(words.first)) : usage("PING [TOKEN]")
         case "HELP": return .success(.help)
         case "BYE": return words.isEmpty ? .success(.bye) : usage("BYE")
+        case "CAP":
+            if words.isEmpty || (words.count == 1 && isASCIIWord(words[0], "LS")) { return .success(.capabilities(request: nil)) }
+            if words.count >= 2 && isASCIIWord(words[0], "REQ") { return .success(.capabilities(request: Array(words.dropFirst()))) }
+            return usage("CAP [LS] | CAP REQ NAME...")
         default:
             let shown = verb.count > 32 ? String(verb.prefix(32)) + "..." : verb
             return .failure(CommandError(.unknownCommand, "unknown command '\(shown)'; try HELP"))
         }
+    }
+
+    /// `word` is `upper` in ASCII letters of any case (no Unicode case mapping: "lſ" is not "LS").
+    private static func isASCIIWord(_ word: String, _ upper: String) -> Bool {
+        word.utf8.count == upper.utf8.count
+            && zip(word.utf8, upper.utf8).allSatisfy { (0x61...0x7A).contains($0) ? $0 - 32 == $1 : $0 == $1 }
     }
 }

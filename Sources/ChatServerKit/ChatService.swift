@@ -37,6 +37,9 @@ public final class ChatService {
         loop = try EventLoop(selector: configuration.selector)
         var limits = ChatLimits()
         limits.maximumLineLength = configuration.maximumLineLength
+        limits.sessionsPerUser = configuration.sessionsPerUser
+        limits.commandBurst = configuration.commandBurst
+        limits.commandsPerSecond = configuration.commandsPerSecond
         let core = ChatServerCore(limits: limits, lobby: configuration.lobbyRoom)
         server = ChatServer(loop: loop, context: context, core: core, settings: configuration.serverSettings, logger: logger)
         // Signals first: a SIGTERM right after the port is announced must already shut down cleanly.

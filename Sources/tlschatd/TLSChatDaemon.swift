@@ -79,6 +79,9 @@ struct TLSChatDaemon: ParsableCommand {
     @Option(help: "Steady commands per second per client; faster commands get ERR RATE_LIMITED.")
     var commandsPerSecond: Double = 20
 
+    @Option(help: "Connections one certificate user may hold at once (1-64); they share rooms and messages. 1: a new login replaces the old one.")
+    var sessionsPerUser: Int = 1
+
     private var serverConfiguration: ServerConfiguration {
         var configuration = ServerConfiguration(certificateChainFile: cert, privateKeyFile: key)
         if !listen.isEmpty { configuration.listen = listen }
@@ -99,6 +102,7 @@ struct TLSChatDaemon: ParsableCommand {
         configuration.pingGraceSeconds = pingGrace
         configuration.commandBurst = commandBurst
         configuration.commandsPerSecond = commandsPerSecond
+        configuration.sessionsPerUser = sessionsPerUser
         return configuration
     }
 

@@ -184,6 +184,10 @@ enum FuzzChecks {
         case "WHOAMI": return given(words.isEmpty, .whoAmI)
         case "PING": return given(words.count <= 1, .ping(words.first))
         case "HELP": return .success(.help)
+        case "CAP":
+            let sub = words.first.map { string($0.unicodeScalars.map(asciiUppercased)) }
+            if words.isEmpty || (words.count == 1 && sub == "LS") { return .success(.capabilities(request: nil)) }
+            return given(words.count >= 2 && sub == "REQ", .capabilities(request: Array(words.dropFirst())))
         default: return given(words.isEmpty, .bye)
         }
     }
@@ -204,6 +208,7 @@ enum FuzzChecks {
         case .part(let word), .who(let word), .ping(let word): words = word.map { [$0] } ?? []
         case .say(let text): texts = [text]
         case .message(let target, let text): words = [target]; texts = [text]
+        case .capabilities(let request): words = request ?? []
         case .rooms, .whoAmI, .help, .bye: break
         }
         for word in words {
@@ -224,6 +229,7 @@ enum FuzzChecks {
         case .part(let word), .who(let word), .ping(let word): word.map { "\(command.verb) \($0)" } ?? command.verb
         case .say(let text): "SAY \(text)"
         case .message(let target, let text): "MSG \(target) \(text)"
+        case .capabilities(let request): request.map { "CAP REQ " + $0.joined(separator: " ") } ?? "CAP LS"
         case .rooms, .whoAmI, .help, .bye: command.verb
         }
     }

@@ -39,6 +39,7 @@ struct ChatServiceTests {
         "idle|--idle-timeout 1 --ping-grace 1",
         "first_command|--first-command-timeout 1",
         "per_address|--max-clients-per-address 3",
+        "multi_session|--sessions-per-user 2",
     ])
     func limitScenario(_ caseText: String) throws {
         let parts = caseText.split(separator: "|").map(String.init)

@@ -189,6 +189,23 @@ def rate_limit():
     expect(replies[:5] == ["OK PING %d" % i for i in range(5)], replies)
     expect(sum(r.startswith("ERR RATE_LIMITED ") for r in replies[5:]) >= 4, replies)
     expect(bystander.cmd("PING fine") == "OK PING fine", "a bystander is not limited")
+    expect(bystander.cmd("CAP LS") == "OK CAP LS rate=5/1 line=4096 sessions=1", "the limit is advertised")
+
+
+def multi_session():
+    """Server runs with --sessions-per-user 2: alice's two sessions share rooms and messages."""
+    bob, phone = Peer(cert="bob"), Peer(cert="alice")
+    expect(phone.cmd("JOIN #dev") == "OK JOIN #dev 1", phone.events)
+    laptop = Peer(cert="alice")
+    expect(laptop.hello == "HELLO chat/1 tlschatd tls alice cert #dev", laptop.hello)
+    expect(bob.cmd("MSG alice psst") == "OK MSG alice sent 2/2", bob.events)
+    phone.event("PRIV bob cert psst"); laptop.event("PRIV bob cert psst")
+    expect(laptop.cmd("SAY from the laptop") == "OK SAY #dev sent 1/1", laptop.events)
+    phone.event("MSG #dev alice cert from the laptop")
+    expect(bob.cmd("WHO #lobby") == "OK WHO #lobby 2 alice:cert bob:cert", "alice listed once")
+    third = Peer(cert="alice")  # beyond the limit: the oldest (phone) is replaced
+    phone.event("NOTICE replaced")
+    expect(third.cmd("CAP LS") == "OK CAP LS rate=40/20 line=4096 sessions=2", third.events)
 
 
 def idle():
@@ -257,7 +274,7 @@ def framing():
 
 
 SCENARIOS = {f.__name__: f for f in [broadcast, identity, selfsigned_alice, hostile_certificates, plain_mixed, with_tlschat,
-                                     framing, rate_limit, idle, first_command, per_address]}
+                                     framing, rate_limit, idle, first_command, per_address, multi_session]}
 
 def run(table, name):
     """Runs table[name]; prints PASSED NAME, or FAILED with the reason and exits 1."""
