@@ -10,7 +10,11 @@ final class ChildProcess {
     let stderr: OutputCollector
     private let stdin = Pipe()
 
-    init(_ executable: String, _ arguments: [String]) throws {
+    /// `environment`: variables to set or override for the child (the rest is inherited).
+    init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
         process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
         let out = Pipe(), err = Pipe()

@@ -13,11 +13,11 @@ final class ServerProcess {
 
     /// Starts tlschatd with the test PKI's server certificate plus `arguments`, on
     /// 127.0.0.1 port `listenPort` (0: any free port, the usual case).
-    init(_ arguments: [String] = [], clientCA: Bool = true, listenPort: Int = 0) throws {
+    init(_ arguments: [String] = [], clientCA: Bool = true, listenPort: Int = 0, environment: [String: String] = [:]) throws {
         let pki = TestPKI.shared
         var all = ["--cert", pki.cert("server"), "--key", pki.key("server"), "--listen", "127.0.0.1:\(listenPort)"]
         if clientCA { all += ["--client-ca", pki.cert("ca")] }
-        let child = try ChildProcess(RepoPaths.executable("tlschatd"), all + arguments)
+        let child = try ChildProcess(RepoPaths.executable("tlschatd"), all + arguments, environment: environment)
         self.child = child
         var found: Int?
         ChildProcess.waitUntil(timeout: 20) {
