@@ -24,7 +24,7 @@ struct TLSChatClient: ParsableCommand {
             for that command's reply.
 
             The first ERR stops the script, like `set -e`: nothing after it is sent (lines already \
-            sent before the ERR arrived were carried out by the server; their replies are printed), \
+            sent before the ERR arrived were carried out by the server; their replies are printed, for at most 10 s), \
             then BYE; stderr names the script line and the command. With --keep-going every line is \
             sent whatever the replies, and the status is 1 at the end if any was ERR.
 
