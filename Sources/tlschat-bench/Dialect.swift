@@ -57,6 +57,13 @@ enum Dialect: String, CaseIterable, Sendable {
         }
     }
 
+    /// True for chat/1's `ERR RATE_LIMITED ...` reply (a command refused for the rate, not run).
+    /// Cheap on other lines: most differ in the first byte.
+    func isRateLimitedReply(_ line: UnsafeRawBufferPointer) -> Bool {
+        guard self == .chat1, line.count >= 16, line[0] == UInt8(ascii: "E") else { return false }
+        return line.starts(with: "ERR RATE_LIMITED".utf8) && (line.count == 16 || line[16] == UInt8(ascii: " "))
+    }
+
     /// The answer to a server keep-alive line, if `line` is one.
     func keepAliveAnswer(to line: UnsafeRawBufferPointer) -> String? {
         guard line.count > 5, line[0] == UInt8(ascii: "P"), line[1] == UInt8(ascii: "I"), line[2] == UInt8(ascii: "N"),

@@ -5,14 +5,26 @@
 // delivery's end-to-end latency (HDR histogram, microseconds) and the
 // server's CPU time; then sending stops and stragglers are awaited (bounded).
 // Every delivery is checked per receiver and sender: nothing lost,
-// duplicated or out of order. It does not start or stop the server.
+// duplicated or out of order. A message the server refused with
+// `ERR RATE_LIMITED` is not lost: it is counted apart, sending stops at the
+// first one (the offered load is no longer what the server carries), and the
+// run ends with status 3 and the tlschatd flags that lift the limit. Only
+// lines without a probe are checked for that reply, so deliveries cost
+// nothing more. It does not start or stop the server.
 import ArgumentParser
 import ChatNet
 import Histogram
 
 struct FanoutCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "fanout", abstract: "N clients in one room; K send; deliveries/s, latency, and loss/order checks.")
+        commandName: "fanout", abstract: "N clients in one room; K send; deliveries/s, latency, and loss/order checks.",
+        discussion: """
+            Exit status: 0 every message reached every other client once and in order; 1 something was lost, \
+            duplicated, reordered or disconnected; 3 the server refused messages with ERR RATE_LIMITED (counted \
+            as rate_limited, not as lost; sending stops at the first). tlschatd limits each client to a burst \
+            of 40 commands, then 20 per second: start it with --command-burst and --commands-per-second above \
+            the load to benchmark it.
+            """)
 
     @OptionGroup var target: TargetOptions
     @Option(help: "Clients in the room (senders included).") var clients = 100
@@ -35,11 +47,23 @@ struct FanoutCommand: ParsableCommand {
         guard payload <= 4_000 else { throw ValidationError("--payload at most 4000 bytes") }
     }
 
+    static let rateLimitedStatus: Int32 = 3
+
     func run() throws {
         let loop = try EventLoop()
         let run = FanoutRun(loop: loop, target: try target.target(), options: self)
         let report = try run.execute()
         report.print(asJSON: target.json)
+        if run.rateLimited > 0 {
+            FileHandleOutput.diagnostic("""
+                the server refused \(run.rateLimited) message(s) with ERR RATE_LIMITED: its per-client command rate \
+                limit, not message loss (sending stopped at the first refusal, so no figure above is a measurement). \
+                tlschatd's default is a burst of 40 commands per client, then 20 per second; to benchmark it, start it \
+                with limits above the load, e.g. tlschatd --command-burst 100000 --commands-per-second 100000 \
+                (CAP LS shows a server's rate)
+                """)
+            throw ExitCode(Self.rateLimitedStatus)
+        }
         if !run.verified { throw ExitCode(1) }
     }
 }
@@ -68,6 +92,8 @@ final class FanoutRun {
     private var measuredDeliveries = 0
     private var measuredMessages = 0
     private var duplicated = 0, reordered = 0, echoes = 0, unknown = 0
+    /// Messages the server refused with `ERR RATE_LIMITED` (never delivered to anyone).
+    private(set) var rateLimited = 0
     private(set) var verified = false
 
     init(loop: EventLoop, target: BenchTarget, options: FanoutCommand) {
@@ -121,14 +147,14 @@ final class FanoutRun {
 
     /// Warm-up, then the measured window; returns (server CPU seconds, wall seconds).
     private func measureWindow() throws -> (server: Double?, wall: Double) {
-        _ = try loop.run(for: .milliseconds(Int64(options.warmup * 1000))) { pool.readyCount < clientCount }
+        _ = try loop.run(for: .milliseconds(Int64(options.warmup * 1000))) { pool.readyCount < clientCount || rateLimited > 0 }
         let cpuBefore = target.server?.cpuSeconds()
         let begin = MonotonicClock.now()
         measuring = true
         let end = begin + UInt64(options.duration * 1e9)
         _ = try loop.run(for: .milliseconds(Int64(options.duration * 1000))) {
             progress.tick("fanout: \(measuredDeliveries) deliveries, \(outstanding) outstanding, p99 \(histogram.valueAtPercentile(99)) us")
-            return pool.readyCount < clientCount || MonotonicClock.now() >= end
+            return pool.readyCount < clientCount || MonotonicClock.now() >= end || rateLimited > 0
         }
         measuring = false
         let wall = Double(MonotonicClock.now() - begin) / 1e9
@@ -148,7 +174,10 @@ final class FanoutRun {
     }
 
     private func received(_ line: UnsafeRawBufferPointer, by receiver: Int, at now: UInt64) {
-        guard let probe = Probe.find(in: line) else { return }
+        guard let probe = Probe.find(in: line) else {
+            if target.dialect.isRateLimitedReply(line) { refusedForRate(sender: receiver) }
+            return
+        }
         let sender = probe.sender, sequence = probe.sequence
         guard sender >= 0, sequence >= 0, sender < senderCount, sequence < remaining[sender].count else { unknown += 1; return }
         guard sender != receiver else { echoes += 1; return }  // a server that echoes to the sender
@@ -173,9 +202,20 @@ final class FanoutRun {
         }
     }
 
+    /// One of `sender`'s messages was refused, so nobody will receive it: it is no longer
+    /// outstanding, and no figure from here on would measure the offered load.
+    private func refusedForRate(sender: Int) {
+        guard sender < senderCount else { return }  // only senders send messages
+        rateLimited += 1
+        outstanding -= clientCount - 1
+        inFlight[sender] -= 1
+        sending = false
+    }
+
     private func makeReport(cpu: (server: Double?, wall: Double)) -> Report {
-        let lost = remaining.reduce(0) { $0 + $1.reduce(0) { $0 + Int(max($1, 0)) } }
-        verified = lost == 0 && duplicated == 0 && reordered == 0 && pool.closedAfterReady == 0
+        let undelivered = remaining.reduce(0) { $0 + $1.reduce(0) { $0 + Int(max($1, 0)) } }
+        let lost = undelivered - rateLimited * (clientCount - 1)  // a refused message was delivered to nobody
+        verified = lost == 0 && duplicated == 0 && reordered == 0 && pool.closedAfterReady == 0 && rateLimited == 0
         var report = Report()
         report.add("scenario", "fanout")
         report.add("dialect", target.dialect.rawValue)
@@ -200,6 +240,7 @@ final class FanoutRun {
         latency.add("max", Int(histogram.max))
         report.add("latency_us", .nested(latency))
         report.add("lost", lost)
+        report.add("rate_limited", rateLimited)
         report.add("duplicated", duplicated)
         report.add("reordered", reordered)
         report.add("disconnected", pool.closedAfterReady)

@@ -28,7 +28,7 @@ final class ClientDriver {
     /// Set when the session asked to exit.
     private(set) var exitStatus: Int32?
 
-    init(loop: EventLoop, link: ServerLink, interactive: Bool, nickname: String?, reconnect: Bool) {
+    init(loop: EventLoop, link: ServerLink, interactive: Bool, nickname: String?, reconnect: Bool, keepGoing: Bool = false) {
         self.loop = loop
         self.link = link
         if interactive {
@@ -36,7 +36,7 @@ final class ClientDriver {
                                                   reconnect: reconnect ? ReconnectPolicy() : nil)
             terminal = TerminalMode()
         } else {
-            script = ScriptSession(nickname: nickname)
+            script = ScriptSession(nickname: nickname, keepGoing: keepGoing)
             terminal = nil
         }
     }

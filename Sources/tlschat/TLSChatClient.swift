@@ -19,7 +19,14 @@ struct TLSChatClient: ParsableCommand {
         discussion: """
             Interactive when stdin is a terminal (type /help). Otherwise scripted: each stdin line \
             (same syntax: text is said in the current room, /commands are mapped) is sent as it \
-            arrives, every line from the server is printed verbatim, and BYE is sent at end of input.
+            arrives, every line from the server is printed verbatim, and BYE is sent at end of input. \
+            After JOIN, PART, NICK, CAP REQ or a /raw verb tlschat does not know, the next line waits \
+            for that command's reply.
+
+            The first ERR stops the script, like `set -e`: nothing after it is sent (lines already \
+            sent before the ERR arrived were carried out by the server; their replies are printed, for at most 10 s), \
+            then BYE; stderr names the script line and the command. With --keep-going every line is \
+            sent whatever the replies, and the status is 1 at the end if any was ERR.
 
             Exit status: 0 every command got OK (or you quit); 1 a command got ERR (the first error \
             is printed to stderr); 2 a script line is not a valid command; 3 could not connect, TLS \
@@ -51,6 +58,10 @@ struct TLSChatClient: ParsableCommand {
     @Flag(help: ArgumentHelp("Interactive mode: when the connection is lost, connect again (1 s, doubling up to 30 s) and rejoin your rooms.",
                              discussion: "Never after a certificate or TLS failure, and always with the same verification and transport: it never falls back to plaintext."))
     var reconnect = false
+
+    @Flag(help: ArgumentHelp("Scripted mode: after an ERR reply, carry on with the next lines (exit status 1 at the end).",
+                             discussion: "Without it the first ERR stops the script (see above)."))
+    var keepGoing = false
 
     /// HOST without the brackets of "[::1]".
     private var bareHost: String {
@@ -103,7 +114,8 @@ struct TLSChatClient: ParsableCommand {
             return 64
         }
         let link = ServerLink(loop: loop, addresses: addresses, transport: transport)
-        let driver = ClientDriver(loop: loop, link: link, interactive: interactive, nickname: name, reconnect: reconnect)
+        let driver = ClientDriver(loop: loop, link: link, interactive: interactive, nickname: name, reconnect: reconnect,
+                                  keepGoing: keepGoing)
         do {
             try driver.start()
             while driver.exitStatus == nil { try loop.run() }

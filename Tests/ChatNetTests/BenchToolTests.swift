@@ -1,11 +1,12 @@
-// BenchToolTests: tlschat-bench's three scenarios, small and short, against
-// the real tlschatd on 127.0.0.1 port 0: the fan-out verifies that every
-// message reached every other client once and in order, the idle scenario
-// holds its connections and reads the server's memory, the handshake
-// scenario completes handshakes with and without a client certificate; and
-// the in-memory handshake floor (no server), which must fail, not report a
-// figure, when the client cannot verify the server. These
-// check that the tool works; its figures are not benchmarks (Scripts/bench
+// BenchToolTests: tlschat-bench's scenarios, small and short, against the
+// real tlschatd on 127.0.0.1 port 0: the fan-out verifies that every message
+// reached every other client once and in order, and reports a server's rate
+// limit as such (with the tlschatd flags that lift it), not as loss; the idle
+// scenario holds its connections and reads the server's memory; the
+// handshake scenario completes handshakes with and without a client
+// certificate; and the in-memory handshake floor (no server) must fail, not
+// report a figure, when the client cannot verify the server. These check
+// that the tool works; its figures are not benchmarks (Scripts/bench
 // measures, pinned to cores, beside peer servers).
 import Foundation
 import Testing
@@ -91,6 +92,23 @@ struct BenchToolTests {
         let wrongName = Subprocess.run(bench, ["handshake-floor", "--handshakes", "2", "--server-name", "wrong.example"] + files,
                                        timeout: 60)
         #expect(wrongName.status != 0, "\(wrongName.output)")
+    }
+
+    @Test("fanout against a server's rate limit: refusals counted as rate_limited, not lost; the tlschatd flags are named; exit 3")
+    func rateLimitIsNotLoss() throws {
+        let server = try ServerProcess(["--command-burst", "5", "--commands-per-second", "1"])
+        defer { server.stop() }
+        let arguments = ["fanout", "--clients", "4", "--senders", "2", "--window", "8", "--duration", "2", "--warmup", "0",
+                         "--drain", "10", "--port", "\(server.port)", "--ca", pki.cert("ca"), "--server-name", "localhost", "--json"]
+        let result = Subprocess.run(bench, arguments, timeout: 60)
+        #expect(result.status == 3, "\(result.output)")
+        let line = result.output.split(separator: "\n").first { $0.hasPrefix("{") } ?? ""
+        let report = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        #expect((report?["rate_limited"] as? Int ?? 0) > 0, "\(result.output)")
+        #expect(report?["lost"] as? Int == 0, "refused messages are not lost: \(result.output)")
+        #expect(report?["verified"] as? Bool == false)
+        #expect(result.output.contains("ERR RATE_LIMITED"), "\(result.output)")
+        #expect(result.output.contains("--command-burst") && result.output.contains("--commands-per-second"), "\(result.output)")
     }
 
     @Test("only loopback targets are accepted")

@@ -55,14 +55,43 @@ struct ClientBinaryTests {
         #expect(good.status == 0, "\(good.output)")
         #expect(good.output.contains("OK NICK ~carol"))
         #expect(good.output.contains("OK PING 7"))
-        let bad = chat(tls(server, as: nil), script: "/join bad\nstill sent\n")
+        let bad = chat(tls(server, as: nil), script: "/join bad\nnot sent\n")
         #expect(bad.status == 1, "\(bad.output)")
-        #expect(bad.output.contains("tlschat: JOIN bad: ERR BAD_ARGUMENTS"))
-        #expect(bad.output.contains("OK SAY #lobby"), "later commands still run")
+        #expect(bad.output.contains("tlschat: script line 1: JOIN bad: ERR BAD_ARGUMENTS"), "\(bad.output)")
+        #expect(!bad.output.contains("OK SAY"), "the first ERR stops the script")
+        let keptGoing = chat(tls(server, as: nil) + ["--keep-going"], script: "/join bad\nstill sent\n")
+        #expect(keptGoing.status == 1, "\(keptGoing.output)")
+        #expect(keptGoing.output.contains("tlschat: script line 1: JOIN bad: ERR BAD_ARGUMENTS"))
+        #expect(keptGoing.output.contains("OK SAY #lobby"), "--keep-going: later commands still run")
         let unknown = chat(tls(server, as: nil), script: "/frob\nhello\n")
         #expect(unknown.status == 2, "\(unknown.output)")
         #expect(unknown.output.contains("unknown command /frob"))
         #expect(!unknown.output.contains("OK SAY"), "nothing after the bad line is sent")
+    }
+
+    @Test("a failed /join stops the script: its next line never reaches #lobby (an observer there sees a later marker, not it)")
+    func failedJoinDoesNotSayInTheLobby() throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let observer = try ChildProcess(client, tls(server, as: "bob"))
+        defer { observer.stop(signal: SIGKILL) }
+        #expect(observer.waitForOutput("HELLO chat/1 tlschatd tls bob cert #lobby"), "\(observer.stderr.text)")
+        let stopped = chat(tls(server, as: "alice"), script: "/join ops\nhello-after-failed-join\n")
+        #expect(stopped.status == 1, "\(stopped.output)")
+        #expect(stopped.output.contains("tlschat: script line 1: JOIN ops: ERR BAD_ARGUMENTS"), "\(stopped.output)")
+        #expect(stopped.output.contains("nothing after script line 1 was sent"), "\(stopped.output)")
+        #expect(stopped.output.contains("OK BYE"))
+        #expect(!stopped.output.contains("OK SAY"))
+        // The marker: the same script with --keep-going does reach #lobby. Both sessions ended in
+        // order and the server keeps each recipient's lines in order, so once the observer has the
+        // marker it would already have had the first text, had it been sent.
+        let kept = chat(tls(server, as: "alice") + ["--keep-going"], script: "/join ops\nmarker-kept-going\n")
+        #expect(kept.status == 1, "\(kept.output)")
+        #expect(kept.output.contains("OK SAY #lobby sent 1/1"), "\(kept.output)")
+        #expect(observer.waitForOutput("MSG #lobby alice cert marker-kept-going"), "\(observer.stdout.text)")
+        #expect(!observer.stdout.text.contains("hello-after-failed-join"), "\(observer.stdout.text)")
+        observer.closeInput()
+        #expect(observer.waitForExit() == 0, "\(observer.stdout.text) \(observer.stderr.text)")
     }
 
     @Test("an untrusted server certificate: the failed check is named, nothing is sent, non-zero exit")
