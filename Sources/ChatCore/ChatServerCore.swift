@@ -98,6 +98,15 @@ public final class ChatServerCore {
         session.send(CommandError(.rateLimited, "too many commands; slow down").line)
     }
 
+    /// The client kept flooding after its refusals ran out (see ClientConnection):
+    /// tell it why, then close.
+    public func dropFlooding(_ session: ChatSession) {
+        guard !session.isGone else { return }
+        session.send("NOTICE flood too many commands over the rate limit; closing")
+        remove(session, reason: "quit")
+        session.link.closeAfterFlush(.flood)
+    }
+
     /// The client has been silent for the idle timeout: ask it to show it is alive.
     public func pingIdle(_ session: ChatSession, token: String) {
         guard !session.isGone else { return }

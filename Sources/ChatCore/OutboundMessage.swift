@@ -49,4 +49,6 @@ public enum SessionEndReason: String, Sendable, CaseIterable {
     case replaced
     /// The server is shutting down.
     case shutdown
+    /// The client kept sending far above its command rate (refusals ran out).
+    case flood = "rate-limit"
 }

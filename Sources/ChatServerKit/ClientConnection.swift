@@ -19,6 +19,9 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
     let peerHost: String
     private var framer: LineFramer
     private var commandRate: TokenBucket
+    /// Refusals a client may collect: it refills at the command rate, so only a client
+    /// sending far above its rate for a while (not a paste) runs out and is closed.
+    private var refusalAllowance: TokenBucket
     private(set) var session: ChatSession?
     /// Activity, in MonotonicClock nanoseconds, for ChatServer's idle sweep.
     private(set) var openedAt: UInt64 = 0
@@ -43,7 +46,12 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
         framer = LineFramer(maximumLineLength: settings.maximumLineLength)
         commandRate = TokenBucket(capacity: settings.commandBurst, refillPerSecond: settings.commandsPerSecond,
                                   now: MonotonicClock.now())
+        refusalAllowance = TokenBucket(capacity: ClientConnection.refusalsBeforeFloodClose,
+                                       refillPerSecond: settings.commandsPerSecond, now: MonotonicClock.now())
     }
+
+    /// How many `ERR RATE_LIMITED` replies in a row (less the refill) close a connection.
+    static let refusalsBeforeFloodClose = 256
 
     deinit {
         greetingTimer?.cancel()
@@ -92,8 +100,11 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
                 sentFirstCommand = true
                 if commandRate.take(now: now) {
                     server.core.receive(line: line, from: session)
-                } else {
+                } else if refusalAllowance.take(now: now) {
                     server.core.refuseRateLimited(session)
+                } else {
+                    server.core.dropFlooding(session)
+                    return
                 }
             case .tooLong: server.core.lineTooLong(from: session)
             }

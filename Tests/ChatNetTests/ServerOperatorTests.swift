@@ -100,6 +100,30 @@ struct ServerOperatorTests {
         #expect(lines.contains { $0.contains("renamed") && $0.contains("new=~renamed-one") && $0.contains("old=~guest") })
     }
 
+    @Test("a client flooding far above its rate is refused 256 times, then closed with NOTICE flood and reason=rate-limit")
+    func floodingClientIsClosed() throws {
+        let server = try ServerProcess(["--plain-listen", "127.0.0.1:0", "--command-burst", "5", "--commands-per-second", "1"])
+        let plainPort = try #require(server.plainPort)
+        let flood = Subprocess.run("python3", ["-c", """
+            import socket
+            s = socket.create_connection(("127.0.0.1", \(plainPort)), timeout=20)
+            s.sendall(b"PING x\\n" * 400)
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk: break
+                data += chunk
+            print(data.count(b"ERR RATE_LIMITED"), data.count(b"NOTICE flood"), s.getsockname()[1])
+            """], timeout: 30)
+        let words = flood.output.split(whereSeparator: \.isWhitespace)
+        try #require(words.count == 3, "client: \(flood.output)")
+        #expect((256...280).contains(Int(words[0]) ?? 0), "a paste-sized burst is only refused, never closed: \(flood.output)")
+        #expect(words[1] == "1", "client: \(flood.output)")
+        server.stop()
+        let line = server.log.split(separator: "\n").first { $0.contains("disconnected") && $0.contains("peer=127.0.0.1:\(words[2]) ") }
+        #expect(line?.contains("reason=rate-limit") == true, "\(line.map(String.init) ?? server.log)")
+    }
+
     @Test("a certificate subject cannot forge log fields: it is quoted and escaped")
     func subjectsAreQuoted() throws {
         let server = try ServerProcess()
