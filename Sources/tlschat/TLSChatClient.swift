@@ -27,11 +27,18 @@ struct TLSChatClient: ParsableCommand {
             """,
         version: TLSChatVersion.string)
 
-    @Argument(help: "Server host name or IP address (checked against the server certificate).")
+    @Argument(help: ArgumentHelp("Server: HOST, HOST:PORT, [IPv6] or [IPv6]:PORT (e.g. 127.0.0.1:2222, [::1]:2222).",
+                                 discussion: "HOST is checked against the server certificate unless --server-name is given.",
+                                 valueName: "host[:port]"))
     var host: String = "localhost"
 
-    @Option(help: "Server port.")
-    var port: Int = 2222
+    @Option(help: "Server port (default 2222); the same as :PORT after HOST, and it must agree with it.")
+    var port: Int?
+
+    @Option(help: ArgumentHelp("Verify the server certificate against NAME (and send NAME as SNI) instead of HOST, e.g. connect to 127.0.0.1 and verify localhost.",
+                               discussion: "A DNS name is sent as SNI; an IP address is checked against the certificate's IP addresses.",
+                               valueName: "name"))
+    var serverName: String?
 
     @Option(help: "CA certificates (PEM) to verify the server with. Default: the system CA store.")
     var ca: String?
@@ -52,17 +59,19 @@ struct TLSChatClient: ParsableCommand {
                              discussion: "Never after a certificate or TLS failure, and always with the same verification and transport: it never falls back to plaintext."))
     var reconnect = false
 
-    /// HOST without the brackets of "[::1]".
-    private var bareHost: String {
-        host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+    /// Host and port from HOST[:PORT] and --port.
+    private var endpoint: ServerEndpoint {
+        get throws(ServerEndpoint.Problem) { try ServerEndpoint.parse(host, port: port) }
     }
 
     func validate() throws {
-        guard (1...65535).contains(port) else { throw ValidationError("--port must be 1...65535") }
-        guard !bareHost.isEmpty else { throw ValidationError("HOST must not be empty") }
+        do { _ = try endpoint } catch { throw ValidationError(error.description) }
         if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together: give both or neither") }
-        if plain && (cert != nil || ca != nil) {
-            throw ValidationError("--plain has no TLS: --ca, --cert and --key cannot be used with it")
+        if plain && (cert != nil || ca != nil || serverName != nil) {
+            throw ValidationError("--plain has no TLS: --ca, --cert, --key and --server-name cannot be used with it")
+        }
+        if let serverName, serverName.isEmpty || !serverName.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 32 && $0.value < 127 }) {
+            throw ValidationError("--server-name must be a host name or IP address (printable ASCII, no spaces)")
         }
         if let name, name.isEmpty || name.contains(" ") || name.unicodeScalars.contains(where: Sanitizer.isForbiddenInProtocol) {
             throw ValidationError("--name must be one word without control characters")
@@ -70,9 +79,10 @@ struct TLSChatClient: ParsableCommand {
     }
 
     mutating func run() throws {
+        let server = try endpoint
         let addresses: [SocketAddress]
         do {
-            addresses = try SocketAddress.resolve(host: bareHost, port: port)
+            addresses = try SocketAddress.resolve(host: server.host, port: server.port)
         } catch {
             StandardStreams.diagnostic("\(error)")
             throw ExitCode(ExitStatus.connectionFailed)
@@ -85,7 +95,7 @@ struct TLSChatClient: ParsableCommand {
             do {
                 let tls = TLSConfiguration.client(trustRoots: ca.map { .file($0) } ?? .system,
                                                   certificateChainFile: cert, privateKeyFile: key)
-                transport = .tls(try TLSContext(tls), serverName: bareHost)
+                transport = .tls(try TLSContext(tls), serverName: serverName ?? server.host)
             } catch {
                 StandardStreams.diagnostic("error: \(error)")
                 throw ExitCode(64)
