@@ -8,8 +8,9 @@
 // host names the names the certificate covers; a plaintext greeting where TLS
 // was expected, or TLS where --plain was used, names the transport the port
 // speaks. The executable turns ChatNet's close reason into a
-// `DisconnectCause` (strings only, so this library stays free of ChatNet). It
-// does not print. Pure.
+// `DisconnectCause` (strings only, so this library stays free of ChatNet).
+// Text that came from the peer (certificate names, bytes) is made safe for the
+// terminal. It does not print. Pure.
 
 /// Why a connection ended, as the transport reported it.
 public enum DisconnectCause: Equatable, Sendable {
@@ -119,14 +120,14 @@ public enum DisconnectExplainer {
         case .other(let text): return "connection lost: \(text)"
         case .serverSpeaksTLS(let evidence): return "this port speaks TLS; drop --plain (\(evidence))"
         case .handshakeFailed(let text):
-            if let meaning = meaning(ofTLSText: text) { return "\(meaning)\n  detail: \(text)" }
+            if let meaning = meaning(ofTLSText: text) { return "\(meaning)\n  detail: \(Sanitizer.forTerminal(text))" }
             if text.contains("peer closed the connection") || text.contains("unexpected eof") {
-                return "the server closed the connection during the TLS handshake without a word (a tlschatd plaintext listener hangs up on TLS like this, and so does a server at its connection limit)\n  detail: \(text)"
+                return "the server closed the connection during the TLS handshake without a word (a tlschatd plaintext listener hangs up on TLS like this, and so does a server at its connection limit)\n  detail: \(Sanitizer.forTerminal(text))"
             }
-            return "the TLS handshake failed\n  detail: \(text)"
+            return "the TLS handshake failed\n  detail: \(Sanitizer.forTerminal(text))"
         case .tlsFailure(let text):
-            if let meaning = meaning(ofTLSText: text) { return "\(meaning)\n  detail: \(text)" }
-            return "TLS error\n  detail: \(text)"
+            if let meaning = meaning(ofTLSText: text) { return "\(meaning)\n  detail: \(Sanitizer.forTerminal(text))" }
+            return "TLS error\n  detail: \(Sanitizer.forTerminal(text))"
         }
     }
 }

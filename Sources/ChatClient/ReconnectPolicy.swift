@@ -84,6 +84,7 @@ public struct ReconnectPolicy: Sendable {
     /// Decides what follows the end of a connection; `unit` is a random number in 0..<1.
     public mutating func decide(after cause: DisconnectCause, lastNotice: String?, unit: Double) -> Decision {
         guard lastNotice == "replaced" else {
+            takenBackAt = nil  // that session ended otherwise: the next one is not a take-over
             guard Self.shouldRetry(after: cause, lastNotice: lastNotice) else { return .stop(reason: "trying again cannot fix this") }
             return .retry(afterMilliseconds: nextDelay(unit: unit), explanation: nil)
         }
@@ -115,7 +116,7 @@ public struct ReconnectPolicy: Sendable {
     /// A connection was greeted: the next failure starts from the first step again.
     public mutating func connected() {
         attempts = 0
-        if waitingAfterReplacement { takenBackAt = clock() }
+        takenBackAt = waitingAfterReplacement ? clock() : nil
         waitingAfterReplacement = false
     }
 }

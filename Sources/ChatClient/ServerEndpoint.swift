@@ -46,7 +46,7 @@ public struct ServerEndpoint: Equatable, Sendable {
         }
         guard !host.isEmpty else { throw Problem(description: "HOST must not be empty") }
         guard let portText else { return ServerEndpoint(host: host, port: option ?? defaultPort) }
-        guard portText.allSatisfy(\.isASCII), let port = Int(portText), (1...65535).contains(port) else {
+        guard !portText.isEmpty, portText.allSatisfy({ ("0"..."9").contains($0) }), let port = Int(portText), (1...65535).contains(port) else {
             throw Problem(description: "the port in '\(argument)' must be a number 1...65535")
         }
         if let option, option != port {
