@@ -17,6 +17,9 @@ struct TLSChatClient: ParsableCommand {
         commandName: "tlschat",
         abstract: "TLSChat client: chat over chat/1, TLS-verified by default.",
         discussion: """
+            Examples: tlschat 127.0.0.1:2222 --ca Certs/ca.pem --cert Certs/alice.pem --key Certs/alice.key; \
+            tlschat [::1]:2222 --ca Certs/ca.pem; tlschat 127.0.0.1 --server-name localhost --ca Certs/ca.pem.
+
             Interactive when stdin is a terminal (type /help). Otherwise scripted: each stdin line \
             (same syntax: text is said in the current room, /commands are mapped) is sent as it \
             arrives, every line from the server is printed verbatim, and BYE is sent at end of input.
@@ -43,20 +46,22 @@ struct TLSChatClient: ParsableCommand {
     @Option(help: "CA certificates (PEM) to verify the server with. Default: the system CA store.")
     var ca: String?
 
-    @Option(help: "Client certificate chain (PEM, leaf first, then any intermediates) to sign in with; needs --key.")
+    @Option(help: ArgumentHelp("Client certificate chain (PEM, leaf first, then any intermediates) to sign in with; needs --key.",
+                               discussion: "If the server never asks for it (tlschatd without --client-ca), tlschat warns that it was not sent and you are anonymous."))
     var cert: String?
 
     @Option(help: "Private key (PEM) of --cert.")
     var key: String?
 
-    @Flag(help: "Connect WITHOUT TLS, to a server's plaintext listener: nothing is encrypted or verified.")
+    @Flag(help: ArgumentHelp("Connect WITHOUT TLS, to a server's plaintext listener: nothing is encrypted or verified.",
+                             discussion: "If no greeting comes within 1 s, tlschat sends blank lines (ignored by chat/1); a port that then answers with TLS or hangs up is reported as speaking TLS."))
     var plain = false
 
     @Option(help: "Name to ask for after connecting (sends NICK NAME).")
     var name: String?
 
     @Flag(help: ArgumentHelp("Interactive mode: when the connection is lost, connect again (1 s, doubling up to 30 s) and rejoin your rooms.",
-                             discussion: "Never after a certificate or TLS failure, and always with the same verification and transport: it never falls back to plaintext."))
+                             discussion: "Never after a certificate or TLS failure, and always with the same verification and transport: it never falls back to plaintext. Replaced by another login with your certificate, it waits 1-2 min (longer each time) and signs in again, taking the name back once if that session is still there; if the name is taken back within 10 min it stops, so two clients never take turns replacing each other (tlschatd --sessions-per-user N lets sessions coexist)."))
     var reconnect = false
 
     /// Host and port from HOST[:PORT] and --port.
