@@ -4,9 +4,13 @@
 //
 // The table maps OpenSSL's texts (alert reasons such as "tlsv13 alert
 // certificate required", verification results such as "hostname mismatch")
-// to sentences for people; the original text is kept as the detail. The
-// executable turns ChatNet's close reason into a `DisconnectCause` (strings
-// only, so this library stays free of ChatNet). It does not print. Pure.
+// to sentences for people; the original text is kept as the detail. A wrong
+// host names the names the certificate covers; a plaintext greeting where TLS
+// was expected, or TLS where --plain was used, names the transport the port
+// speaks. The executable turns ChatNet's close reason into a
+// `DisconnectCause` (strings only, so this library stays free of ChatNet).
+// Text that came from the peer (certificate names, bytes) is made safe for the
+// terminal. It does not print. Pure.
 
 /// Why a connection ended, as the transport reported it.
 public enum DisconnectCause: Equatable, Sendable {
@@ -26,6 +30,8 @@ public enum DisconnectCause: Equatable, Sendable {
     case connectFailed(String)
     /// Anything else, as text.
     case other(String)
+    /// --plain, and the server turned out to speak TLS; how we know (see `PlaintextPortCheck`).
+    case serverSpeaksTLS(String)
 }
 
 public enum DisconnectExplainer {
@@ -66,8 +72,18 @@ public enum DisconnectExplainer {
         ("certificate signature failure", "the server's certificate has an invalid signature"),
     ]
 
+    /// What ChatNet's TLS client adds when the server's first bytes were not TLS.
+    static let nonTLSMarker = "server sent non-TLS bytes first: \""
+    static let plaintextGreeting = "this port speaks plaintext chat/1 (a greeting arrived unencrypted); tlschat never falls back to plaintext: use --plain only if you accept that nothing is encrypted or verified"
+
     /// The plain-words meaning of an OpenSSL error text, if the table knows it.
     public static func meaning(ofTLSText text: String) -> String? {
+        if let range = text.firstRange(of: nonTLSMarker) {
+            let bytes = text[range.upperBound...].prefix { $0 != "\"" }
+            if bytes.hasPrefix("HELLO chat/") { return plaintextGreeting }
+            return "the server answered with something that is not TLS (it began \"\(Sanitizer.forTerminal(String(bytes)))\"): is this the right port?"
+        }
+        if let mismatch = nameMismatch(in: text) { return mismatch }
         let verifyMarker = "certificate verification: "
         if let range = text.firstRange(of: verifyMarker) {
             let reason = text[range.upperBound...]
@@ -75,6 +91,22 @@ public enum DisconnectExplainer {
             return "the server's certificate failed verification (\(reason.dropLast(reason.hasSuffix(")") ? 1 : 0)))"
         }
         return alertMeanings.first(where: { text.contains($0.openSSLText) })?.meaning
+    }
+
+    /// "the server's certificate is for localhost, 127.0.0.1, ::1, not example.test", from the
+    /// "[certificate names: DNS:a, IP:b; expected: c]" part of a ChatNet TLS error.
+    static func nameMismatch(in text: String) -> String? {
+        guard text.contains("hostname mismatch") || text.contains("IP address mismatch"),
+              let start = text.ranges(of: "[certificate names: ").last,
+              let middle = text[start.upperBound...].ranges(of: "; expected: ").last,
+              text.hasSuffix("]") else { return nil }
+        let names = text[start.upperBound..<middle.lowerBound].split(separator: ", ").map { name in
+            name.hasPrefix("DNS:") ? name.dropFirst(4) : name.hasPrefix("IP:") ? name.dropFirst(3) : name
+        }
+        let expected = text[middle.upperBound...].dropLast()
+        let covered = names == ["none"] || names.isEmpty ? "no host name or IP address at all" : names.joined(separator: ", ")
+        let what = text.contains("hostname mismatch") ? "hostname mismatch" : "IP address mismatch"
+        return Sanitizer.forTerminal("the server's certificate is for \(covered), not \(expected) (\(what)); connect with one of those names, or check it against one with --server-name NAME")
     }
 
     /// One or two lines for people: the meaning, then (for TLS) the original detail.
@@ -86,15 +118,16 @@ public enum DisconnectExplainer {
         case .handshakeTimeout: return "the TLS handshake timed out (is the server speaking TLS on that port?)"
         case .connectFailed(let text): return "cannot connect: \(text)"
         case .other(let text): return "connection lost: \(text)"
+        case .serverSpeaksTLS(let evidence): return "this port speaks TLS; drop --plain (\(evidence))"
         case .handshakeFailed(let text):
-            if let meaning = meaning(ofTLSText: text) { return "\(meaning)\n  detail: \(text)" }
+            if let meaning = meaning(ofTLSText: text) { return "\(meaning)\n  detail: \(Sanitizer.forTerminal(text))" }
             if text.contains("peer closed the connection") || text.contains("unexpected eof") {
-                return "the server closed the connection during the TLS handshake (it may not speak TLS, or may require a client certificate)\n  detail: \(text)"
+                return "the server closed the connection during the TLS handshake without a word (a tlschatd plaintext listener hangs up on TLS like this, and so does a server at its connection limit)\n  detail: \(Sanitizer.forTerminal(text))"
             }
-            return "the TLS handshake failed\n  detail: \(text)"
+            return "the TLS handshake failed\n  detail: \(Sanitizer.forTerminal(text))"
         case .tlsFailure(let text):
-            if let meaning = meaning(ofTLSText: text) { return "\(meaning)\n  detail: \(text)" }
-            return "TLS error\n  detail: \(text)"
+            if let meaning = meaning(ofTLSText: text) { return "\(meaning)\n  detail: \(Sanitizer.forTerminal(text))" }
+            return "TLS error\n  detail: \(Sanitizer.forTerminal(text))"
         }
     }
 }

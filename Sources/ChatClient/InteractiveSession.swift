@@ -149,10 +149,13 @@ public struct InteractiveSession: Sendable {
         guard !finished else { return [] }
         var text = DisconnectExplainer.explain(cause).split(separator: "\n").map { "[\(time)] \($0)" }
         if !quitting, reconnection != nil {
-            if ReconnectPolicy.shouldRetry(after: cause, lastNotice: lastNotice) {
-                return reconnectLater(text, time: time, jitter: jitter)
+            switch reconnection!.decide(after: cause, lastNotice: lastNotice, unit: jitter) {
+            case .retry(let delay, let explanation):
+                if let explanation { text.append("[\(time)] \(explanation)") }
+                return reconnectLater(text, delay: delay, time: time)
+            case .stop(let reason):
+                text.append("[\(time)] not reconnecting: \(reason)")
             }
-            text.append("[\(time)] not reconnecting: trying again cannot fix this")
         }
         finished = true
         let output = renderer.clearInputLine() + text.map { Sanitizer.forTerminal($0) + "\r\n" }.joined()
@@ -161,7 +164,7 @@ public struct InteractiveSession: Sendable {
 
     /// Forgets the lost connection (its unanswered commands are reported, never resent: they
     /// may have been carried out) and asks the driver to connect again after a delay.
-    private mutating func reconnectLater(_ explanation: [String], time: String, jitter: Double) -> [ClientAction] {
+    private mutating func reconnectLater(_ explanation: [String], delay: Int, time: String) -> [ClientAction] {
         var lines = explanation
         let unanswered = tracker.pendingCount - automaticCommands.count
         if unanswered > 0 {
@@ -173,7 +176,6 @@ public struct InteractiveSession: Sendable {
         tracker = ReplyTracker()
         automaticCommands = []
         lastNotice = nil
-        let delay = reconnection!.nextDelay(unit: jitter)
         let seconds = Double(delay / 100) / 10
         lines.append("[\(time)] reconnecting in \(seconds) s (attempt \(reconnection!.attempts)); /quit or Ctrl-C gives up")
         return [print(lines), .reconnect(afterMilliseconds: delay)]

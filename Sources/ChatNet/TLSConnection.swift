@@ -9,7 +9,10 @@
 // front of what the connection has queued: its range of the loop's broadcast
 // arena, or its own contiguous output buffer. A loop timer enforces the handshake deadline. After the
 // handshake, the verify result is checked again and the peer identity kept.
-// This file does not choose policy; `TLSContext` does.
+// A client also notes whether the server asked for its certificate and what
+// the server's first bytes were, so failures can be explained
+// (TLSConnection+ClientDiagnostics). This file does not choose policy;
+// `TLSContext` does.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -21,6 +24,13 @@ public final class TLSConnection: StreamConnection {
     private var handshakeTimer: LoopTimer?
     private var verifiedPeer: PeerIdentity?
     private var negotiated = "TLS (handshaking)"
+    /// Client: the name the server certificate must match.
+    let expectedServerName: String?
+    /// Client: up to 16 bytes the server sent first, peeked before OpenSSL read them.
+    var firstServerBytes: [UInt8] = []
+    /// Client: true once the server sent a CertificateRequest during the handshake. Without
+    /// one, OpenSSL never sends our certificate: the connection is anonymous at the TLS level.
+    public internal(set) var serverRequestedCertificate = false
 
     public override var security: TransportSecurity { .tls }
     public override var peerIdentity: PeerIdentity? { verifiedPeer }
@@ -30,6 +40,7 @@ public final class TLSConnection: StreamConnection {
     public init(accepted socket: Socket, loop: EventLoop, context: TLSContext) throws(TLSError) {
         precondition(context.configuration.role == .server, "an accepted socket needs a server context")
         self.context = context
+        expectedServerName = nil
         super.init(socket: socket, loop: loop, connecting: false)
         do {
             ssl = try context.makeSession(descriptor: socket.descriptor, serverName: nil)
@@ -51,17 +62,19 @@ public final class TLSConnection: StreamConnection {
         do {
             let ssl = try context.makeSession(descriptor: socket.descriptor, serverName: serverName)
             SSL_set_connect_state(ssl)
-            return TLSConnection(socket: socket, loop: loop, context: context, ssl: ssl)
+            return TLSConnection(socket: socket, loop: loop, context: context, ssl: ssl, serverName: serverName)
         } catch {
             socket.close()
             throw error
         }
     }
 
-    private init(socket: Socket, loop: EventLoop, context: TLSContext, ssl: OpaquePointer) {
+    private init(socket: Socket, loop: EventLoop, context: TLSContext, ssl: OpaquePointer, serverName: String) {
         self.context = context
         self.ssl = ssl
+        expectedServerName = serverName
         super.init(socket: socket, loop: loop, connecting: true)
+        watchForCertificateRequest(ssl)
     }
 
     /// The most plaintext one TLS record carries (RFC 8446, 5.1).
@@ -96,6 +109,7 @@ public final class TLSConnection: StreamConnection {
 
     override func transportHandshake() -> TransportStep {
         guard let ssl else { return .end(.localClose) }
+        if expectedServerName != nil && firstServerBytes.isEmpty { peekAtFirstServerBytes() }
         TLSError.clearQueue()
         Errno.clear()
         let status = SSL_do_handshake(ssl)
@@ -111,7 +125,7 @@ public final class TLSConnection: StreamConnection {
                 let detail = code == SSL_ERROR_SYSCALL && errno.rawValue != 0 ? "\(errno)" : "peer closed the connection"
                 error = TLSError(operation: "handshake", reasons: [detail], verifyFailure: error.verifyFailure)
             }
-            return .end(.handshakeFailed(error))
+            return .end(.handshakeFailed(explainedClientFailure(error, ssl: ssl)))
         }
     }
 

@@ -2,7 +2,9 @@
 //
 // Built by draining OpenSSL's whole per-thread error queue right after the
 // failing call (callers clear it right before), plus the X.509 verification
-// result when one is known. It holds strings only: no OpenSSL types escape.
+// result when one is known. When a server certificate does not match the name
+// the client expected, it also carries the names the certificate does cover,
+// so the user sees both. It holds strings only: no OpenSSL types escape.
 internal import CTLSShim
 
 public struct TLSError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -12,17 +14,32 @@ public struct TLSError: Error, Equatable, Sendable, CustomStringConvertible {
     public let reasons: [String]
     /// The certificate verification failure, e.g. "certificate has expired", if any.
     public let verifyFailure: String?
+    /// On a host name or IP address mismatch: the names the peer certificate covers (its DNS
+    /// and IP subject alternative names, as "DNS:x" / "IP:x"), and the name that was expected.
+    public let nameMismatch: (certificateNames: [String], expected: String)?
 
-    public init(operation: String, reasons: [String], verifyFailure: String? = nil) {
+    public init(operation: String, reasons: [String], verifyFailure: String? = nil,
+                nameMismatch: (certificateNames: [String], expected: String)? = nil) {
         self.operation = operation
         self.reasons = reasons
         self.verifyFailure = verifyFailure
+        self.nameMismatch = nameMismatch
+    }
+
+    public static func == (left: TLSError, right: TLSError) -> Bool {
+        left.operation == right.operation && left.reasons == right.reasons && left.verifyFailure == right.verifyFailure
+            && left.nameMismatch?.certificateNames == right.nameMismatch?.certificateNames
+            && left.nameMismatch?.expected == right.nameMismatch?.expected
     }
 
     public var description: String {
         var text = operation
         text += ": " + (reasons.isEmpty ? "no further detail from OpenSSL" : reasons.joined(separator: "; "))
         if let verifyFailure { text += " (certificate verification: \(verifyFailure))" }
+        if let nameMismatch {
+            let names = nameMismatch.certificateNames.isEmpty ? "none" : nameMismatch.certificateNames.joined(separator: ", ")
+            text += " [certificate names: \(names); expected: \(nameMismatch.expected)]"
+        }
         return text
     }
 

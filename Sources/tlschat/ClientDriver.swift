@@ -33,7 +33,7 @@ final class ClientDriver {
         self.link = link
         if interactive {
             self.interactive = InteractiveSession(columns: TerminalMode.columns(), nickname: nickname,
-                                                  reconnect: reconnect ? ReconnectPolicy() : nil)
+                                                  reconnect: reconnect ? ReconnectPolicy(clock: { MonotonicClock.now() / 1_000_000 }) : nil)
             terminal = TerminalMode()
         } else {
             script = ScriptSession(nickname: nickname, keepGoing: keepGoing)
@@ -44,6 +44,10 @@ final class ClientDriver {
     /// Sets everything up; then run the loop until `exitStatus` is set.
     func start() throws {
         link.onOpen = { [unowned self] description in opened(description) }
+        link.onWarning = { [unowned self] warning in
+            if let interactive { return perform(interactive.note(warning, time: StandardStreams.localTime())) }
+            StandardStreams.diagnostic(warning)
+        }
         link.onLine = { [unowned self] line in
             perform(session(interactive: { $0.received(line, time: StandardStreams.localTime()) }, script: { $0.received(line) }))
         }

@@ -6,8 +6,12 @@
 // downgraded to plaintext). Splits incoming bytes into lines (bounded) and
 // reports the end of the connection once, as a `DisconnectCause`. `restart()`
 // (for --reconnect) starts over with the same addresses and the same TLS
-// context, so a new connection is verified exactly like the first. It does
-// not interpret lines; the session does.
+// context, so a new connection is verified exactly like the first. It also
+// reports what the transport reveals about a mistake: a --cert the server
+// never asked for (`UnusedCertificateWarning`), and a --plain connection to a
+// port that speaks TLS (`PlaintextPortCheck`: after a short silence it sends
+// blank lines and watches for a TLS record or a hang-up). It does not
+// interpret lines; the session does.
 import ChatClient
 import ChatCore
 import ChatNet
@@ -31,9 +35,13 @@ final class ServerLink: ConnectionDelegate {
     private var currentAddress: SocketAddress?
     private var framer = LineFramer(maximumLineLength: ServerLink.maximumLineLength)
     private var failedAttempts: [String] = []
+    private var plainCheck = PlaintextPortCheck()
+    private var probeTimer: LoopTimer?
     private(set) var isClosed = false
 
     var onOpen: (_ description: String) -> Void = { _ in }
+    /// Something the user should know about the connection that just opened.
+    var onWarning: (String) -> Void = { _ in }
     var onLine: (String) -> Void = { _ in }
     var onEnd: (DisconnectCause) -> Void = { _ in }
 
@@ -52,6 +60,7 @@ final class ServerLink: ConnectionDelegate {
         addresses = allAddresses[...]
         framer = LineFramer(maximumLineLength: ServerLink.maximumLineLength)
         failedAttempts = []
+        plainCheck = PlaintextPortCheck()
         isClosed = false
         start()
     }
@@ -89,6 +98,7 @@ final class ServerLink: ConnectionDelegate {
     /// Closes gracefully (flushes what was queued); no end report follows.
     func close() {
         isClosed = true
+        cancelProbe()
         connection?.close(.graceful)
     }
 
@@ -108,10 +118,27 @@ final class ServerLink: ConnectionDelegate {
             description += ", server certificate verified for \(serverName) (\(peer.subject))"
         }
         onOpen(description)
+        switch transport {
+        case .tls(let context, _):
+            let requested = (connection as? TLSConnection)?.serverRequestedCertificate ?? false
+            if let warning = UnusedCertificateWarning.text(certificateGiven: context.configuration.certificateChainFile != nil,
+                                                           serverRequestedCertificate: requested) {
+                onWarning(warning)
+            }
+        case .plain:
+            probeTimer = loop.schedule(after: .milliseconds(PlaintextPortCheck.probeDelayMilliseconds)) { [weak self] in
+                guard let self, let probe = plainCheck.probeIsDue(), !isClosed else { return }
+                self.connection?.write(probe)
+            }
+        }
     }
 
     func connection(_ connection: any Connection, didReceive bytes: UnsafeRawBufferPointer) {
         guard connection === self.connection else { return }
+        if case .plain = transport, let verdict = plainCheck.received(bytes) {
+            connection.close(.immediate)
+            return end(verdict)
+        }
         for event in framer.feed(bytes) {
             guard !isClosed else { return }
             switch event {
@@ -133,13 +160,19 @@ final class ServerLink: ConnectionDelegate {
             if !addresses.isEmpty { return start() }
             return end(.connectFailed(failedAttempts.joined(separator: "; ")))
         }
-        end(Self.cause(of: reason))
+        end(plainCheck.explain(Self.cause(of: reason)))
     }
 
     private func end(_ cause: DisconnectCause) {
         guard !isClosed else { return }
         isClosed = true
+        cancelProbe()
         onEnd(cause)
+    }
+
+    private func cancelProbe() {
+        probeTimer?.cancel()
+        probeTimer = nil
     }
 
     static func cause(of reason: CloseReason) -> DisconnectCause {

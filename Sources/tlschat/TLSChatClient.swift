@@ -17,6 +17,9 @@ struct TLSChatClient: ParsableCommand {
         commandName: "tlschat",
         abstract: "TLSChat client: chat over chat/1, TLS-verified by default.",
         discussion: """
+            Examples: tlschat 127.0.0.1:2222 --ca Certs/ca.pem --cert Certs/alice.pem --key Certs/alice.key; \
+            tlschat [::1]:2222 --ca Certs/ca.pem; tlschat 127.0.0.1 --server-name localhost --ca Certs/ca.pem.
+
             Interactive when stdin is a terminal (type /help). Otherwise scripted: each stdin line \
             (same syntax: text is said in the current room, /commands are mapped) is sent as it \
             arrives, every line from the server is printed verbatim, and BYE is sent at end of input. \
@@ -34,46 +37,57 @@ struct TLSChatClient: ParsableCommand {
             """,
         version: TLSChatVersion.string)
 
-    @Argument(help: "Server host name or IP address (checked against the server certificate).")
+    @Argument(help: ArgumentHelp("Server: HOST, HOST:PORT, [IPv6] or [IPv6]:PORT (e.g. 127.0.0.1:2222, [::1]:2222).",
+                                 discussion: "HOST is checked against the server certificate unless --server-name is given.",
+                                 valueName: "host[:port]"))
     var host: String = "localhost"
 
-    @Option(help: "Server port.")
-    var port: Int = 2222
+    @Option(help: "Server port (default 2222); the same as :PORT after HOST, and it must agree with it.")
+    var port: Int?
+
+    @Option(help: ArgumentHelp("Verify the server certificate against NAME (and send NAME as SNI) instead of HOST, e.g. connect to 127.0.0.1 and verify localhost.",
+                               discussion: "A DNS name is sent as SNI; an IP address is checked against the certificate's IP addresses.",
+                               valueName: "name"))
+    var serverName: String?
 
     @Option(help: "CA certificates (PEM) to verify the server with. Default: the system CA store.")
     var ca: String?
 
-    @Option(help: "Client certificate chain (PEM, leaf first, then any intermediates) to sign in with; needs --key.")
+    @Option(help: ArgumentHelp("Client certificate chain (PEM, leaf first, then any intermediates) to sign in with; needs --key.",
+                               discussion: "If the server never asks for it (tlschatd without --client-ca), tlschat warns that it was not sent and you are anonymous."))
     var cert: String?
 
     @Option(help: "Private key (PEM) of --cert.")
     var key: String?
 
-    @Flag(help: "Connect WITHOUT TLS, to a server's plaintext listener: nothing is encrypted or verified.")
+    @Flag(help: ArgumentHelp("Connect WITHOUT TLS, to a server's plaintext listener: nothing is encrypted or verified.",
+                             discussion: "If no greeting comes within 1 s, tlschat sends blank lines (ignored by chat/1); a port that then answers with TLS or hangs up is reported as speaking TLS."))
     var plain = false
 
     @Option(help: "Name to ask for after connecting (sends NICK NAME).")
     var name: String?
 
     @Flag(help: ArgumentHelp("Interactive mode: when the connection is lost, connect again (1 s, doubling up to 30 s) and rejoin your rooms.",
-                             discussion: "Never after a certificate or TLS failure, and always with the same verification and transport: it never falls back to plaintext."))
+                             discussion: "Never after a certificate or TLS failure, and always with the same verification and transport: it never falls back to plaintext. Replaced by another login with your certificate, it waits 1-2 min (longer each time) and signs in again, taking the name back once if that session is still there; if the name is taken back within 10 min it stops, so two clients never take turns replacing each other (tlschatd --sessions-per-user N lets sessions coexist)."))
     var reconnect = false
 
     @Flag(help: ArgumentHelp("Scripted mode: after an ERR reply, carry on with the next lines (exit status 1 at the end).",
                              discussion: "Without it the first ERR stops the script (see above)."))
     var keepGoing = false
 
-    /// HOST without the brackets of "[::1]".
-    private var bareHost: String {
-        host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+    /// Host and port from HOST[:PORT] and --port.
+    private var endpoint: ServerEndpoint {
+        get throws(ServerEndpoint.Problem) { try ServerEndpoint.parse(host, port: port) }
     }
 
     func validate() throws {
-        guard (1...65535).contains(port) else { throw ValidationError("--port must be 1...65535") }
-        guard !bareHost.isEmpty else { throw ValidationError("HOST must not be empty") }
+        do { _ = try endpoint } catch { throw ValidationError(error.description) }
         if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together: give both or neither") }
-        if plain && (cert != nil || ca != nil) {
-            throw ValidationError("--plain has no TLS: --ca, --cert and --key cannot be used with it")
+        if plain && (cert != nil || ca != nil || serverName != nil) {
+            throw ValidationError("--plain has no TLS: --ca, --cert, --key and --server-name cannot be used with it")
+        }
+        if let serverName, serverName.isEmpty || !serverName.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 32 && $0.value < 127 }) {
+            throw ValidationError("--server-name must be a host name or IP address (printable ASCII, no spaces)")
         }
         if let name, name.isEmpty || name.contains(" ") || name.unicodeScalars.contains(where: Sanitizer.isForbiddenInProtocol) {
             throw ValidationError("--name must be one word without control characters")
@@ -81,9 +95,10 @@ struct TLSChatClient: ParsableCommand {
     }
 
     mutating func run() throws {
+        let server = try endpoint
         let addresses: [SocketAddress]
         do {
-            addresses = try SocketAddress.resolve(host: bareHost, port: port)
+            addresses = try SocketAddress.resolve(host: server.host, port: server.port)
         } catch {
             StandardStreams.diagnostic("\(error)")
             throw ExitCode(ExitStatus.connectionFailed)
@@ -96,7 +111,7 @@ struct TLSChatClient: ParsableCommand {
             do {
                 let tls = TLSConfiguration.client(trustRoots: ca.map { .file($0) } ?? .system,
                                                   certificateChainFile: cert, privateKeyFile: key)
-                transport = .tls(try TLSContext(tls), serverName: bareHost)
+                transport = .tls(try TLSContext(tls), serverName: serverName ?? server.host)
             } catch {
                 StandardStreams.diagnostic("error: \(error)")
                 throw ExitCode(64)

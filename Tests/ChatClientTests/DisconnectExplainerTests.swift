@@ -45,4 +45,31 @@ struct DisconnectExplainerTests {
         #expect(DisconnectExplainer.explain(.connectFailed("127.0.0.1:1: errno 111: Connection refused")).contains("Connection refused"))
         #expect(DisconnectExplainer.explain(.handshakeFailed("handshake: peer closed the connection")).contains("during the TLS handshake"))
     }
+
+    @Test("a wrong host names the names the certificate covers and the one expected")
+    func wrongHostNamesTheCertificateNames() {
+        let text = "handshake: certificate verify failed (certificate verification: hostname mismatch) "
+            + "[certificate names: DNS:localhost, IP:127.0.0.1, IP:::1; expected: example.test]"
+        let explanation = DisconnectExplainer.explain(.handshakeFailed(text))
+        #expect(explanation.contains("the server's certificate is for localhost, 127.0.0.1, ::1, not example.test (hostname mismatch)"),
+                "\(explanation)")
+        #expect(explanation.contains("--server-name"))
+        let ip = "handshake: certificate verify failed (certificate verification: IP address mismatch) "
+            + "[certificate names: DNS:wrong.example; expected: 127.0.0.1]"
+        #expect(DisconnectExplainer.explain(.handshakeFailed(ip)).contains("is for wrong.example, not 127.0.0.1 (IP address mismatch)"))
+        let hostile = "handshake: x (certificate verification: hostname mismatch) [certificate names: DNS:a\u{1B}[2J; expected: b]"
+        #expect(!DisconnectExplainer.explain(.handshakeFailed(hostile)).contains("\u{1B}"), "a certificate cannot drive the terminal")
+    }
+
+    @Test("TLS to a plaintext chat/1 port, and --plain to a TLS port, name the transport the port speaks")
+    func wrongTransport() {
+        let greeting = "handshake: wrong version number; server sent non-TLS bytes first: \"HELLO chat/1 tls\""
+        let explanation = DisconnectExplainer.explain(.handshakeFailed(greeting))
+        #expect(explanation.hasPrefix("this port speaks plaintext chat/1 (a greeting arrived unencrypted)"), "\(explanation)")
+        #expect(!ReconnectPolicy.shouldRetry(after: .handshakeFailed(greeting), lastNotice: nil))
+        let other = DisconnectExplainer.explain(.handshakeFailed("handshake: wrong version number; server sent non-TLS bytes first: \"SSH-2.0-OpenSSH\""))
+        #expect(other.contains("not TLS (it began \"SSH-2.0-OpenSSH\")"), "\(other)")
+        #expect(DisconnectExplainer.explain(.serverSpeaksTLS("the server answered plaintext with a TLS record"))
+                    .hasPrefix("this port speaks TLS; drop --plain"))
+    }
 }

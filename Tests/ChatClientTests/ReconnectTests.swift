@@ -2,7 +2,9 @@
 // retried (never a certificate or TLS alert, never after our name was taken
 // over), the backoff's bounds, and what an interactive session does across a
 // lost connection: explain, wait, and restore name and rooms after the next
-// greeting without resending unanswered commands.
+// greeting without resending unanswered commands. After a replacement it
+// waits long and signs in again, and stops when the name is taken back soon
+// after it got it back (two clients never take turns replacing each other).
 import ChatClient
 import Testing
 
@@ -40,7 +42,7 @@ struct ReconnectTests {
                       .tlsFailure("ssl3_read_bytes: sslv3 alert bad certificate")] {
             #expect(!ReconnectPolicy.shouldRetry(after: cause, lastNotice: nil), "\(cause)")
         }
-        #expect(!ReconnectPolicy.shouldRetry(after: .serverClosed, lastNotice: "replaced"))
+        #expect(!ReconnectPolicy.shouldRetry(after: .serverSpeaksTLS("it hung up on plaintext"), lastNotice: nil))
         #expect(ReconnectPolicy.shouldRetry(after: .serverClosed, lastNotice: "identity"), "informational: the name was not usable")
     }
 
@@ -89,7 +91,7 @@ struct ReconnectTests {
         #expect(delay(session.disconnected(.reset, time: time, jitter: 0)) == 500, "a greeting resets the backoff")
     }
 
-    @Test("no reconnection after a verification failure, after /quit, after being replaced, or without --reconnect")
+    @Test("no reconnection after a verification failure, after /quit, or without --reconnect")
     func stopsWhenItShould() {
         var verification = greetedInTwoRooms()
         let failed = verification.disconnected(.handshakeFailed("certificate verification: hostname mismatch"), time: time)
@@ -99,10 +101,6 @@ struct ReconnectTests {
         var quitting = greetedInTwoRooms()
         for key in Array("/quit\r".utf8) { _ = quitting.typed([key], time: time) }
         #expect(exitStatus(quitting.disconnected(.serverClosed, time: time)) == ExitStatus.success)
-
-        var replaced = greetedInTwoRooms()
-        _ = replaced.received("NOTICE replaced another connection signed in with your certificate", time: time)
-        #expect(delay(replaced.disconnected(.serverClosed, time: time)) == nil)
 
         var plain = InteractiveSession(columns: 80)
         _ = plain.received("HELLO chat/1 tlschatd tls ~guest3 tls #lobby", time: time)
@@ -136,5 +134,72 @@ struct ReconnectTests {
         var greeted = SessionIdentity()
         greeted.apply(.hello(protocolVersion: "chat/1", server: "tlschatd", transport: "tls", name: "alice", trust: "cert", room: "#lobby"))
         #expect(SessionRestore(identity).commands(after: greeted) == ["PART #lobby", "JOIN #ops"])
+    }
+
+    /// A clock the test moves by hand (milliseconds).
+    final class ManualClock: @unchecked Sendable {
+        var now: UInt64 = 1_000_000
+    }
+
+    static let replacedNotice = "NOTICE replaced another connection signed in with your certificate"
+
+    func aliceSession(_ clock: ManualClock) -> InteractiveSession {
+        var session = InteractiveSession(columns: 80, reconnect: ReconnectPolicy(clock: { clock.now }))
+        _ = session.received("HELLO chat/1 tlschatd tls alice cert #lobby", time: time)
+        return session
+    }
+
+    @Test("replaced: wait long (1-2 min), sign in again, and a session held since is not given up")
+    func replacedRetriesAfterLongWait() {
+        let clock = ManualClock()
+        var session = aliceSession(clock)
+        _ = session.received(Self.replacedNotice, time: time)
+        let lost = session.disconnected(.serverClosed, time: time, jitter: 0)
+        #expect(exitStatus(lost) == nil, "\(output(lost))")
+        #expect(delay(lost) == 60_000)
+        #expect(output(lost).contains("another login with your certificate replaced this session"))
+        var high = aliceSession(clock)
+        _ = high.received(Self.replacedNotice, time: time)
+        #expect((119_000...120_000).contains(delay(high.disconnected(.serverClosed, time: time, jitter: 0.999_999)) ?? 0))
+        // The server is down while we wait: the long steps go on (doubling), not 1 s.
+        #expect(delay(session.disconnected(.connectFailed("Connection refused"), time: time, jitter: 0)) == 120_000)
+        // Back in; the other session had ended. Held for 11 minutes, then replaced: start over.
+        _ = session.received("HELLO chat/1 tlschatd tls alice cert #lobby", time: time)
+        clock.now += 11 * 60_000
+        _ = session.received(Self.replacedNotice, time: time)
+        let later = session.disconnected(.serverClosed, time: time, jitter: 0)
+        #expect(delay(later) == 60_000 && exitStatus(later) == nil, "\(output(later))")
+    }
+
+    @Test("replaced again soon after taking the name back: stop for good (exit 3), naming --sessions-per-user")
+    func replacedTwiceStops() {
+        let clock = ManualClock()
+        var session = aliceSession(clock)
+        _ = session.received(Self.replacedNotice, time: time)
+        _ = session.disconnected(.serverClosed, time: time, jitter: 0)
+        clock.now += 90_000
+        _ = session.received("HELLO chat/1 tlschatd tls alice cert #lobby", time: time)  // took the name back
+        clock.now += 5 * 60_000
+        _ = session.received(Self.replacedNotice, time: time)  // and the other client took it back again
+        let stopped = session.disconnected(.serverClosed, time: time, jitter: 0)
+        #expect(delay(stopped) == nil)
+        #expect(exitStatus(stopped) == ExitStatus.connectionFailed)
+        #expect(output(stopped).contains("not reconnecting: another session with your certificate took the name back"))
+        #expect(output(stopped).contains("--sessions-per-user"))
+    }
+
+    @Test("a session that ends otherwise after taking the name back reconnects as usual")
+    func replacedThenRestart() {
+        let clock = ManualClock()
+        var session = aliceSession(clock)
+        _ = session.received(Self.replacedNotice, time: time)
+        _ = session.disconnected(.serverClosed, time: time, jitter: 0)
+        _ = session.received("HELLO chat/1 tlschatd tls alice cert #lobby", time: time)
+        _ = session.received("NOTICE shutdown server is shutting down", time: time)
+        #expect(delay(session.disconnected(.serverClosed, time: time, jitter: 0)) == 500)
+        _ = session.received("HELLO chat/1 tlschatd tls alice cert #lobby", time: time)
+        _ = session.received(Self.replacedNotice, time: time)
+        #expect(delay(session.disconnected(.serverClosed, time: time, jitter: 0)) == 60_000,
+                "the restart's greeting was not a take-over: this replacement is a first one")
     }
 }

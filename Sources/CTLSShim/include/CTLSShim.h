@@ -40,6 +40,12 @@ static inline int CTLSShim_sk_GENERAL_NAME_num(const GENERAL_NAMES *names) {
 static inline GENERAL_NAME *CTLSShim_sk_GENERAL_NAME_value(const GENERAL_NAMES *names, int index) {
     return sk_GENERAL_NAME_value(names, index);
 }
+static inline int CTLSShim_sk_X509_num(const STACK_OF(X509) *certificates) {
+    return sk_X509_num(certificates);
+}
+static inline X509 *CTLSShim_sk_X509_value(const STACK_OF(X509) *certificates, int index) {
+    return sk_X509_value(certificates, index);
+}
 static inline int CTLSShim_sk_X509_OBJECT_num(const STACK_OF(X509_OBJECT) *objects) {
     return sk_X509_OBJECT_num(objects);
 }

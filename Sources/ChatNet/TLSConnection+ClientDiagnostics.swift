@@ -1,0 +1,61 @@
+// TLSConnection+ClientDiagnostics: what a TLS client records so that a failed
+// or surprising handshake can be explained in words.
+//
+// Three facts, all read from OpenSSL or the socket, none of them a decision:
+// whether the server sent a CertificateRequest (OpenSSL calls a client's
+// certificate callback exactly when it handles one, whether or not we have a
+// certificate), the server's first bytes (peeked with MSG_PEEK before OpenSSL
+// consumes them: a plaintext greeting where a ServerHello should be), and, on
+// a host name or IP address mismatch, the names the server certificate does
+// cover. It does not print and does not decide what the user is told; the
+// client's DisconnectExplainer does.
+#if canImport(Glibc)
+import Glibc
+#endif
+internal import CTLSShim
+
+extension TLSConnection {
+    /// Asks OpenSSL to tell us when the server requests a client certificate. The callback runs
+    /// only inside SSL_do_handshake, which this connection calls while it owns `ssl`.
+    func watchForCertificateRequest(_ ssl: OpaquePointer) {
+        SSL_set_cert_cb(ssl, { _, argument in
+            guard let argument else { return 1 }
+            Unmanaged<TLSConnection>.fromOpaque(argument).takeUnretainedValue().serverRequestedCertificate = true
+            return 1  // carry on with whatever certificate is configured (or none)
+        }, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    /// Copies up to 16 bytes the server has sent, without consuming them.
+    func peekAtFirstServerBytes() {
+        var buffer = [UInt8](repeating: 0, count: 16)
+        let count = buffer.withUnsafeMutableBytes { recv(socket.descriptor, $0.baseAddress, $0.count, Int32(MSG_PEEK | MSG_DONTWAIT)) }
+        if count > 0 { firstServerBytes = Array(buffer.prefix(count)) }
+    }
+
+    /// True when `bytes` start like a TLS record: a content type 20...24, then major version 3.
+    static func looksLikeTLSRecord(_ bytes: [UInt8]) -> Bool {
+        guard let type = bytes.first else { return true }
+        return (20...24).contains(type) && (bytes.count < 2 || bytes[1] == 3)
+    }
+
+    /// `error` plus what the client saw: the names a mismatched certificate covers, or the
+    /// server's first bytes when they were not TLS at all (printable ASCII only).
+    func explainedClientFailure(_ error: TLSError, ssl: OpaquePointer) -> TLSError {
+        guard let expectedServerName else { return error }
+        var reasons = error.reasons
+        if !Self.looksLikeTLSRecord(firstServerBytes) {
+            let text = String(decoding: firstServerBytes.map { (32...126).contains($0) ? $0 : UInt8(ascii: ".") }, as: UTF8.self)
+            reasons.append("server sent non-TLS bytes first: \"\(text)\"")
+        }
+        var mismatch: (certificateNames: [String], expected: String)?
+        let result = SSL_get_verify_result(ssl)
+        if result == X509_V_ERR_HOSTNAME_MISMATCH || result == X509_V_ERR_IP_ADDRESS_MISMATCH,
+           let chain = SSL_get_peer_cert_chain(ssl), CTLSShim_sk_X509_num(chain) > 0,
+           let leaf = CTLSShim_sk_X509_value(chain, 0) {
+            let names = PeerIdentity.extract(from: leaf).subjectAlternativeNames
+                .filter { $0.hasPrefix("DNS:") || $0.hasPrefix("IP:") }
+            mismatch = (names, expectedServerName)
+        }
+        return TLSError(operation: error.operation, reasons: reasons, verifyFailure: error.verifyFailure, nameMismatch: mismatch)
+    }
+}
