@@ -74,13 +74,13 @@ public enum DisconnectExplainer {
 
     /// What ChatNet's TLS client adds when the server's first bytes were not TLS.
     static let nonTLSMarker = "server sent non-TLS bytes first: \""
-    static let plaintextGreeting = "this port speaks plaintext chat/1 (a greeting arrived unencrypted); tlschat never falls back to plaintext: use --plain only if you accept that nothing is encrypted or verified"
+    static let plaintextGreeting = "this port speaks plaintext chat/1 (it answered unencrypted); tlschat never falls back to plaintext: use --plain only if you accept that nothing is encrypted or verified"
 
     /// The plain-words meaning of an OpenSSL error text, if the table knows it.
     public static func meaning(ofTLSText text: String) -> String? {
         if let range = text.firstRange(of: nonTLSMarker) {
             let bytes = text[range.upperBound...].prefix { $0 != "\"" }
-            if bytes.hasPrefix("HELLO chat/") { return plaintextGreeting }
+            if bytes.hasPrefix("HELLO") || bytes.hasPrefix("NOTIC") { return plaintextGreeting }  // a record header: 5 bytes
             return "the server answered with something that is not TLS (it began \"\(Sanitizer.forTerminal(String(bytes)))\"): is this the right port?"
         }
         if let mismatch = nameMismatch(in: text) { return mismatch }

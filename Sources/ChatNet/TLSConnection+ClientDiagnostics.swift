@@ -4,8 +4,8 @@
 // Three facts, all read from OpenSSL or the socket, none of them a decision:
 // whether the server sent a CertificateRequest (OpenSSL calls a client's
 // certificate callback exactly when it handles one, whether or not we have a
-// certificate), the server's first bytes (peeked with MSG_PEEK before OpenSSL
-// consumes them: a plaintext greeting where a ServerHello should be), and, on
+// certificate), the server's first record header (from OpenSSL's message
+// callback: a plaintext greeting where a ServerHello should be), and, on
 // a host name or IP address mismatch, the names the server certificate does
 // cover. It does not print and does not decide what the user is told; the
 // client's DisconnectExplainer does.
@@ -25,11 +25,22 @@ extension TLSConnection {
         }, Unmanaged.passUnretained(self).toOpaque())
     }
 
-    /// Copies up to 16 bytes the server has sent, without consuming them.
-    func peekAtFirstServerBytes() {
-        var buffer = [UInt8](repeating: 0, count: 16)
-        let count = buffer.withUnsafeMutableBytes { recv(socket.descriptor, $0.baseAddress, $0.count, Int32(MSG_PEEK | MSG_DONTWAIT)) }
-        if count > 0 { firstServerBytes = Array(buffer.prefix(count)) }
+    /// Keeps the first record header the server sends (5 bytes), as OpenSSL reads it: a
+    /// plaintext greeting shows here even when OpenSSL reads it inside the same
+    /// SSL_do_handshake call that sent the ClientHello (a peek before that call misses it).
+    /// Removed once the handshake is done, so records after it cost nothing.
+    func watchFirstServerRecord(_ ssl: OpaquePointer) {
+        SSL_set_msg_callback(ssl) { writing, _, contentType, buffer, length, _, argument in
+            guard writing == 0, contentType == SSL3_RT_HEADER, let buffer, let argument else { return }
+            let connection = Unmanaged<TLSConnection>.fromOpaque(argument).takeUnretainedValue()
+            guard connection.firstServerBytes.isEmpty else { return }
+            connection.firstServerBytes = Array(UnsafeRawBufferPointer(start: buffer, count: min(length, 16)))
+        }
+        CTLSShim_SSL_set_msg_callback_arg(ssl, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    func stopWatchingServerRecords(_ ssl: OpaquePointer) {
+        SSL_set_msg_callback(ssl, nil)
     }
 
     /// True when `bytes` start like a TLS record: a content type 20...24, then major version 3.

@@ -26,7 +26,7 @@ public final class TLSConnection: StreamConnection {
     private var negotiated = "TLS (handshaking)"
     /// Client: the name the server certificate must match.
     let expectedServerName: String?
-    /// Client: up to 16 bytes the server sent first, peeked before OpenSSL read them.
+    /// Client: the header (5 bytes) of the first record the server sent, as OpenSSL read it.
     var firstServerBytes: [UInt8] = []
     /// Client: true once the server sent a CertificateRequest during the handshake. Without
     /// one, OpenSSL never sends our certificate: the connection is anonymous at the TLS level.
@@ -75,6 +75,7 @@ public final class TLSConnection: StreamConnection {
         expectedServerName = serverName
         super.init(socket: socket, loop: loop, connecting: true)
         watchForCertificateRequest(ssl)
+        watchFirstServerRecord(ssl)
     }
 
     /// The most plaintext one TLS record carries (RFC 8446, 5.1).
@@ -109,11 +110,13 @@ public final class TLSConnection: StreamConnection {
 
     override func transportHandshake() -> TransportStep {
         guard let ssl else { return .end(.localClose) }
-        if expectedServerName != nil && firstServerBytes.isEmpty { peekAtFirstServerBytes() }
         TLSError.clearQueue()
         Errno.clear()
         let status = SSL_do_handshake(ssl)
-        if status == 1 { return acceptVerifiedPeer(ssl) }
+        if status == 1 {
+            if expectedServerName != nil { stopWatchingServerRecords(ssl) }
+            return acceptVerifiedPeer(ssl)
+        }
         let errno = Errno.current
         let code = SSL_get_error(ssl, status)
         switch code {

@@ -50,6 +50,9 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
                                        refillPerSecond: settings.commandsPerSecond, now: MonotonicClock.now())
     }
 
+    /// Sent (unencrypted) to a TLS ClientHello on the plaintext port before closing.
+    static let tlsOnPlaintextNotice = Array("NOTICE tls this port speaks plaintext chat/1, not TLS; closing\n".utf8)
+
     /// How many `ERR RATE_LIMITED` replies in a row (less the refill) close a connection.
     static let refusalsBeforeFloodClose = 256
 
@@ -85,7 +88,9 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
         if session == nil {
             if transport == .plain, bytes.first == 0x16 {  // a TLS record on the plaintext port
                 server.refuseProtocolConfusion(self, what: "TLS handshake on the plaintext port")
-                return connection.close(.immediate)
+                // One plaintext line first, so a TLS client can tell its user what it dialled.
+                ClientConnection.tlsOnPlaintextNotice.withUnsafeBytes { connection.write($0) }
+                return connection.close(.graceful)
             }
             startSession()
         }

@@ -65,7 +65,7 @@ struct DisconnectExplainerTests {
     func wrongTransport() {
         let greeting = "handshake: wrong version number; server sent non-TLS bytes first: \"HELLO chat/1 tls\""
         let explanation = DisconnectExplainer.explain(.handshakeFailed(greeting))
-        #expect(explanation.hasPrefix("this port speaks plaintext chat/1 (a greeting arrived unencrypted)"), "\(explanation)")
+        #expect(explanation.hasPrefix("this port speaks plaintext chat/1 (it answered unencrypted)"), "\(explanation)")
         #expect(!ReconnectPolicy.shouldRetry(after: .handshakeFailed(greeting), lastNotice: nil))
         let other = DisconnectExplainer.explain(.handshakeFailed("handshake: wrong version number; server sent non-TLS bytes first: \"SSH-2.0-OpenSSH\""))
         #expect(other.contains("not TLS (it began \"SSH-2.0-OpenSSH\")"), "\(other)")

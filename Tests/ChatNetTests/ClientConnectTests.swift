@@ -97,7 +97,7 @@ struct ClientConnectTests {
         let port = try #require(Int(fake.stdout.text.trimmingCharacters(in: .whitespacesAndNewlines)))
         let result = chat(["127.0.0.1:\(port)", "--ca", pki.cert("ca")], script: "hello\n")
         #expect(result.status == 3, "\(result.output)")
-        #expect(result.output.contains("this port speaks plaintext chat/1 (a greeting arrived unencrypted)"), "\(result.output)")
+        #expect(result.output.contains("this port speaks plaintext chat/1 (it answered unencrypted)"), "\(result.output)")
         #expect(!result.output.contains("OK SAY"))
     }
 

@@ -40,6 +40,9 @@ static inline int CTLSShim_sk_GENERAL_NAME_num(const GENERAL_NAMES *names) {
 static inline GENERAL_NAME *CTLSShim_sk_GENERAL_NAME_value(const GENERAL_NAMES *names, int index) {
     return sk_GENERAL_NAME_value(names, index);
 }
+static inline long CTLSShim_SSL_set_msg_callback_arg(SSL *ssl, void *argument) {
+    return SSL_set_msg_callback_arg(ssl, argument);
+}
 static inline int CTLSShim_sk_X509_num(const STACK_OF(X509) *certificates) {
     return sk_X509_num(certificates);
 }
