@@ -24,6 +24,8 @@ final class ClientDriver {
     private var input: StandardInput?
     private var signals: SignalWatcher?
     private var reconnectTimer: LoopTimer?
+    /// Armed while the interactive session has commands waiting for its pacer.
+    private var pacingTimer: LoopTimer?
     private let terminal: TerminalMode?
     /// Set when the session asked to exit.
     private(set) var exitStatus: Int32?
@@ -88,6 +90,7 @@ final class ClientDriver {
 
     private func inputBytes(_ bytes: UnsafeRawBufferPointer) {
         if interactive != nil {
+            perform(interactive!.tick(now: MonotonicClock.now()))  // the pacer sees the current time
             return perform(interactive!.typed(bytes, time: StandardStreams.localTime()))
         }
         var actions: [ClientAction] = []
@@ -118,8 +121,8 @@ final class ClientDriver {
         switch (number, interactive != nil) {
         case (SIGWINCH, true):
             perform(interactive!.resized(columns: TerminalMode.columns()))
-        case (SIGINT, true):
-            perform(interactive!.quit(time: StandardStreams.localTime()))
+        case (SIGINT, true):  // Ctrl-C: clears a typed line; quits on an empty one
+            perform(interactive!.interrupted(time: StandardStreams.localTime()))
         default:
             if interactive != nil { StandardStreams.output(TerminalRenderer.eraseLine) }
             StandardStreams.diagnostic("interrupted by signal \(number)")
@@ -150,6 +153,12 @@ final class ClientDriver {
                     reconnectTimer = nil
                     if exitStatus == nil { link.restart() }
                 }
+            }
+        }
+        if pacingTimer == nil, exitStatus == nil, interactive?.needsTicks == true {
+            pacingTimer = loop.schedule(after: .milliseconds(50)) { [unowned self] in
+                pacingTimer = nil
+                perform(interactive!.tick(now: MonotonicClock.now()))
             }
         }
     }
