@@ -93,6 +93,7 @@ public enum InputTranslator {
           /ping [token]       check the server answers
           /raw LINE           send a raw chat/1 protocol line
           /quit               leave (also Ctrl-D or Ctrl-C on an empty line)
+          /help               this help
           //text              say text that starts with a slash
         Names carry a trust marker:
           alice\(TrustMarker.certificate)   signed in with a CA-verified certificate
@@ -102,7 +103,8 @@ public enum InputTranslator {
         ring the bell and are highlighted.
         Lines are sent no faster than the server allows: the prompt shows how many wait
         ("(5 queued)"). Pasting more than 10 lines at once asks first (y sends them, n
-        discards them). A message longer than the server's line limit is sent as several.
+        discards them). A message longer than the server's line limit is sent as several
+        messages; another command that long is refused and left in the input line.
         Keys: Left/Right, Home/End (Ctrl-A/E), Ctrl-Left/Right (word), Backspace, Delete,
         Ctrl-U (clear), Ctrl-W (delete word), Ctrl-K (delete to end), Up/Down (history),
         Tab (complete a name in the room or a /command; Tab again for the next one),

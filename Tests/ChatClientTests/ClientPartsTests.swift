@@ -3,6 +3,7 @@
 // rate, the splitter's boundaries (never inside a character, prefer spaces),
 // the roster, and what counts as a mention.
 import ChatClient
+import Foundation
 import Testing
 
 @Suite("Client parts: capabilities, pace, splitter, roster, mentions")
@@ -64,5 +65,21 @@ struct ClientPartsTests {
     ])
     func mentions(name: String, text: String, expected: Bool) {
         #expect(EventFormatter.mentions(text, name: name) == expected)
+    }
+
+    @Test("README's command list and key list match /help")
+    func readmeMatchesHelp() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        func flat(_ text: some StringProtocol) -> String { text.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
+        let help = InputTranslator.helpText
+        let keys = try #require(help.range(of: "Keys:")).lowerBound
+        #expect(flat(readme).contains(flat(help[keys...])), "README's key list is /help's")
+        let usages = help.split(separator: "\n").filter { $0.hasPrefix("  /") }.map {
+            String($0.dropFirst(2).prefix(20)).trimmingCharacters(in: .whitespaces)  // the usage column
+        }
+        #expect(usages.count == 13)
+        for usage in usages { #expect(readme.contains("`\(usage)`"), "README lists \(usage)") }
+        for name in InputTranslator.commandNames { #expect(help.contains("  \(name)"), "/help lists \(name)") }
     }
 }
