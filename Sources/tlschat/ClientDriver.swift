@@ -1,11 +1,12 @@
 // ClientDriver: runs one session (scripted or interactive) on the event loop.
 //
 // Feeds the session what happens (server lines, the connection's end, stdin
-// bytes or lines, signals, terminal resizes) and performs the actions it
-// returns: send a line, write stdout/stderr, exit. Stdin and the socket share
-// the one loop thread; no other threads. On exit it closes the connection
-// gracefully (bounded), stops reading stdin and restores the terminal. The
-// decisions are all in ChatClient's sessions; this class only wires.
+// bytes or lines, signals, terminal resizes, and the clock: every 50 ms while
+// the session's pacer holds commands) and performs the actions it returns:
+// send a line, write stdout/stderr, exit. Stdin and the socket share the one
+// loop thread; no other threads. On exit it closes the connection gracefully
+// (bounded), stops reading stdin and restores the terminal. The decisions are
+// all in ChatClient's sessions; this class only wires.
 #if canImport(Glibc)
 import Glibc
 #endif

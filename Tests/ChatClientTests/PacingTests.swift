@@ -155,4 +155,12 @@ struct PacingTests {
         let again = sentLines(session.received("OK CAP LS rate=40/20 line=4096", time: testTime))
         #expect(again == ["SAY 2", "SAY 3", "SAY 4", "WHOAMI", "WHO"])
     }
+
+    @Test("a paste beyond the input's 64 KiB says that the rest was not inserted")
+    func overfullInputIsReported() {
+        var session = greetedSession()
+        let actions = paste(String(repeating: "x", count: LineEditor.defaultMaximumBytes + 10), into: &session)
+        #expect(outputText(actions).contains("the input line is full (65536 bytes): the rest of what you typed or pasted was not inserted"))
+        #expect(session.editor.text.utf8.count == LineEditor.defaultMaximumBytes)
+    }
 }
