@@ -6,8 +6,10 @@
 // "/me" texts are shown as actions; lists (WHO, ROOMS) are rendered on one
 // line; SAY/MSG replies echo what we said and mention "sent N/M" only when
 // someone missed it. Everything from the network goes through `Sanitizer`.
-// This file does not decide where or when to print, and knows no terminal
-// escapes (see `TerminalRenderer`). Pure.
+// `isAlert` says which events deserve the bell and highlighting (a private
+// message, or a room message that mentions our name). This file does not
+// decide where or when to print, and knows no terminal escapes (see
+// `TerminalRenderer`). Pure.
 
 public enum EventFormatter {
     /// Lines for one event.
@@ -105,6 +107,45 @@ public enum EventFormatter {
         default:
             return ["ok \(verb) \(details)"]
         }
+    }
+
+    /// True for an event addressed to us: a private message from someone else, or a room
+    /// message from someone else that mentions `ownName` (see `mentions`).
+    public static func isAlert(_ event: ServerEvent, ownName: String?) -> Bool {
+        guard let ownName else { return false }
+        switch event {
+        case .privateMessage(let from, _, _): return from.lowercased() != ownName.lowercased()
+        case .message(_, let from, _, let text): return from.lowercased() != ownName.lowercased() && mentions(text, name: ownName)
+        default: return false
+        }
+    }
+
+    /// True when `text` contains `name` (an anonymous name with or without its "~") as a word,
+    /// ignoring ASCII case: "alice", "@alice:", "hi Alice." and "~alice" mention alice;
+    /// "malice" and "alice.b" do not. A name character ("." or "-") right after the name
+    /// counts as punctuation only when no further name character follows.
+    public static func mentions(_ text: String, name: String) -> Bool {
+        let wanted = Array((name.hasPrefix("~") ? String(name.dropFirst()) : name).lowercased().unicodeScalars)
+        guard !wanted.isEmpty else { return false }
+        let scalars = Array(text.lowercased().unicodeScalars)
+        func isWordScalar(_ index: Int) -> Bool {
+            guard index >= 0 && index < scalars.count else { return false }
+            let scalar = scalars[index]
+            return scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "_"
+        }
+        func isNameScalar(_ index: Int) -> Bool {
+            isWordScalar(index) || (index >= 0 && index < scalars.count && (scalars[index] == "." || scalars[index] == "-"))
+        }
+        var start = 0
+        while start + wanted.count <= scalars.count {
+            defer { start += 1 }
+            guard scalars[start..<start + wanted.count].elementsEqual(wanted) else { continue }
+            let end = start + wanted.count
+            guard !isNameScalar(start - 1) else { continue }
+            if isWordScalar(end) || (isNameScalar(end) && isNameScalar(end + 1)) { continue }
+            return true
+        }
+        return false
     }
 
     /// "<alice✔> hi", or "* alice✔ waves" for a "/me waves" text.

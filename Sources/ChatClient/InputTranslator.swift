@@ -27,15 +27,24 @@ public enum InputTranslator {
     /// The prefix of a SAY text that tlschat shows as an action ("* alice waves").
     public static let actionPrefix = "/me "
 
+    /// The slash commands, as Tab completes them (the aliases /bye, /exit, /?, /quote are left out).
+    public static let commandNames = ["/join", "/part", "/msg", "/me", "/who", "/rooms", "/nick", "/whoami", "/ping", "/raw", "/quit", "/help"]
+
     /// Maps one typed line (without its terminator) to an action.
     public static func translate(_ typed: String) -> InputAction {
+        translate(typed, maximumLineBytes: maximumLineBytes)
+    }
+
+    /// Maps one typed line to an action; a protocol line longer than `limit` bytes is refused.
+    /// (The interactive session passes `Int.max` and splits long messages itself.)
+    public static func translate(_ typed: String, maximumLineBytes limit: Int) -> InputAction {
         if let bad = typed.unicodeScalars.first(where: Sanitizer.isForbiddenInProtocol) {
             return .invalid("the line contains control character U+\(String(bad.value, radix: 16, uppercase: true)); nothing sent")
         }
         guard typed.contains(where: { $0 != " " && $0 != "\t" }) else { return .nothing }  // the server ignores it too
         let action = map(typed)
-        if case .send(let line) = action, line.utf8.count > maximumLineBytes {
-            return .invalid("the line is too long (\(line.utf8.count) bytes; the server accepts \(maximumLineBytes)); nothing sent")
+        if case .send(let line) = action, line.utf8.count > limit {
+            return .invalid("the line is too long (\(line.utf8.count) bytes; the server accepts \(limit)); nothing sent")
         }
         return action
     }
@@ -83,13 +92,23 @@ public enum InputTranslator {
           /whoami             your name, trust, transport and certificate
           /ping [token]       check the server answers
           /raw LINE           send a raw chat/1 protocol line
-          /quit               leave (also Ctrl-D on an empty line, or Ctrl-C)
+          /quit               leave (also Ctrl-D or Ctrl-C on an empty line)
+          /help               this help
           //text              say text that starts with a slash
         Names carry a trust marker:
           alice\(TrustMarker.certificate)   signed in with a CA-verified certificate
           ~guest1\(TrustMarker.anonymous)  anonymous over TLS (encrypted, name not verified)
           ~guest2\(TrustMarker.plaintext)  anonymous over plaintext (not encrypted, not verified)
-        Private messages are marked "(private)". Keys: Left/Right, Home/End (Ctrl-A/E),
-        Backspace, Delete, Ctrl-U (clear), Ctrl-W (delete word), Up/Down (history), Ctrl-L (redraw).
+        Private messages are marked "(private)"; they and messages that mention your name
+        ring the bell and are highlighted.
+        Lines are sent no faster than the server allows: the prompt shows how many wait
+        ("(5 queued)"). Pasting more than 10 lines at once asks first (y sends them, n
+        discards them). A message longer than the server's line limit is sent as several
+        messages; another command that long is refused and left in the input line.
+        Keys: Left/Right, Home/End (Ctrl-A/E), Ctrl-Left/Right (word), Backspace, Delete,
+        Ctrl-U (clear), Ctrl-W (delete word), Ctrl-K (delete to end), Up/Down (history),
+        Tab (complete a name in the room or a /command; Tab again for the next one),
+        Ctrl-L (redraw), Ctrl-C (clear the line, which stays in the history; on an empty
+        line it discards queued lines, then quits), Ctrl-D (quit on an empty line).
         """
 }

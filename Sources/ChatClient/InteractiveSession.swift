@@ -5,36 +5,52 @@
 // (`InputTranslator`) into a command, local help or a local error. Every
 // incoming line is formatted (`EventFormatter`) and printed above the input
 // line, which is then redrawn with the cursor where it was (`TerminalRenderer`),
-// so typing is never garbled. The prompt follows our name and current room
-// (`SessionIdentity`). Quitting (/quit, Ctrl-D on an empty line, Ctrl-C)
-// sends BYE and exits on its OK; a second quit exits at once. With
-// reconnection on, a lost connection is explained and retried after a delay
-// (`ReconnectPolicy`), and the next greeting restores name and rooms
-// (`SessionRestore`). Time stamps and randomness come from the caller. The
-// driver does the I/O and the terminal modes.
+// so typing is never garbled; private messages and mentions of our name ring
+// the bell and are highlighted. The prompt follows our name and current room
+// (`SessionIdentity`) and shows how many typed lines wait for the pacer.
+// Tab completes names of the current room (`RoomRoster`, `TabCompleter`) and
+// /commands. Ctrl-C clears a typed line; on an empty line it discards queued
+// lines, and with none it quits. Quitting (/quit, Ctrl-D on an empty line,
+// Ctrl-C) sends BYE and exits on its OK; a second quit exits at once. Sending,
+// pacing, long messages and pastes: InteractiveSession+Sending.swift; lines
+// from the server: InteractiveSession+Receiving.swift. With reconnection on,
+// a lost connection is explained and retried after a delay (`ReconnectPolicy`).
+// Time stamps, monotonic time and randomness come from the caller. The driver
+// does the I/O and the terminal modes.
 
 public struct InteractiveSession: Sendable {
-    public private(set) var identity = SessionIdentity()
-    public private(set) var editor = LineEditor()
-    private var decoder = KeyDecoder()
-    private var tracker = ReplyTracker()
-    private var renderer: TerminalRenderer
-    private var waitingForGreeting: [String] = []
-    private var quitting = false
-    private var finished = false
-    /// Commands the session sent on its own (answers to the server's PING), whose replies are not shown.
-    private var automaticCommands: Set<String> = []
+    public internal(set) var identity = SessionIdentity()
+    public internal(set) var editor = LineEditor()
+    var decoder = KeyDecoder()
+    var pacer = CommandPacer()
+    var renderer: TerminalRenderer
+    var roster = RoomRoster()
+    var completer = TabCompleter()
+    /// What the server advertised in `CAP LS` (its defaults until then, or if it has no CAP).
+    public internal(set) var capabilities = ServerCapabilities.protocolDefaults
+    /// True once `CAP LS` was answered on this connection: commands flow from then on.
+    var capabilitiesKnown = false
+    /// Commands typed (or restored) before the connection was ready for them.
+    var waitingForGreeting: [String] = []
+    /// Pasted lines waiting for the user's y/n.
+    var pendingPaste: [String]?
+    var quitting = false
+    var finished = false
+    /// Keep-alive answers (`PING TOKEN`) queued or unanswered: one answer per token.
+    var pingAnswers: Set<String> = []
     /// Set when lost connections are retried (`tlschat --reconnect`).
-    private var reconnection: ReconnectPolicy?
+    var reconnection: ReconnectPolicy?
     /// What to restore after the next greeting, once a greeted connection was lost.
-    private var restore: SessionRestore?
+    var restore: SessionRestore?
     /// A restore whose commands are sent but not all answered yet (until our silent WHOAMI,
     /// sent after them, is answered): if the connection drops again, it is restored again.
-    private var restoreInFlight: SessionRestore?
+    var restoreInFlight: SessionRestore?
     /// The topic of the last NOTICE on this connection ("shutdown", "replaced", ...).
-    private var lastNotice: String?
+    var lastNotice: String?
     /// Commands typed before a greeting wait; beyond this many they are refused.
     static let maximumWaitingCommands = 100
+    /// More pasted lines than this at once ask for confirmation.
+    public static let pasteConfirmationThreshold = 10
 
     /// `columns`: the terminal width. `nickname`: sent as `NICK nickname` after the greeting.
     /// `reconnect`: retry lost connections (see `ReconnectPolicy`) instead of exiting.
@@ -47,38 +63,78 @@ public struct InteractiveSession: Sendable {
     /// True once the session asked to exit.
     public var isFinished: Bool { finished }
 
+    /// User lines waiting to be sent (the prompt shows this number).
+    public var queuedCount: Int { pacer.queuedCount + waitingForGreeting.count }
+
+    /// True while commands wait for the pacer: the driver should call `tick(now:)` soon (every 50 ms).
+    public var needsTicks: Bool { !finished && pacer.hasQueued && !pacer.isHolding }
+
     /// The first drawing of the input line.
     public func start() -> [ClientAction] {
-        [.output(renderer.inputLine(prompt: identity.prompt, editor: editor))]
+        [redraw()]
     }
 
     /// Bytes typed on the terminal.
     public mutating func typed<Bytes: Sequence>(_ bytes: Bytes, time: String) -> [ClientAction] where Bytes.Element == UInt8 {
+        let keys = decoder.feed(bytes)
+        if pendingPaste != nil, keys.count == 1 { return answerPaste(keys[0], time: time) }  // a key typed by hand
         var actions: [ClientAction] = []
-        var needsRedraw = false  // one redraw per chunk of input, however many keys (a paste)
-        for key in decoder.feed(bytes) {
+        var submitted: [String] = []  // sent after the whole chunk: many lines in one chunk are a paste
+        var needsRedraw = false       // one redraw per chunk of input, however many keys
+        var overflowed = false
+        for key in keys {
             guard !finished else { break }
+            if key == .tab {
+                needsRedraw = complete() || needsRedraw
+                continue
+            }
+            completer.reset()
             switch editor.apply(key) {
             case .edited, .redraw: needsRedraw = true
             case .ignored: break
+            case .full: overflowed = true
             case .submitted(let line):
-                needsRedraw = false
-                actions += submit(line, time: time)
+                submitted.append(line)
+                needsRedraw = true
             case .endOfInput, .interrupt:
+                actions += submitTyped(submitted, time: time)
+                submitted = []
                 needsRedraw = false
-                actions += quit(time: time)
+                actions += key == .interrupt ? interrupted(time: time) : quit(time: time)
             }
         }
-        if needsRedraw && !finished { actions.append(redraw()) }
+        actions += submitTyped(submitted, time: time)
+        if overflowed && !finished {
+            actions.append(print(["[\(time)] the input line is full (\(editor.maximumBytes) bytes): the rest of what you typed or pasted was not inserted"]))
+        } else if needsRedraw && !finished {
+            actions.append(redraw())
+        }
         return actions
     }
 
-    /// Ctrl-C as a signal, or the terminal going away: quit (a second time: at once).
+    /// Ctrl-C (as SIGINT or as a key): cancels a paste question, else clears a typed line (it
+    /// stays in the history), else discards the lines waiting to be sent, else quits.
+    public mutating func interrupted(time: String) -> [ClientAction] {
+        guard !finished else { return [] }
+        if let pasted = pendingPaste {
+            pendingPaste = nil
+            return [print(["[\(time)] \(pasted.count) pasted lines discarded; none of them was sent"])]
+        }
+        if editor.abandonLine() { return [redraw()] }
+        let queued = pacer.takeQueued() + (identity.isGreeted ? waitingForGreeting : [])
+        if identity.isGreeted { waitingForGreeting = [] }
+        if !queued.isEmpty {
+            return [print(["[\(time)] \(queued.count) queued line(s) discarded, not sent (Ctrl-C again quits)"])]
+        }
+        return quit(time: time)
+    }
+
+    /// Quit (Ctrl-D, the terminal going away): sends BYE; a second time, or before a greeting: at once.
     public mutating func quit(time: String) -> [ClientAction] {
         guard !finished else { return [] }
         if quitting || !identity.isGreeted {
             finished = true
-            return [.output(renderer.clearInputLine()), .exit(ExitStatus.success)]
+            return [.output(renderer.clearInputLine() + unsentNote(time: time)), .exit(ExitStatus.success)]
         }
         return submitCommand("BYE", time: time)
     }
@@ -88,59 +144,19 @@ public struct InteractiveSession: Sendable {
         finished ? [] : [print(["[\(time)] \(text)"])]
     }
 
-    /// The terminal was resized.
+    /// The terminal was resized: the old input line is erased as the terminal rewrapped it.
     public mutating func resized(columns: Int) -> [ClientAction] {
-        renderer.columns = max(columns, 20)
-        return [redraw()]
+        guard !finished else { return [] }
+        let (prompt, shown) = shownInputLine()
+        return [.output(renderer.resize(to: columns, prompt: prompt, editor: shown))]
     }
 
-    /// One line from the server (without "\n").
-    public mutating func received(_ line: String, time: String) -> [ClientAction] {
+    /// Releases paced commands; call it with MonotonicClock time while `needsTicks`.
+    public mutating func tick(now: UInt64) -> [ClientAction] {
         guard !finished else { return [] }
-        var actions: [ClientAction] = []
-        let lines: [String]
-        switch tracker.receive(line) {
-        case .event(.ping(let token)):
-            let answer = "PING \(token)"  // keep-alive: answered silently, its OK is not shown either
-            guard !automaticCommands.contains(answer) else { return [] }  // one answer per token, however often asked
-            automaticCommands.insert(answer)
-            tracker.sent(answer)
-            return [.send(answer)]
-        case .reply(let reply, let command) where automaticCommands.remove(command.line) != nil:
-            identity.apply(reply)
-            if command.verb == "WHOAMI" { restoreInFlight = nil }
-            return command.verb == "WHOAMI" ? [redraw()] : []
-        case .event(let event):
-            let firstGreeting = !identity.isGreeted
-            if case .hello = event { identity.apply(event) }
-            if case .notice(let topic, _) = event { lastNotice = topic }
-            lines = EventFormatter.format(event, time: time)
-            if case .hello = event, firstGreeting {
-                actions.append(print(lines))
-                reconnection?.connected()
-                let queued = (restore.map { $0.commands(after: identity) } ?? []) + waitingForGreeting
-                restoreInFlight = restore
-                restore = nil
-                waitingForGreeting = []
-                for command in queued { actions += submitCommand(command, time: time) }
-                // A silent command of our own: a user who only reads must not hit the server's
-                // first-command deadline, and WHOAMI confirms name and room after any NICK.
-                automaticCommands.insert("WHOAMI")
-                tracker.sent("WHOAMI")
-                actions.append(.send("WHOAMI"))
-                return actions
-            }
-        case .unexpectedReply(let reply):
-            lines = EventFormatter.formatUnexpected(reply, time: time)
-        case .reply(let reply, let command):
-            identity.apply(reply)
-            lines = EventFormatter.format(reply, to: command, identity: identity, time: time)
-            if command.verb == "BYE", case .ok = reply {
-                finished = true
-                return [.output(renderer.clearInputLine() + lines.map { $0 + "\r\n" }.joined()), .exit(ExitStatus.success)]
-            }
-        }
-        return [print(lines)]
+        pacer.advance(to: now)
+        let sends = release()
+        return sends.isEmpty ? [] : sends + [redraw()]
     }
 
     /// The connection ended (or never opened).
@@ -158,60 +174,73 @@ public struct InteractiveSession: Sendable {
             }
         }
         finished = true
-        let output = renderer.clearInputLine() + text.map { Sanitizer.forTerminal($0) + "\r\n" }.joined()
+        let output = renderer.clearInputLine() + text.map { Sanitizer.forTerminal($0) + "\r\n" }.joined() + unsentNote(time: time)
         return [.output(output), .exit(quitting ? ExitStatus.success : ExitStatus.connectionFailed)]
     }
 
     /// Forgets the lost connection (its unanswered commands are reported, never resent: they
-    /// may have been carried out) and asks the driver to connect again after a delay.
+    /// may have been carried out; lines not sent yet wait for the next connection) and asks the
+    /// driver to connect again after `delay` milliseconds.
     private mutating func reconnectLater(_ explanation: [String], delay: Int, time: String) -> [ClientAction] {
         var lines = explanation
-        let unanswered = tracker.pendingCount - automaticCommands.count
+        let unanswered = pacer.unansweredCount
         if unanswered > 0 {
             lines.append("[\(time)] \(unanswered) command(s) had no reply when the connection ended; they may or may not have been carried out")
         }
-        if identity.isGreeted { restore = restoreInFlight ?? SessionRestore(identity) }
+        let unsent = pacer.takeQueued()
+        if !unsent.isEmpty {
+            lines.append("[\(time)] \(unsent.count) queued line(s) were not sent yet: they will be sent once reconnected")
+        }
+        waitingForGreeting = unsent + waitingForGreeting
+        if let pending = restoreInFlight ?? restore {
+            restore = pending
+        } else if identity.isGreeted {
+            restore = SessionRestore(identity)
+        }
         restoreInFlight = nil
         identity = SessionIdentity()
-        tracker = ReplyTracker()
-        automaticCommands = []
+        pacer = CommandPacer()
+        roster = RoomRoster()
+        capabilitiesKnown = false
+        pingAnswers = []
         lastNotice = nil
         let seconds = Double(delay / 100) / 10
         lines.append("[\(time)] reconnecting in \(seconds) s (attempt \(reconnection!.attempts)); /quit or Ctrl-C gives up")
         return [print(lines), .reconnect(afterMilliseconds: delay)]
     }
 
-    private mutating func submit(_ typed: String, time: String) -> [ClientAction] {
-        switch InputTranslator.translate(typed) {
-        case .nothing:
-            return [redraw()]
-        case .showHelp:
-            return [print(InputTranslator.helpText.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))]
-        case .invalid(let message):
-            return [print(["[\(time)] \(message)"])]
-        case .send(let command):
-            return submitCommand(command, time: time)
+    /// Tab: completes a name of the current room (not ours) or a /command.
+    private mutating func complete() -> Bool {
+        let me = identity.name?.lowercased()
+        let names = identity.currentRoom.map { roster.names(in: $0) }?.filter { $0.lowercased() != me } ?? []
+        return completer.complete(&editor, names: names, commands: InputTranslator.commandNames)
+    }
+
+    /// Says which lines the user typed were never sent (before exiting).
+    private func unsentNote(time: String) -> String {
+        let count = queuedCount + (pendingPaste?.count ?? 0)
+        guard count > 0 else { return "" }
+        return "[\(time)] \(count) line(s) you typed were not sent\r\n"
+    }
+
+    // MARK: Drawing
+
+    /// The prompt and editor the input line shows now (a question while a paste waits for y/n).
+    func shownInputLine() -> (String, LineEditor) {
+        if let pasted = pendingPaste {
+            return ("paste \(pasted.count) lines? (y/n) ", LineEditor())
         }
+        let queued = queuedCount
+        return ((queued > 0 ? "(\(queued) queued) " : "") + identity.prompt, editor)
     }
 
-    private mutating func submitCommand(_ command: String, time: String) -> [ClientAction] {
-        if SentCommand(line: command).verb == "BYE" { quitting = true }
-        guard identity.isGreeted else {
-            guard waitingForGreeting.count < Self.maximumWaitingCommands else {
-                return [print(["[\(time)] (not connected, and \(Self.maximumWaitingCommands) commands already wait: not queued)"])]
-            }
-            waitingForGreeting.append(command)
-            return [print(["[\(time)] (not connected yet: will send when the server greets us)"])]
-        }
-        tracker.sent(command)
-        return [.send(command), redraw()]
+    func redraw() -> ClientAction {
+        let (prompt, shown) = shownInputLine()
+        return .output(renderer.inputLine(prompt: prompt, editor: shown))
     }
 
-    private func redraw() -> ClientAction {
-        .output(renderer.inputLine(prompt: identity.prompt, editor: editor))
-    }
-
-    private func print(_ lines: [String]) -> ClientAction {
-        .output(renderer.printAbove(lines, prompt: identity.prompt, editor: editor))
+    func print(_ lines: [String], alert: Bool = false) -> ClientAction {
+        let (prompt, shown) = shownInputLine()
+        return .output(renderer.printAbove(lines, prompt: prompt, editor: shown, alert: alert))
     }
 }

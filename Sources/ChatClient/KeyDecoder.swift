@@ -3,8 +3,12 @@
 // Bytes may arrive in any fragmentation, one at a time included: a UTF-8
 // character or an escape sequence (arrows, Home/End, Delete, Ctrl-arrows)
 // split across reads is held until it is complete. Invalid UTF-8 and unknown
-// escape sequences are dropped, never inserted. This file does not edit text
-// (`LineEditor` does) and does not touch the terminal. Pure.
+// escape sequences are dropped, never inserted. TAB is a key of its own
+// (completion), never inserted. Ctrl-C arrives here as byte 0x03 only when
+// the terminal's ISIG is off; tlschat keeps ISIG on, so it usually arrives as
+// SIGINT, and the driver calls `InteractiveSession.interrupted` for both.
+// This file does not edit text (`LineEditor` does) and does not touch the
+// terminal. Pure.
 
 /// One key the line editor understands.
 public enum Key: Equatable, Sendable {
@@ -20,6 +24,8 @@ public enum Key: Equatable, Sendable {
     case endOfInput
     /// Ctrl-C when the terminal delivers it as a byte (ISIG off).
     case interrupt
+    /// TAB: complete a name or a /command.
+    case tab
 }
 
 public struct KeyDecoder: Sendable {
@@ -98,6 +104,7 @@ public struct KeyDecoder: Sendable {
         case 0x04: return .endOfInput
         case 0x05: return .end
         case 0x06: return .right
+        case 0x09: return .tab
         case 0x0B: return .deleteToEnd
         case 0x0C: return .redraw
         case 0x0E: return .historyDown
@@ -109,7 +116,7 @@ public struct KeyDecoder: Sendable {
         case 0xC2...0xDF: utf8 = [byte]; utf8Needed = 1; return nil
         case 0xE0...0xEF: utf8 = [byte]; utf8Needed = 2; return nil
         case 0xF0...0xF4: utf8 = [byte]; utf8Needed = 3; return nil
-        default: return nil  // other controls (TAB included) and invalid lead bytes
+        default: return nil  // other controls and invalid lead bytes
         }
     }
 

@@ -6,8 +6,14 @@
 // the prompt, the visible part of the input and put the cursor back where it
 // was. Input wider than the terminal scrolls horizontally around the cursor,
 // so the line never wraps (wrapping would break the "erase one line" rule).
-// Widths are counted in terminal columns (East Asian wide characters take two,
-// combining marks none). This file only builds strings; it writes nothing. Pure.
+// After a resize the terminal may have rewrapped the old input line onto
+// several rows (tmux and most current terminals reflow; xterm cuts instead):
+// `resize` goes up the rows the old line now takes above the cursor, erases to
+// the end of the screen and draws the line for the new width. Lines addressed
+// to the user (`alert`) are shown bold and in reverse video and ring the
+// terminal bell (BEL). Widths are counted in terminal columns (East Asian wide
+// characters take two, combining marks none). This file only builds strings;
+// it writes nothing. Pure.
 
 public struct TerminalRenderer: Sendable {
     /// Terminal width in columns.
@@ -18,8 +24,22 @@ public struct TerminalRenderer: Sendable {
     /// Moves to column 0 and erases the line.
     public static let eraseLine = "\r\u{1B}[K"
 
-    /// Redraws the input line: prompt, the visible part of the input, cursor in place.
-    public func inputLine(prompt: String, editor: LineEditor) -> String {
+    /// Starts bold reverse video; `normal` ends it.
+    public static let highlight = "\u{1B}[1;7m"
+    public static let normal = "\u{1B}[0m"
+    /// The terminal bell.
+    public static let bell = "\u{07}"
+
+    /// What the input line shows: the prompt, the window of the input around the cursor.
+    private struct Layout {
+        var prompt: [Character]
+        var characters: [Character]
+        var widths: [Int]
+        var start: Int
+        var end: Int
+    }
+
+    private func layout(prompt: String, editor: LineEditor) -> Layout {
         let usable = columns - 1  // never write into the last column: some terminals wrap there
         var shownPrompt = Array(Sanitizer.forTerminal(prompt))
         while Self.width(shownPrompt[...]) > usable / 2 && shownPrompt.count > 1 { shownPrompt.removeFirst() }
@@ -38,17 +58,44 @@ public struct TerminalRenderer: Sendable {
             used += widths[end]
             end += 1
         }
-        var output = Self.eraseLine + String(shownPrompt) + String(characters[start..<end])
-        let back = widths[editor.cursor..<max(end, editor.cursor)].reduce(0, +)
+        return Layout(prompt: shownPrompt, characters: characters, widths: widths, start: start, end: end)
+    }
+
+    /// Redraws the input line: prompt, the visible part of the input, cursor in place.
+    public func inputLine(prompt: String, editor: LineEditor) -> String {
+        let shown = layout(prompt: prompt, editor: editor)
+        var output = Self.eraseLine + String(shown.prompt) + String(shown.characters[shown.start..<shown.end])
+        let back = shown.widths[editor.cursor..<max(shown.end, editor.cursor)].reduce(0, +)
         if back > 0 { output += "\u{1B}[\(back)D" }
         return output
     }
 
-    /// Prints `lines` above the input line, then redraws the input line.
-    public func printAbove(_ lines: [String], prompt: String, editor: LineEditor) -> String {
+    /// The column (from 0) where `inputLine` leaves the cursor.
+    public func cursorColumn(prompt: String, editor: LineEditor) -> Int {
+        let shown = layout(prompt: prompt, editor: editor)
+        return Self.width(shown.prompt[...]) + shown.widths[shown.start..<editor.cursor].reduce(0, +)
+    }
+
+    /// The terminal is now `newColumns` wide: erases the input line drawn for the old width, as
+    /// a reflowing terminal rewrapped it, and draws it for the new width.
+    public mutating func resize(to newColumns: Int, prompt: String, editor: LineEditor) -> String {
+        let oldCursor = cursorColumn(prompt: prompt, editor: editor)
+        columns = max(newColumns, 20)
+        let rowsAbove = oldCursor / columns
+        let up = rowsAbove > 0 ? "\u{1B}[\(rowsAbove)A" : ""
+        return "\r" + up + "\u{1B}[J" + inputLine(prompt: prompt, editor: editor)
+    }
+
+    /// Prints `lines` above the input line, then redraws the input line. With `alert`, the
+    /// lines are highlighted and the bell rings.
+    public func printAbove(_ lines: [String], prompt: String, editor: LineEditor, alert: Bool = false) -> String {
         guard !lines.isEmpty else { return "" }
         var output = Self.eraseLine
-        for line in lines { output += Sanitizer.forTerminal(line) + "\r\n" }
+        for line in lines {
+            let safe = Sanitizer.forTerminal(line)
+            output += (alert ? Self.highlight + safe + Self.normal : safe) + "\r\n"
+        }
+        if alert { output += Self.bell }
         return output + inputLine(prompt: prompt, editor: editor)
     }
 

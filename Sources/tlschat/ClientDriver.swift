@@ -1,11 +1,12 @@
 // ClientDriver: runs one session (scripted or interactive) on the event loop.
 //
 // Feeds the session what happens (server lines, the connection's end, stdin
-// bytes or lines, signals, terminal resizes) and performs the actions it
-// returns: send a line, write stdout/stderr, exit. Stdin and the socket share
-// the one loop thread; no other threads. On exit it closes the connection
-// gracefully (bounded), stops reading stdin and restores the terminal. The
-// decisions are all in ChatClient's sessions; this class only wires.
+// bytes or lines, signals, terminal resizes, and the clock: every 50 ms while
+// the session's pacer holds commands) and performs the actions it returns:
+// send a line, write stdout/stderr, exit. Stdin and the socket share the one
+// loop thread; no other threads. On exit it closes the connection gracefully
+// (bounded), stops reading stdin and restores the terminal. The decisions are
+// all in ChatClient's sessions; this class only wires.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,6 +25,8 @@ final class ClientDriver {
     private var input: StandardInput?
     private var signals: SignalWatcher?
     private var reconnectTimer: LoopTimer?
+    /// Armed while the interactive session has commands waiting for its pacer.
+    private var pacingTimer: LoopTimer?
     private let terminal: TerminalMode?
     /// Set when the session asked to exit.
     private(set) var exitStatus: Int32?
@@ -92,6 +95,7 @@ final class ClientDriver {
 
     private func inputBytes(_ bytes: UnsafeRawBufferPointer) {
         if interactive != nil {
+            perform(interactive!.tick(now: MonotonicClock.now()))  // the pacer sees the current time
             return perform(interactive!.typed(bytes, time: StandardStreams.localTime()))
         }
         var actions: [ClientAction] = []
@@ -122,8 +126,8 @@ final class ClientDriver {
         switch (number, interactive != nil) {
         case (SIGWINCH, true):
             perform(interactive!.resized(columns: TerminalMode.columns()))
-        case (SIGINT, true):
-            perform(interactive!.quit(time: StandardStreams.localTime()))
+        case (SIGINT, true):  // Ctrl-C: clears a typed line; quits on an empty one
+            perform(interactive!.interrupted(time: StandardStreams.localTime()))
         default:
             if interactive != nil { StandardStreams.output(TerminalRenderer.eraseLine) }
             StandardStreams.diagnostic("interrupted by signal \(number)")
@@ -154,6 +158,12 @@ final class ClientDriver {
                     reconnectTimer = nil
                     if exitStatus == nil { link.restart() }
                 }
+            }
+        }
+        if pacingTimer == nil, exitStatus == nil, interactive?.needsTicks == true {
+            pacingTimer = loop.schedule(after: .milliseconds(50)) { [unowned self] in
+                pacingTimer = nil
+                perform(interactive!.tick(now: MonotonicClock.now()))
             }
         }
     }

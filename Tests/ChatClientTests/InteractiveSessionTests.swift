@@ -11,9 +11,12 @@ struct InteractiveSessionTests {
     func greeted() -> InteractiveSession {
         var session = InteractiveSession(columns: 80)
         let actions = session.received("HELLO chat/1 tlschatd tls alice cert #lobby", time: time)
-        precondition(sent(actions) == ["WHOAMI"], "the session confirms its identity silently")
+        precondition(sent(actions) == ["CAP LS"], "the session asks for the server's limits first")
+        let limits = session.received("OK CAP LS rate=40/20 line=4096 sessions=1", time: time)
+        precondition(sent(limits) == ["WHOAMI", "WHO"], "then confirms its identity and learns its room silently")
         let confirmed = session.received("OK WHOAMI alice cert tls sha256:ab #lobby", time: time)
         precondition(!output(confirmed).contains("WHOAMI") && !output(confirmed).contains("you are"))
+        precondition(output(session.received("OK WHO #lobby 2 alice:cert bob:cert", time: time)).isEmpty)
         return session
     }
 
@@ -52,8 +55,8 @@ struct InteractiveSessionTests {
         var session = greeted()
         _ = type("hello wo", into: &session)
         _ = session.typed(Array("\u{1B}[D".utf8), time: time)
-        let out = output(session.received("MSG #lobby bob cert hi alice", time: time))
-        #expect(out == "\r\u{1B}[K[09:08:07] #lobby <bob✔> hi alice\r\n\r\u{1B}[Kalice@#lobby> hello wo\u{1B}[1D")
+        let out = output(session.received("MSG #lobby bob cert hi there", time: time))
+        #expect(out == "\r\u{1B}[K[09:08:07] #lobby <bob✔> hi there\r\n\r\u{1B}[Kalice@#lobby> hello wo\u{1B}[1D")
         #expect(session.editor.text == "hello wo")
     }
 
@@ -74,7 +77,8 @@ struct InteractiveSessionTests {
     func beforeGreeting() {
         var session = InteractiveSession(columns: 80, nickname: "zed")
         #expect(sent(type("early\r", into: &session)).isEmpty)
-        #expect(sent(session.received("HELLO chat/1 tlschatd tls ~guest1 tls #lobby", time: time)) == ["NICK zed", "SAY early", "WHOAMI"])
+        #expect(sent(session.received("HELLO chat/1 tlschatd tls ~guest1 tls #lobby", time: time)) == ["CAP LS"])
+        #expect(sent(session.received("OK CAP LS rate=40/20 line=4096 sessions=1", time: time)) == ["NICK zed", "SAY early", "WHOAMI", "WHO"])
     }
 
     @Test("Ctrl-D on an empty line sends BYE; OK BYE exits 0; a second Ctrl-C exits at once")

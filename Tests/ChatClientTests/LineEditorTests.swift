@@ -119,11 +119,36 @@ struct LineEditorTests {
         #expect(editor.text == "aAbc")
     }
 
-    @Test("input stops growing at the byte limit")
+    @Test("input stops growing at the byte limit, and the key says so (.full) instead of vanishing")
     func byteLimit() {
         var editor = LineEditor(maximumBytes: 5)
         for scalar in "abcdef".unicodeScalars { _ = editor.apply(.insert(scalar)) }
         #expect(editor.text == "abcde")
-        #expect(editor.apply(.insert("é")) == .ignored)
+        #expect(editor.apply(.insert("é")) == .full)
+        _ = editor.apply(.backspace)
+        #expect(editor.apply(.insert("é")) == .full, "é is two bytes: 4 + 2 > 5")
+        #expect(editor.apply(.insert("e")) == .edited)
+    }
+
+    @Test("the default input holds 64 KiB (many server lines: long text is split when sent); a paste of it stays fast")
+    func longInput() {
+        var editor = LineEditor(), decoder = KeyDecoder()
+        let long = String(repeating: "wörd ", count: LineEditor.defaultMaximumBytes / 6)
+        let outcomes = typeBytewise(long, into: &editor, decoder: &decoder)
+        #expect(editor.text == long)
+        #expect(!outcomes.contains(.full))
+    }
+
+    @Test("Ctrl-C's abandonLine clears the line but keeps it in the history; Tab is never inserted")
+    func abandonAndTab() {
+        var editor = LineEditor(), decoder = KeyDecoder()
+        typeBytewise("draft\t", into: &editor, decoder: &decoder)
+        #expect(editor.text == "draft")
+        let cleared = editor.abandonLine()
+        #expect(cleared && editor.text.isEmpty)
+        let clearedAgain = editor.abandonLine()
+        #expect(!clearedAgain, "nothing to clear")
+        _ = editor.apply(.historyUp)
+        #expect(editor.text == "draft")
     }
 }

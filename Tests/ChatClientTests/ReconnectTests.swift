@@ -58,10 +58,18 @@ struct ReconnectTests {
         #expect(policy.nextDelay(unit: 0) == 15_000)
     }
 
+    /// The greeting and the server's answer to our CAP LS: what was sent after both.
+    func greet(_ session: inout InteractiveSession, _ hello: String) -> [ClientAction] {
+        let first = session.received(hello, time: time)
+        precondition(sent(first) == ["CAP LS"], "\(sent(first))")
+        return session.received("OK CAP LS rate=40/20 line=4096 sessions=1", time: time)
+    }
+
     func greetedInTwoRooms() -> InteractiveSession {
         var session = InteractiveSession(columns: 80, reconnect: ReconnectPolicy())
-        _ = session.received("HELLO chat/1 tlschatd tls ~guest3 tls #lobby", time: time)
+        _ = greet(&session, "HELLO chat/1 tlschatd tls ~guest3 tls #lobby")
         _ = session.received("OK WHOAMI ~guest3 tls tls - #lobby", time: time)
+        _ = session.received("OK WHO #lobby 1 ~guest3:tls", time: time)
         for key in Array("/nick carol\r/join #ops\r/join #dev\r/join #ops\r".utf8) { _ = session.typed([key], time: time) }
         _ = session.received("OK NICK ~carol", time: time)
         _ = session.received("OK JOIN #ops 2", time: time)
@@ -84,9 +92,9 @@ struct ReconnectTests {
         for key in Array("typed while away\r".utf8) { _ = session.typed([key], time: time) }
         let again = session.disconnected(.connectFailed("Connection refused"), time: time, jitter: 0)
         #expect(delay(again) == 1_000)
-        let greeting = session.received("HELLO chat/1 tlschatd tls ~guest9 tls #lobby", time: time)
+        let greeting = greet(&session, "HELLO chat/1 tlschatd tls ~guest9 tls #lobby")
         // Still in #lobby: no PART; #dev back, then #ops last so it is current; then what was typed.
-        #expect(sent(greeting) == ["NICK carol", "JOIN #dev", "JOIN #ops", "SAY typed while away", "WHOAMI"])
+        #expect(sent(greeting) == ["NICK carol", "JOIN #dev", "JOIN #ops", "SAY typed while away", "WHOAMI", "WHO"])
         #expect(!sent(greeting).contains { $0.contains("unanswered") }, "an unanswered command is never resent")
         #expect(delay(session.disconnected(.reset, time: time, jitter: 0)) == 500, "a greeting resets the backoff")
     }
@@ -111,11 +119,16 @@ struct ReconnectTests {
     func dropDuringRestore() {
         var session = greetedInTwoRooms()
         _ = session.disconnected(.serverClosed, time: time, jitter: 0)
-        let first = session.received("HELLO chat/1 tlschatd tls ~guest9 tls #lobby", time: time)
+        let first = greet(&session, "HELLO chat/1 tlschatd tls ~guest9 tls #lobby")
         #expect(sent(first).contains("JOIN #ops"))
         _ = session.disconnected(.reset, time: time, jitter: 0)  // before any reply
-        let second = session.received("HELLO chat/1 tlschatd tls ~guest10 tls #lobby", time: time)
-        #expect(sent(second) == ["NICK carol", "JOIN #dev", "JOIN #ops", "WHOAMI"], "\(sent(second))")
+        let second = greet(&session, "HELLO chat/1 tlschatd tls ~guest10 tls #lobby")
+        #expect(sent(second) == ["NICK carol", "JOIN #dev", "JOIN #ops", "WHOAMI", "WHO"], "\(sent(second))")
+        _ = session.disconnected(.reset, time: time, jitter: 0)
+        _ = session.received("HELLO chat/1 tlschatd tls ~guest11 tls #lobby", time: time)
+        _ = session.disconnected(.reset, time: time, jitter: 0)  // after the greeting, before CAP's reply
+        let fourth = greet(&session, "HELLO chat/1 tlschatd tls ~guest12 tls #lobby")
+        #expect(sent(fourth) == ["NICK carol", "JOIN #dev", "JOIN #ops", "WHOAMI", "WHO"], "\(sent(fourth))")
     }
 
     @Test("Ctrl-C while waiting to reconnect exits at once")
