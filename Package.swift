@@ -59,7 +59,7 @@ let package = Package(
         .executableTarget(
             name: "tlschat-bench",
             dependencies: [
-                "ChatNet", "ChatCore",
+                "ChatNet", "ChatCore", "CLinuxShim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],

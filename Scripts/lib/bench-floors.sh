@@ -7,9 +7,10 @@
 # What it does:
 #   - run_floors RUN_DIR BENCH_BINARY DRY SCENARIO...: for the scenarios given,
 #     measures
-#       send            (fanout1000) Scripts/lib/send-floor.py: one 100-byte send to each
-#                       of 999 loopback sockets, no server: no server fans out faster with
-#                       one write per socket;
+#       send            (fanout1000) `tlschat-bench send-floor`: one 100-byte send to each
+#                       of 999 loopback sockets per round from a thread on core 0 (like the
+#                       server), read by a thread on core 1 (like the load generator), no
+#                       server: no server fans out faster with one write per socket;
 #       handshake       (handshake) `tlschat-bench handshake-floor`: full TLS 1.3 handshakes
 #                       in memory with tlschatd's own TLS settings, server side only, pinned
 #                       to core 0: OpenSSL's cost per handshake with no sockets at all;
@@ -27,7 +28,7 @@ run_floors() {
   for name in send handshake handshake-cert; do
     case "$name" in
       send) [[ "$scenarios" == *" fanout1000 "* ]] || continue
-        command="python3 Scripts/lib/send-floor.py --connections 999 --rounds 50 --bytes 100 --gap-ms 10" ;;
+        command="$bench send-floor --connections 999 --rounds 50 --bytes 100 --gap-ms 10 --sender-cpu 0 --reader-cpu 1 --json" ;;
       handshake) [[ "$scenarios" == *" handshake "* ]] || continue
         command="taskset -c 0 $bench handshake-floor --handshakes 2000 --json" ;;
       handshake-cert) [[ "$scenarios" == *" handshake-cert "* ]] || continue

@@ -36,12 +36,9 @@
 #     single-threaded, serving one connection at a time: the floor for what
 #     an OpenSSL server costs per handshake, so Scripts/bench runs it for the
 #     handshake scenarios only (OPENSSL_SKIP says why for the others).
-#   - bench_report MANIFEST OUT_JSON META_JSON: merges the per-run JSON
-#     files listed in MANIFEST into OUT_JSON and prints the comparison table,
-#     then the floors (META_JSON's floors, from Scripts/lib/bench-floors.sh)
-#     under it. A server whose role in META_JSON
-#     is "reference" (openssl) is shown and compared with, but is not a
-#     chat-server peer: it never counts as "best peer".
+#   - bench_report MANIFEST OUT_JSON META_JSON: runs Scripts/lib/bench-report.py
+#     (the merged JSON, the comparison table with both sides' CPU and
+#     "load-bound" marks, the floors under it).
 # What it does not do: start or stop anything (Scripts/bench does, by PID),
 # touch system configuration (/etc/ngircd, /etc/inspircd) or system services,
 # or listen anywhere but 127.0.0.1.
@@ -170,116 +167,7 @@ openssl_server_cmd() {
   [[ "$1" != handshake-cert ]] || OPENSSL_SERVER_CMD+=(-verify 1 -CAfile "$REPO_ROOT/Certs/ca.pem")
 }
 
-# bench_report MANIFEST OUT_JSON META_JSON: MANIFEST has one tab-separated
-# line per run: server, scenario, status, note, result file, command.
+# bench_report MANIFEST OUT_JSON META_JSON: Scripts/lib/bench-report.py (see there).
 bench_report() {
-  python3 - "$@" <<'PY'
-import json, sys
-manifest, out_path, meta_path = sys.argv[1:4]
-meta = json.load(open(meta_path))
-runs = []
-for line in open(manifest):
-    server, scenario, status, note, path, command = line.rstrip("\n").split("\t")
-    result = None
-    if path:
-        try:
-            result = json.loads(open(path).read().strip().splitlines()[-1])
-        except (OSError, ValueError, IndexError) as error:
-            if status != "failed":
-                status, note = "failed", f"unreadable JSON ({error})"
-    runs.append({"server": server, "scenario": scenario, "status": status, "note": note,
-                 "command": command, "result": result})
-meta["runs"] = runs
-with open(out_path, "w") as f:
-    json.dump(meta, f, indent=2)
-    f.write("\n")
-
-# (scenario, key, label, higher is better)
-figures = [
-    ("fanout100", "deliveries_per_server_cpu_second", "fanout100 deliveries/server-CPU-s", True),
-    ("fanout100", "deliveries_per_second", "fanout100 deliveries/s", True),
-    ("fanout100", "latency_us.p99", "fanout100 latency p99 us", False),
-    ("fanout1000", "deliveries_per_server_cpu_second", "fanout1000 deliveries/server-CPU-s", True),
-    ("fanout1000", "deliveries_per_second", "fanout1000 deliveries/s", True),
-    ("fanout1000", "latency_us.p99", "fanout1000 latency p99 us", False),
-    ("fanout1000", "lost", "fanout1000 lost", False),
-    ("idle", "connections_held", "idle connections held", True),
-    ("idle", "rss_kib_per_connection", "idle server RSS KiB/conn", False),
-    ("handshake", "handshakes_per_server_cpu_second", "handshake /server-CPU-s", True),
-    ("handshake", "handshakes_per_second", "handshake /s", True),
-    ("handshake-cert", "handshakes_per_server_cpu_second", "handshake-cert /server-CPU-s", True),
-    ("handshake-cert", "handshakes_per_second", "handshake-cert /s", True),
-]
-servers = list(dict.fromkeys(r["server"] for r in runs))
-peers = [s for s in servers if s != "tlschatd"]
-# References (openssl s_server) are compared with, but are not chat servers: never "best peer".
-references = [s for s in peers if meta.get("servers", {}).get(s, {}).get("role") == "reference"]
-chat_peers = [p for p in peers if p not in references]
-by = {(r["server"], r["scenario"]): r for r in runs}
-
-def value(run, key):
-    if not run or run["status"] != "ok" or not run["result"]:
-        return None
-    v = run["result"]
-    for part in key.split("."):
-        v = v.get(part) if isinstance(v, dict) else None
-    return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
-
-def cell(run, key):
-    v = value(run, key)
-    if v is not None:
-        return f"{v:.0f}" if abs(v) >= 100 or v == int(v) else f"{v:.3g}"
-    if not run:
-        return "-"
-    return {"skipped": "skip", "limited": "n/a (limit)", "failed": "failed"}.get(run["status"], "n/a")
-
-def ratio(a, b):
-    return f"{a / b:.2f}x" if a is not None and b not in (None, 0) else "-"
-
-def name(s):
-    return f"{s} (ref*)" if s in references else s
-
-head = (["figure"] + [name(s) for s in servers] + [f"tlschatd/{name(p)}" for p in peers]
-        + (["vs best peer"] if len(chat_peers) > 1 else []))
-rows = []
-for scenario, key, label, higher in figures:
-    if not any((s, scenario) in by for s in servers):
-        continue
-    mine = value(by.get(("tlschatd", scenario)), key)
-    row = [label + ("" if higher else " (lower=better)")]
-    row += [cell(by.get((s, scenario)), key) for s in servers]
-    row += [ratio(mine, value(by.get((p, scenario)), key)) for p in peers]
-    if len(chat_peers) > 1:
-        vals = [v for v in (value(by.get((p, scenario)), key) for p in chat_peers) if v is not None]
-        row.append(ratio(mine, (max if higher else min)(vals)) if vals else "-")
-    rows.append(row)
-widths = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
-for r in [head] + rows:
-    print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
-for s in references:
-    print(f"* {s}: reference, not a chat server ({meta['servers'][s].get('version', '')}: "
-          "openssl s_server, single-threaded, one connection at a time; handshake scenarios only"
-          + ("; not in 'vs best peer'" if len(chat_peers) > 1 else "") + ")")
-for name, floor in meta.get("floors", {}).items():
-    f = floor.get("result") or {}
-    if floor.get("status") != "ok":
-        print(f"floor {name}: {floor.get('status')}" + (f" - {floor['note']}" if floor.get("note") else ""))
-    elif name == "send" and "round_ms" in f:
-        print(f"kernel floor: one {f['message_bytes']}-byte send to each of {f['connections']} loopback sockets: "
-              f"round p50 {f['round_ms']['p50']:.1f} ms (p90 {f['round_ms']['p90']:.1f}), "
-              f"{f['cpu_us_per_send']['p50']:.1f} us CPU per send (p90 {f['cpu_us_per_send']['p90']:.1f}; "
-              f"= {f['sends_per_cpu_second']:.0f} sends/CPU-s) (Scripts/lib/send-floor.py)")
-    elif name.startswith("handshake") and "handshakes_per_server_cpu_second" in f:
-        mine = value(by.get(("tlschatd", name)), "handshakes_per_server_cpu_second")
-        print(f"OpenSSL floor, {name}: {f['handshakes_per_server_cpu_second']:.0f} in-memory handshakes per CPU-s "
-              f"({f['server_cpu_us_per_handshake']:.0f} us each, tlschatd's TLS settings, no sockets)"
-              + (f"; tlschatd reaches {mine / f['handshakes_per_server_cpu_second']:.0%} of it" if mine else "")
-              + " (tlschat-bench handshake-floor)")
-notes = [r for r in runs if r["status"] != "ok" or r["note"]]
-if notes:
-    print("\nnotes:")
-    for r in notes:
-        print(f"  {r['server']} {r['scenario']}: {r['status']}" + (f" - {r['note']}" if r["note"] else ""))
-print(f"\nraw results: {out_path}")
-PY
+  python3 "$REPO_ROOT/Scripts/lib/bench-report.py" "$@"
 }

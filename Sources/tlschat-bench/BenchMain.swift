@@ -16,7 +16,8 @@ struct BenchMain: ParsableCommand {
         abstract: "Benchmark a chat server (tlschatd, an IRC server, ncat --chat) on loopback.",
         discussion: "Prints a table, or one JSON object with --json. Give --server-pid to measure the server's CPU time and memory.",
         version: TLSChatVersion.string,
-        subcommands: [FanoutCommand.self, IdleCommand.self, HandshakeCommand.self, HandshakeFloorCommand.self])
+        subcommands: [FanoutCommand.self, IdleCommand.self, HandshakeCommand.self, HandshakeFloorCommand.self,
+                      SendFloorCommand.self])
 }
 
 /// Options every scenario takes.

@@ -1,11 +1,11 @@
 // ClientPool: opens N benchmark connections at a bounded rate (--connect-rate)
 // on one event loop and waits, with a deadline, until all of them have
-// registered and joined the room. Afterwards it forwards every line and close
-// to the scenario through closures. Counts connections that failed or closed.
+// registered and joined the room. Counts connections that failed or closed.
+// Lines do not pass through it: each client hands them to the fan-out run.
 // It does not send benchmark messages or measure them.
 import ChatNet
 
-final class ClientPool: BenchClientOwner {
+final class ClientPool {
     let loop: EventLoop
     let target: BenchTarget
     private(set) var clients: [BenchClient] = []
@@ -15,9 +15,6 @@ final class ClientPool: BenchClientOwner {
     /// What the first ready connection negotiated (e.g. "TLSv1.3 TLS_AES_128_GCM_SHA256").
     private(set) var negotiated = "plain"
 
-    var onLine: (BenchClient, UnsafeRawBufferPointer, UInt64) -> Void = { _, _, _ in }
-    var onClose: (BenchClient, CloseReason) -> Void = { _, _ in }
-    var onReady: (BenchClient) -> Void = { _ in }
 
     init(loop: EventLoop, target: BenchTarget) {
         self.loop = loop
@@ -58,16 +55,11 @@ final class ClientPool: BenchClientOwner {
         _ = try? loop.run(for: .seconds(5)) { clients.allSatisfy { $0.connection == nil } }
     }
 
-    // MARK: BenchClientOwner
+    // MARK: What clients report
 
     func clientIsReady(_ client: BenchClient) {
         if readyCount == 0, let connection = client.connection { negotiated = connection.securityDescription }
         readyCount += 1
-        onReady(client)
-    }
-
-    func client(_ client: BenchClient, received line: UnsafeRawBufferPointer, at receivedAt: UInt64) {
-        onLine(client, line, receivedAt)
     }
 
     func client(_ client: BenchClient, closedWith reason: CloseReason) {
@@ -77,7 +69,6 @@ final class ClientPool: BenchClientOwner {
         } else {
             failures.append("client \(client.index): \(reason)")
         }
-        onClose(client, reason)
     }
 }
 

@@ -48,12 +48,13 @@ enum Dialect: String, CaseIterable, Sendable {
         return .nothing
     }
 
-    /// One message to the room.
-    func message(_ text: String, room: String) -> String {
+    /// The bytes before a message's text: one message to the room is this prefix, the
+    /// text and a newline (`ProbeLine` builds it).
+    func messagePrefix(room: String) -> [UInt8] {
         switch self {
-        case .chat1: return "SAY \(text)"
-        case .irc: return "PRIVMSG \(room) :\(text)"
-        case .lines: return text
+        case .chat1: return Array("SAY ".utf8)
+        case .irc: return Array("PRIVMSG \(room) :".utf8)
+        case .lines: return []
         }
     }
 

@@ -2,7 +2,8 @@
 // without a client certificate: each of C slots connects, completes a fresh
 // handshake (never resumed: every connection gets a new session and none is
 // reused), closes, and starts over, for a fixed time. With --server-pid it
-// also reports handshakes per server CPU-second. It does not register with
+// also reports handshakes per server CPU-second; the generator's own CPU is
+// reported beside the server's (LoadAccount, load_bound). It does not register with
 // the chat service or exchange messages.
 import ArgumentParser
 import ChatNet
@@ -25,9 +26,9 @@ struct HandshakeCommand: ParsableCommand {
         let resolved = try target.target()
         let loop = try EventLoop()
         let runner = HandshakeRunner(loop: loop, target: resolved)
-        let cpuBefore = resolved.server?.cpuSeconds()
-        let begin = MonotonicClock.now()
-        let end = begin + UInt64(duration * 1e9)
+        var account = LoadAccount(server: resolved.server)
+        account.begin()
+        let end = MonotonicClock.now() + UInt64(duration * 1e9)
         for _ in 0..<concurrency { runner.startOne() }
         let progress = Progress()
         _ = try loop.run(for: .milliseconds(Int64(duration * 1000))) {
@@ -35,12 +36,10 @@ struct HandshakeCommand: ParsableCommand {
             return MonotonicClock.now() >= end
         }
         runner.stopping = true
-        let wall = Double(MonotonicClock.now() - begin) / 1e9
-        let cpuAfter = resolved.server?.cpuSeconds()
+        account.finish()
+        let wall = account.wallSeconds
         let completed = runner.completed
         _ = try loop.run(for: .seconds(5)) { runner.active == 0 }
-        var serverCPU: Double?
-        if let cpuBefore, let cpuAfter { serverCPU = cpuAfter - cpuBefore }
         var report = Report()
         report.add("scenario", "handshake")
         report.add("dialect", resolved.dialect.rawValue)
@@ -52,8 +51,9 @@ struct HandshakeCommand: ParsableCommand {
         report.add("failed", runner.failed)
         if let sample = runner.firstFailure { report.add("first_failure", sample) }
         report.add("handshakes_per_second", Double(completed) / wall)
-        report.add("server_cpu_seconds", serverCPU)
-        report.add("handshakes_per_server_cpu_second", serverCPU.flatMap { $0 > 0 ? Double(completed) / $0 : nil })
+        account.add(to: &report)
+        report.add("handshakes_per_server_cpu_second",
+                   account.serverCPUSeconds.flatMap { $0 > 0 ? Double(completed) / $0 : nil })
         report.add("verified", .bool(runner.failed == 0 && completed > 0))
         report.print(asJSON: target.json)
         if runner.failed > 0 || completed == 0 { throw ExitCode(1) }

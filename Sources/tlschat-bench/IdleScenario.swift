@@ -2,7 +2,8 @@
 // TLS handshake and registration (the greeting; no room is joined, so N
 // clients do not cost N² join announcements), holds them all
 // idle for a while, and reports the server's resident memory before and after
-// (with --server-pid): KiB per idle connection. It sends nothing else and does
+// (with --server-pid): KiB per idle connection, and both sides' CPU over the
+// run (LoadAccount). It sends nothing else and does
 // not start or stop the server.
 import ArgumentParser
 import ChatNet
@@ -26,12 +27,15 @@ struct IdleCommand: ParsableCommand {
         let loop = try EventLoop()
         let pool = ClientPool(loop: loop, target: resolved)
         let before = resolved.server?.residentKiB()
+        var account = LoadAccount(server: resolved.server)
+        account.begin()
         let started = MonotonicClock.now()
         try pool.connectAll(connections, deadline: .seconds(Int64(60 + connections / max(1, target.connectRate) * 2)),
                             progress: Progress())
         let connectSeconds = Double(MonotonicClock.now() - started) / 1e9
         _ = try loop.run(for: .milliseconds(Int64(hold * 1000))) { pool.readyCount < connections }
         let after = resolved.server?.residentKiB()
+        account.finish()
         let held = pool.readyCount
         var report = Report()
         report.add("scenario", "idle")
@@ -46,6 +50,7 @@ struct IdleCommand: ParsableCommand {
         var perConnection: Double?
         if let before, let after, held > 0 { perConnection = Double(after - before) / Double(held) }
         report.add("rss_kib_per_connection", perConnection)
+        account.add(to: &report)  // connecting and holding: memory, not load, is this scenario's figure
         report.add("verified", .bool(held == connections))
         pool.closeAll()
         report.print(asJSON: target.json)

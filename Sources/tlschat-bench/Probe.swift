@@ -1,9 +1,14 @@
-// Probe: the marker every benchmark message carries, `@@SENDER.SEQUENCE.NANOS@@`
-// followed by padding, and the parser that finds it anywhere in a delivered
-// line (after whatever prefix the server adds: `MSG #room name trust `,
-// `:nick!user@host PRIVMSG #room :`, `<user5> `). SEQUENCE counts from 0 per
-// sender; NANOS is the sender's MonotonicClock reading when it queued the
-// line, so sender and receivers (one process) share the clock. Pure.
+// Probe: the marker every benchmark message carries, `@@SENDER.SEQUENCE@@`, at
+// the END of the message text (padding comes before it), and the parser that
+// reads it from a delivered line. SEQUENCE counts from 0 per sender. When the
+// message was queued is not on the wire: the sender is in the same process and
+// keeps it (MessageLedger), so a receiver parses two short numbers, not a
+// clock reading. Because every dialect delivers the text last (`MSG #room
+// name trust TEXT`, `:nick!user@host PRIVMSG #room :TEXT`, `<user5> TEXT`),
+// the parser reads the marker backwards from the line's end and touches no
+// other byte; a line that does not end in a marker (a server that appended
+// something) is searched from the front instead. Building the line is
+// `ProbeLine`'s job. Pure: no I/O, no clock.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,16 +16,47 @@ import Glibc
 struct Probe: Equatable {
     let sender: Int
     let sequence: Int
-    let sentAt: UInt64
 
-    /// The message text: the marker padded with "x" to `size` bytes (never shorter than the marker).
+    /// The message text (tests, diagnostics): padding "x" then the marker, `size` bytes
+    /// (never shorter than the marker).
     func text(size: Int) -> String {
-        let marker = "@@\(sender).\(sequence).\(sentAt)@@"
-        return marker.count >= size ? marker : marker + String(repeating: "x", count: size - marker.count)
+        var line = ProbeLine(prefix: [], size: size)
+        return line.withLine(for: self) { String(decoding: $0.dropLast(), as: UTF8.self) }
     }
 
-    /// Finds the first marker in `line`; nil when there is none (registration chatter, joins, notices).
+    /// The marker in `line`; nil when there is none (registration chatter, joins, notices).
     static func find(in line: UnsafeRawBufferPointer) -> Probe? {
+        atEnd(of: line) ?? search(line)
+    }
+
+    /// The marker that ends `line`, read backwards; nil unless the line ends in one.
+    static func atEnd(of line: UnsafeRawBufferPointer) -> Probe? {
+        let at = UInt8(ascii: "@"), dot = UInt8(ascii: ".")
+        var index = line.count - 1
+        guard index >= 6, line[index] == at, line[index - 1] == at else { return nil }
+        index -= 2
+        var numbers = (0, 0)
+        for field in 0..<2 {
+            var value = 0, scale = 1
+            let last = index
+            while index >= 0 {
+                let digit = line[index] &- 0x30
+                guard digit <= 9 else { break }
+                value &+= Int(digit) &* scale
+                scale &*= 10
+                index -= 1
+            }
+            let digits = last - index
+            guard digits > 0, digits <= 18, index >= 1, line[index] == (field == 0 ? dot : at) else { return nil }
+            index -= 1
+            if field == 0 { numbers.1 = value } else { numbers.0 = value }
+        }
+        guard line[index] == at else { return nil }
+        return Probe(sender: numbers.0, sequence: numbers.1)
+    }
+
+    /// The first marker anywhere in `line`, searched from the front (the slow path).
+    static func search(_ line: UnsafeRawBufferPointer) -> Probe? {
         let at = UInt8(ascii: "@"), dot = UInt8(ascii: ".")
         guard let base = line.baseAddress else { return nil }
         var index = 0
@@ -30,31 +66,26 @@ struct Probe: Equatable {
             index = base.distance(to: UnsafeRawPointer(found))
             guard index + 1 < end, line[index + 1] == at else { index += 1; continue }
             var position = index + 2
-            var fields: (Int, Int, UInt64) = (0, 0, 0)
+            var numbers = (0, 0)
             var digits = 0
             var field = 0
             while position < end {
                 let byte = line[position]
-                if byte >= 0x30 && byte <= 0x39 {
-                    let value = UInt64(byte - 0x30)
-                    switch field {
-                    case 0: fields.0 = fields.0 &* 10 &+ Int(value)
-                    case 1: fields.1 = fields.1 &* 10 &+ Int(value)
-                    default: fields.2 = fields.2 &* 10 &+ value
-                    }
+                if byte >= 0x30 && byte <= 0x39, digits < 18 {
+                    if field == 0 { numbers.0 = numbers.0 * 10 + Int(byte - 0x30) } else { numbers.1 = numbers.1 * 10 + Int(byte - 0x30) }
                     digits += 1
-                } else if byte == dot, field < 2, digits > 0 {
-                    field += 1
+                } else if byte == dot, field == 0, digits > 0 {
+                    field = 1
                     digits = 0
                 } else {
                     break
                 }
                 position += 1
             }
-            if field == 2, digits > 0, position + 1 < end, line[position] == at, line[position + 1] == at {
-                return Probe(sender: fields.0, sequence: fields.1, sentAt: fields.2)
+            if field == 1, digits > 0, position + 1 < end, line[position] == at, line[position + 1] == at {
+                return Probe(sender: numbers.0, sequence: numbers.1)
             }
-            index += 1  // "@@@1.2.3@@": the marker may start at the second "@"
+            index += 1  // "@@@1.2@@": the marker may start at the second "@"
         }
         return nil
     }

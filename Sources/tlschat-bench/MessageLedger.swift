@@ -1,0 +1,107 @@
+// MessageLedger: the fan-out's bookkeeping of every message it sent: per
+// message, how many receivers still have to get it and when it was queued;
+// per receiver and sender, the next sequence expected. It classifies each
+// arriving marker as a delivery (first time, in order or late = reordered), a
+// duplicate, an echo to the sender or unknown, and sums what was never
+// delivered. Flat manually managed buffers, so a delivery costs a few loads
+// and stores and no reference counting or uniqueness checks (measured with
+// callgrind, see BENCHMARKS.md). It does no I/O and reads no clock; one
+// event-loop thread uses it.
+
+final class MessageLedger {
+    private struct Slot {
+        var remaining: Int32
+        /// Microseconds since the run's start when the message was queued.
+        var sentAt: UInt32
+    }
+
+    let senders: Int
+    let clients: Int
+    /// Per sender: the next sequence it sends (= messages it sent).
+    private(set) var nextSequence: [Int]
+    /// Per message (sequence * senders + sender); slots of sequences not sent yet hold 0.
+    private var slots: UnsafeMutablePointer<Slot>
+    private var capacity: Int
+    /// Per receiver and sender (receiver * senders + sender): the next sequence expected.
+    private let expected: UnsafeMutablePointer<Int>
+    /// Sequences a receiver skipped over (only when something arrives early): one that
+    /// shows up later was reordered, anything else behind `expected` is a duplicate.
+    private var skipped: [Int: Set<Int>] = [:]
+    private(set) var duplicated = 0, reordered = 0, echoes = 0, unknown = 0
+
+    init(senders: Int, clients: Int) {
+        self.senders = senders
+        self.clients = clients
+        nextSequence = Array(repeating: 0, count: senders)
+        capacity = senders * 4_096
+        slots = .allocate(capacity: capacity)
+        slots.initialize(repeating: Slot(remaining: 0, sentAt: 0), count: capacity)
+        expected = .allocate(capacity: senders * clients)
+        expected.initialize(repeating: 0, count: senders * clients)
+    }
+
+    deinit {
+        slots.deallocate()
+        expected.deallocate()
+    }
+
+    var messagesSent: Int { nextSequence.reduce(0, +) }
+
+    /// Records `sender`'s next message, queued at `sentAt` (microseconds); returns its sequence.
+    func send(from sender: Int, at sentAt: UInt64) -> Int {
+        let sequence = nextSequence[sender]
+        nextSequence[sender] = sequence + 1
+        let message = sequence * senders + sender
+        if message >= capacity { grow(to: message + 1) }
+        slots[message] = Slot(remaining: Int32(clients - 1), sentAt: UInt32(truncatingIfNeeded: sentAt))
+        return sequence
+    }
+
+    /// What a marker that reached `receiver` was.
+    enum Arrival: Equatable {
+        /// Counted as delivered; `sentAt` in microseconds; `complete`: it was the last receiver.
+        case delivered(sentAt: UInt32, complete: Bool)
+        case duplicate, echo, unknown
+    }
+
+    func arrived(sender: Int, sequence: Int, at receiver: Int) -> Arrival {
+        guard sender >= 0, sequence >= 0, sender < senders, sequence < nextSequence[sender] else {
+            unknown += 1
+            return .unknown
+        }
+        guard sender != receiver else { echoes += 1; return .echo }  // a server that echoes to the sender
+        let slot = receiver * senders + sender
+        let next = expected[slot]
+        if sequence == next {
+            expected[slot] = next + 1
+        } else if sequence > next {
+            skipped[slot, default: []].formUnion(next..<sequence)
+            expected[slot] = sequence + 1
+        } else {
+            guard skipped[slot]?.remove(sequence) != nil else { duplicated += 1; return .duplicate }
+            reordered += 1  // late, but delivered
+        }
+        let message = sequence * senders + sender
+        slots[message].remaining -= 1
+        return .delivered(sentAt: slots[message].sentAt, complete: slots[message].remaining == 0)
+    }
+
+    /// Receiver-deliveries still missing, summed over every message sent.
+    var undelivered: Int {
+        var total = 0
+        for sender in 0..<senders {
+            for sequence in 0..<nextSequence[sender] { total += Int(max(slots[sequence * senders + sender].remaining, 0)) }
+        }
+        return total
+    }
+
+    private func grow(to needed: Int) {
+        let larger = max(needed, capacity * 2)
+        let moved = UnsafeMutablePointer<Slot>.allocate(capacity: larger)
+        moved.moveInitialize(from: slots, count: capacity)
+        (moved + capacity).initialize(repeating: Slot(remaining: 0, sentAt: 0), count: larger - capacity)
+        slots.deallocate()
+        slots = moved
+        capacity = larger
+    }
+}
