@@ -75,12 +75,12 @@ final class SQLiteConnection {
     /// The HistoryError for result code `rc` of the call that just failed on this handle.
     func failure(_ rc: Int32, doing what: String) -> HistoryError {
         let message = String(cString: sqlite3_errmsg(database))
-        let systemErrno = sqlite3_system_errno(database)
         let primary = rc & 0xff
         let isIO = primary == SQLITE_IOERR || primary == SQLITE_FULL || primary == SQLITE_CANTOPEN
+        let systemErrno = isIO ? (sqlite3_system_errno(database) != 0 ? sqlite3_system_errno(database) : lastFileErrno()) : 0
         let cause = isIO && systemErrno != 0 ? ", errno \(systemErrno): \(String(cString: strerror(systemErrno)))" : ""
         let detail = "\(message) (\(SQLiteResultNames.name(rc))\(cause))"
-        switch Self.kind(of: rc, systemErrno: isIO ? systemErrno : 0) {
+        switch Self.kind(of: rc, systemErrno: systemErrno) {
         case .full:
             return HistoryError(.full, "history database \(path): \(what) failed, disk or file size limit full: \(detail)")
         case .corrupt:
@@ -90,6 +90,25 @@ final class SQLiteConnection {
         case .newerSchema, .failed:
             return HistoryError(.failed, "history database \(path): \(what) failed: \(detail)")
         }
+    }
+
+    /// The errno of the last failed system call on the WAL (or rollback journal) or on
+    /// the database file: SQLite keeps one per file. sqlite3_system_errno stays 0 when a
+    /// COMMIT fails to write the WAL, which is where a full disk usually shows; a write
+    /// refused by the file size limit (EFBIG) is reported as SQLITE_IOERR_WRITE, not
+    /// SQLITE_FULL, so this is how the store tells it apart from a failing disk.
+    /// A value can be stale (from an earlier failure): it only refines an I/O error.
+    private func lastFileErrno() -> Int32 {
+        var found: [Int32] = []
+        var journal: UnsafeMutablePointer<sqlite3_file>?
+        if sqlite3_file_control(database, "main", SQLITE_FCNTL_JOURNAL_POINTER, &journal) == SQLITE_OK,
+           let journal, let control = journal.pointee.pMethods?.pointee.xFileControl {
+            var value: Int32 = 0
+            if control(journal, SQLITE_FCNTL_LAST_ERRNO, &value) == SQLITE_OK { found.append(value) }
+        }
+        var value: Int32 = 0
+        if sqlite3_file_control(database, "main", SQLITE_FCNTL_LAST_ERRNO, &value) == SQLITE_OK { found.append(value) }
+        return found.first { [ENOSPC, EFBIG, EDQUOT].contains($0) } ?? found.first { $0 != 0 } ?? 0
     }
 
     /// What a result code means to the chat server: full disk (also a write refused
