@@ -4,7 +4,8 @@
 // path that cannot be opened and a database held by another store are each
 // refused with one line naming the file; a file size limit (RLIMIT_FSIZE,
 // SIGXFSZ ignored: a full disk without mounting anything) turns an append
-// into `.full` with nothing stored, and appends work again once it is raised.
+// into `.full` with nothing stored, and appends work again once it is raised;
+// a batch failing halfway (not rolled back by SQLite itself) stores nothing.
 import ChatCore
 import ChatHistory
 import Foundation
@@ -86,6 +87,30 @@ extension ChatHistoryTests {
             first = nil
             let reopened = try database.open()
             #expect(try reopened.messages(in: .room("#a"), .latest, limit: 10).count == 2)
+        }
+
+        @Test func aFailedBatchStoresNothingAndTheNextAppendWorks() throws {
+            let database = try TemporaryDatabase()
+            var store: SQLiteHistoryStore? = try database.open()
+            try fill(store!, "#a", count: 1, prefix: "first")
+            store = nil
+            // An error in the middle of a batch that SQLite does not roll back by itself
+            // (RAISE(ABORT) undoes only the failing statement): the store must.
+            try RawDatabase(database.path).execute("""
+                CREATE TRIGGER poison BEFORE INSERT ON messages WHEN NEW.text = 'poison'
+                BEGIN SELECT RAISE(ABORT, 'poisoned message'); END
+                """)
+            store = try database.open()
+            let error = #expect(throws: HistoryError.self) {
+                try store!.append([roomMessage("#a", "kept?"), roomMessage("#new", "kept?"), roomMessage("#a", "poison")])
+            }
+            #expect(error?.kind == .failed && error?.description.contains("poisoned message") == true)
+            print("failed batch: \(error.map(String.init(describing:)) ?? "-")")
+            let next = try store!.append([roomMessage("#a", "second"), roomMessage("#new", "third")])
+            store = nil
+            store = try database.open()
+            #expect(texts(try store!.messages(in: .room("#a"), .latest, limit: 10)) == ["first", "second"])
+            #expect(try store!.messages(in: .room("#new"), .latest, limit: 10) == [next[1]])
         }
 
         @Test func aFullDiskFailsTheBatchAndStorageResumesWhenSpaceReturns() throws {
