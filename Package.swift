@@ -35,6 +35,8 @@ let package = Package(
         .target(name: "ChatNet", dependencies: ["CTLSShim", "CLinuxShim"], swiftSettings: releaseSpeed),
         .target(name: "ChatCore", swiftSettings: releaseSpeed),
         .target(name: "ChatClient", dependencies: ["ChatCore"]),
+        .systemLibrary(name: "CSQLite"),
+        .target(name: "ChatHistory", dependencies: ["ChatCore", "CSQLite"], swiftSettings: releaseSpeed),
         .target(
             name: "ChatServerKit",
             dependencies: ["ChatNet", "ChatCore", .product(name: "Logging", package: "swift-log")],
@@ -72,5 +74,6 @@ let package = Package(
         ),
         .testTarget(name: "ChatClientTests", dependencies: ["ChatClient"]),
         .testTarget(name: "ChatCoreTests", dependencies: ["ChatCore"]),
+        .testTarget(name: "ChatHistoryTests", dependencies: ["ChatHistory", "ChatCore", "CSQLite"]),
     ]
 )

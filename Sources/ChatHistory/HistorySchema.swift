@@ -1,0 +1,101 @@
+// HistorySchema: the layout of a TLSChat history database and how a file is
+// brought to it. The version lives in `PRAGMA user_version` and every change
+// is one more entry in `migrations` (never edit a shipped entry), applied in
+// its own transaction; a file written by a newer tlschatd is refused, and so
+// is an SQLite file of another program. `PRAGMA application_id` marks our files.
+// Opening also sets WAL mode and the synchronous level. Layout (version 1):
+// - scopes: one row per room or conversation (kind, name, peer), with the
+//   number of messages it holds, kept by the store, so count-based retention
+//   never has to count;
+// - messages: id (AUTOINCREMENT: never reused, even after the newest rows
+//   were deleted), scope, time (ms since the epoch), sender, recipient,
+//   trust, text; indexed by (scope, id) (the index on scope carries the rowid)
+//   for paging, and by time for age-based retention;
+// - history: a read-only view joining both, for operators with the sqlite3 CLI.
+// It does not read or write messages (SQLiteHistoryStore does).
+import ChatCore
+
+enum HistorySchema {
+    /// "TLCH" in `PRAGMA application_id`.
+    static let applicationID: Int64 = 0x544C_4348
+
+    /// migrations[n] brings a file from version n to n + 1.
+    static let migrations: [String] = [
+        """
+        PRAGMA application_id = \(applicationID);
+        CREATE TABLE scopes (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('room', 'conversation')),
+            name TEXT NOT NULL,
+            peer TEXT NOT NULL DEFAULT '',
+            message_count INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (kind, name, peer)
+        );
+        CREATE TABLE messages (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            scope INTEGER NOT NULL REFERENCES scopes (id),
+            time INTEGER NOT NULL,
+            sender TEXT NOT NULL,
+            recipient TEXT,
+            trust TEXT NOT NULL,
+            text TEXT NOT NULL
+        );
+        CREATE INDEX messages_by_scope ON messages (scope);
+        CREATE INDEX messages_by_time ON messages (time);
+        CREATE VIEW history AS
+            SELECT m.id, s.kind, s.name AS scope, s.peer, m.time,
+                   strftime('%Y-%m-%dT%H:%M:%fZ', m.time / 1000.0, 'unixepoch') AS utc,
+                   m.sender, m.recipient, m.trust, m.text
+            FROM messages AS m JOIN scopes AS s ON s.id = m.scope;
+        """,
+    ]
+
+    /// The version this tlschatd writes.
+    static var currentVersion: Int64 { Int64(migrations.count) }
+
+    /// Sets WAL mode and `synchronous`, checks the file is ours and not newer, and migrates it.
+    static func open(_ connection: SQLiteConnection, synchronous: String) throws(HistoryError) {
+        let path = connection.path
+        let mode = try value("PRAGMA journal_mode = WAL", connection, doing: "switching to WAL mode")
+        guard mode.text == "wal" else {
+            throw HistoryError(.failed, "history database \(path): cannot use WAL mode (journal mode stays '\(mode.text ?? "")')")
+        }
+        try connection.execute("PRAGMA synchronous = \(synchronous)", doing: "setting synchronous")
+        let version = try value("PRAGMA user_version", connection, doing: "reading the schema version").integer
+        if version > currentVersion {
+            throw HistoryError(.newerSchema, "history database \(path) has schema version \(version), newer than version "
+                + "\(currentVersion) of this tlschatd: run a newer tlschatd, or use another file")
+        }
+        let application = try value("PRAGMA application_id", connection, doing: "reading the application id").integer
+        let tables = try value("SELECT count(*) FROM sqlite_schema", connection, doing: "reading the schema").integer
+        if version == 0 && tables > 0 || version > 0 && application != applicationID {
+            throw HistoryError(.failed, "history database \(path) is an SQLite database of another program "
+                + "(application id \(application), schema version \(version), \(tables) tables), not a TLSChat history")
+        }
+        for step in Int(version)..<migrations.count {
+            try migrate(connection, from: step)
+        }
+    }
+
+    private static func migrate(_ connection: SQLiteConnection, from version: Int) throws(HistoryError) {
+        let what = "migrating the schema from version \(version) to \(version + 1)"
+        do {
+            try connection.execute("BEGIN IMMEDIATE", doing: what)
+            try connection.execute(migrations[version], doing: what)
+            try connection.execute("PRAGMA user_version = \(version + 1)", doing: what)
+            try connection.execute("COMMIT", doing: what)
+        } catch {
+            if connection.isInTransaction { try? connection.execute("ROLLBACK", doing: what) }
+            throw error
+        }
+    }
+
+    /// The first column of the first row of a one-off statement.
+    private static func value(_ sql: String, _ connection: SQLiteConnection,
+                              doing what: String) throws(HistoryError) -> (integer: Int64, text: String?) {
+        let statement = try connection.prepare(sql, doing: what)
+        defer { statement.finalize() }
+        guard try statement.step() else { return (0, nil) }
+        return (statement.int64(0), statement.text(0))
+    }
+}

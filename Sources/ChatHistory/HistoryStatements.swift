@@ -1,0 +1,74 @@
+// HistoryStatements: every statement the history store runs, prepared once
+// when the store opens and reused for its lifetime. Values always travel as
+// bound parameters (?1, ?2, ...); no SQL text is ever built from user data.
+// Each read or delete is shaped so SQLite answers it from an index with a
+// LIMIT, so its cost does not grow with the size of a room or of the file
+// (SQLiteHistoryStore.queryPlan shows the plans; the tests check them).
+// It does not decide when a statement runs or what its results mean.
+import ChatCore
+
+final class HistoryStatements {
+    /// The columns a read returns, in order: id, time, sender, recipient, trust, text.
+    static let columns = "id, time, sender, recipient, trust, text"
+    static let newestBelowSQL = "SELECT \(columns) FROM messages WHERE scope = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"
+    static let oldestAboveSQL = "SELECT \(columns) FROM messages WHERE scope = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+    static let deleteOlderThanSQL =
+        "DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE time < ?1 ORDER BY time LIMIT ?2) RETURNING scope"
+    static let deleteOldestOfScopeSQL =
+        "DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE scope = ?1 ORDER BY id LIMIT ?2) RETURNING scope"
+
+    let begin: SQLiteStatement
+    let commit: SQLiteStatement
+    let rollback: SQLiteStatement
+    /// (scope, time, sender, recipient, trust, text)
+    let insertMessage: SQLiteStatement
+    /// (kind, name, peer) -> id
+    let findScope: SQLiteStatement
+    /// (kind, name, peer)
+    let insertScope: SQLiteStatement
+    /// (scope id, change of its message count)
+    let addToCount: SQLiteStatement
+    /// (scope id, message count)
+    let setCount: SQLiteStatement
+    /// (scope id, below id, limit), newest first
+    let newestBelow: SQLiteStatement
+    /// (scope id, above id, limit), oldest first
+    let oldestAbove: SQLiteStatement
+    /// (time limit, row limit) -> scope of each deleted row
+    let deleteOlderThan: SQLiteStatement
+    /// (messages to keep, scope limit) -> (scope id, messages beyond the limit)
+    let overfullScopes: SQLiteStatement
+    /// (scope id, row limit) -> scope of each deleted row
+    let deleteOldestOfScope: SQLiteStatement
+
+    init(_ connection: SQLiteConnection) throws(HistoryError) {
+        begin = try connection.prepare("BEGIN IMMEDIATE", doing: "beginning a transaction")
+        commit = try connection.prepare("COMMIT", doing: "committing")
+        rollback = try connection.prepare("ROLLBACK", doing: "rolling back")
+        insertMessage = try connection.prepare(
+            "INSERT INTO messages (scope, time, sender, recipient, trust, text) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            doing: "storing a message")
+        findScope = try connection.prepare(
+            "SELECT id FROM scopes WHERE kind = ?1 AND name = ?2 AND peer = ?3", doing: "finding a room or conversation")
+        insertScope = try connection.prepare(
+            "INSERT INTO scopes (kind, name, peer) VALUES (?1, ?2, ?3)", doing: "adding a room or conversation")
+        addToCount = try connection.prepare(
+            "UPDATE scopes SET message_count = message_count + ?2 WHERE id = ?1", doing: "counting messages")
+        setCount = try connection.prepare(
+            "UPDATE scopes SET message_count = ?2 WHERE id = ?1", doing: "counting messages")
+        newestBelow = try connection.prepare(Self.newestBelowSQL, doing: "reading history")
+        oldestAbove = try connection.prepare(Self.oldestAboveSQL, doing: "reading history")
+        deleteOlderThan = try connection.prepare(Self.deleteOlderThanSQL, doing: "pruning old messages")
+        overfullScopes = try connection.prepare(
+            "SELECT id, message_count - ?1 FROM scopes WHERE message_count > ?1 LIMIT ?2", doing: "finding full rooms")
+        deleteOldestOfScope = try connection.prepare(Self.deleteOldestOfScopeSQL, doing: "pruning a full room")
+    }
+
+    /// Finalizes every statement (before the connection closes).
+    func finalizeAll() {
+        for statement in [begin, commit, rollback, insertMessage, findScope, insertScope, addToCount, setCount,
+                          newestBelow, oldestAbove, deleteOlderThan, overfullScopes, deleteOldestOfScope] {
+            statement.finalize()
+        }
+    }
+}

@@ -1,0 +1,263 @@
+// SQLiteHistoryStore: the embedded default HistoryStore, one SQLite file in
+// WAL mode used by exactly one tlschatd (DatabaseLock). `append` stores a
+// batch in one BEGIN IMMEDIATE ... COMMIT and only then returns the ids;
+// reads page a room or conversation through its index with a LIMIT; pruning
+// (SQLiteHistoryStore+Pruning.swift) deletes in bounded steps. Every call runs
+// on the event loop thread and never waits for a lock (busy timeout 0). On any
+// failure the transaction is rolled back, the error says why in one line
+// (a full disk or file size limit is `.full`), and the next call tries again,
+// so storage resumes by itself once space returns. The file (and through it
+// its -wal and -shm, which SQLite creates with the database's mode) is created
+// 0600. It does not decide what is stored, log, retry, or handle signals:
+// SIGXFSZ must be ignored by the process for a file size limit to come back as
+// an error instead of killing it.
+internal import CSQLite
+import ChatCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+public final class SQLiteHistoryStore: HistoryStore {
+    /// What a commit waits for. `normal` (WAL, no sync at commit): a committed
+    /// transaction survives a crash of the process; the last ones may be lost on a
+    /// power failure or kernel crash. `full`: the WAL is synced at every commit, so
+    /// a committed transaction also survives a power loss (on honest disks).
+    public enum Synchronous: String, Sendable {
+        case normal, full
+    }
+
+    /// The page sizes `messages(in:_:limit:)` accepts; other limits are clamped into it.
+    public static let limitRange = 1...1000
+
+    public let path: String
+    let connection: SQLiteConnection
+    let statements: HistoryStatements
+    private let lock: DatabaseLock
+    /// Scope ids already known, so the hot path skips a lookup (emptied when it grows large).
+    private var scopeIDs: [HistoryScope: Int64] = [:]
+    private static let maximumCachedScopes = 4096
+
+    /// Opens or creates the history database at `path`. Throws `.locked` when another
+    /// store holds it (in any process), `.corrupt` for a damaged or non-SQLite file,
+    /// `.newerSchema` for a file of a newer tlschatd, `.failed` for anything else
+    /// (unreadable, another program's database, ...), each with one line naming the file.
+    public init(path: String, synchronous: Synchronous = .normal) throws(HistoryError) {
+        self.path = path
+        lock = try DatabaseLock(lockPath: path + ".lock", databasePath: path)
+        try Self.createPrivately(path)
+        connection = try SQLiteConnection(path: path)
+        try HistorySchema.open(connection, synchronous: synchronous.rawValue.uppercased())
+        statements = try HistoryStatements(connection)
+    }
+
+    deinit {
+        statements.finalizeAll()
+        connection.close()
+    }
+
+    public func append(_ entries: [HistoryEntry]) throws(HistoryError) -> [HistoryEntry] {
+        guard !entries.isEmpty else { return [] }
+        var stored = entries
+        var newScopeIDs: [HistoryScope: Int64] = [:]
+        var added: [Int64: Int64] = [:]
+        try transaction { () throws(HistoryError) in
+            for index in stored.indices {
+                let scopeID = try scopeID(stored[index].scope, creating: &newScopeIDs)
+                stored[index].id = try insert(stored[index], scope: scopeID)
+                added[scopeID, default: 0] += 1
+            }
+            for (scopeID, count) in added {
+                try run(statements.addToCount, scopeID, count)
+            }
+        }
+        remember(newScopeIDs)
+        return stored
+    }
+
+    public func messages(in scope: HistoryScope, _ range: HistoryRange, limit: Int) throws(HistoryError) -> [HistoryEntry] {
+        let count = Int64(min(max(limit, Self.limitRange.lowerBound), Self.limitRange.upperBound))
+        guard let scopeID = try existingScopeID(scope) else { return [] }
+        let (statement, bound, newestFirst): (SQLiteStatement, Int64, Bool) = switch range {
+        case .latest: (statements.newestBelow, Int64.max, true)
+        case .before(let id): (statements.newestBelow, id, true)
+        case .after(let id): (statements.oldestAbove, id, false)
+        }
+        defer { statement.reset() }
+        try statement.bind(1, scopeID)
+        try statement.bind(2, bound)
+        try statement.bind(3, count)
+        var entries: [HistoryEntry] = []
+        entries.reserveCapacity(Int(count))
+        while try statement.step() {
+            entries.append(try entry(statement, scope: scope))
+        }
+        return newestFirst ? entries.reversed() : entries
+    }
+
+    /// The size of the database and its WAL on disk, in bytes.
+    public var databaseSizeBytes: Int64 {
+        Self.fileSize(path) + Self.fileSize(path + "-wal")
+    }
+
+    /// Copies the WAL into the database and truncates it (PRAGMA wal_checkpoint(TRUNCATE)).
+    /// Returns false if a reader (e.g. a backup in another process) kept it from completing.
+    @discardableResult
+    public func checkpoint() throws(HistoryError) -> Bool {
+        let statement = try connection.prepare("PRAGMA wal_checkpoint(TRUNCATE)", doing: "checkpointing")
+        defer { statement.finalize() }
+        guard try statement.step() else { return true }
+        return statement.int64(0) == 0
+    }
+
+    /// The statements whose plan matters for speed, for `queryPlan(of:)`.
+    public enum PlannedQuery: CaseIterable, Sendable {
+        /// `.latest` and `.before(id)`: the newest rows of a scope below an id.
+        case pageBack
+        /// `.after(id)`: the oldest rows of a scope above an id.
+        case catchUp
+        case pruneByAge
+        case pruneByCount
+    }
+
+    /// SQLite's plan for a statement (EXPLAIN QUERY PLAN), one step per line, e.g.
+    /// "SEARCH messages USING INDEX messages_by_scope (scope=? AND rowid<?)".
+    public func queryPlan(of query: PlannedQuery) throws(HistoryError) -> String {
+        let sql = switch query {
+        case .pageBack: HistoryStatements.newestBelowSQL
+        case .catchUp: HistoryStatements.oldestAboveSQL
+        case .pruneByAge: HistoryStatements.deleteOlderThanSQL
+        case .pruneByCount: HistoryStatements.deleteOldestOfScopeSQL
+        }
+        let statement = try connection.prepare("EXPLAIN QUERY PLAN " + sql, doing: "explaining a query")
+        defer { statement.finalize() }
+        var lines: [String] = []
+        while try statement.step() {
+            lines.append(statement.text(3) ?? "")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    // MARK: - Transactions and rows
+
+    /// Runs `body` between BEGIN IMMEDIATE and COMMIT; on any error rolls back (unless
+    /// SQLite already did) and rethrows, leaving the connection ready for the next call.
+    func transaction(_ body: () throws(HistoryError) -> Void) throws(HistoryError) {
+        do {
+            try run(statements.begin)
+            try body()
+            try run(statements.commit)
+        } catch {
+            if connection.isInTransaction {
+                try? run(statements.rollback)
+            }
+            throw error
+        }
+    }
+
+    /// Binds `values` to `statement`, steps it to the end and resets it.
+    func run(_ statement: SQLiteStatement, _ values: Int64...) throws(HistoryError) {
+        defer { statement.reset() }
+        for (index, value) in values.enumerated() {
+            try statement.bind(Int32(index + 1), value)
+        }
+        try statement.run()
+    }
+
+    private func insert(_ entry: HistoryEntry, scope scopeID: Int64) throws(HistoryError) -> Int64 {
+        let statement = statements.insertMessage
+        defer { statement.reset() }
+        try statement.bind(1, scopeID)
+        try statement.bind(2, entry.time)
+        try statement.bind(3, entry.sender)
+        try statement.bind(4, entry.recipient)
+        try statement.bind(5, entry.trust.rawValue)
+        try statement.bind(6, entry.text)
+        try statement.run()
+        return connection.lastInsertedRowID
+    }
+
+    private func entry(_ row: SQLiteStatement, scope: HistoryScope) throws(HistoryError) -> HistoryEntry {
+        let id = row.int64(0)
+        let trustText = row.text(4) ?? ""
+        guard let trust = Trust(rawValue: trustText) else {
+            throw HistoryError(.corrupt, "history database \(path) is damaged: message \(id) has an unknown trust '\(trustText)'")
+        }
+        return HistoryEntry(id: id, time: row.int64(1), scope: scope, sender: row.text(2) ?? "",
+                            recipient: row.text(3), trust: trust, text: row.text(5) ?? "")
+    }
+
+    // MARK: - Scopes
+
+    /// How a scope is keyed in the scopes table; a conversation's two names in sorted order.
+    private static func key(_ scope: HistoryScope) -> (kind: String, name: String, peer: String) {
+        switch scope {
+        case .room(let name): ("room", name, "")
+        case .conversation(let a, let b): a <= b ? ("conversation", a, b) : ("conversation", b, a)
+        }
+    }
+
+    /// The id of `scope`, added to the scopes table (inside the caller's transaction) if new.
+    /// New ids go to `created`, to be remembered only once the transaction has committed.
+    private func scopeID(_ scope: HistoryScope, creating created: inout [HistoryScope: Int64]) throws(HistoryError) -> Int64 {
+        if let id = scopeIDs[scope] ?? created[scope] { return id }
+        let id: Int64
+        if let existing = try lookUp(scope) {
+            id = existing
+        } else {
+            let statement = statements.insertScope
+            defer { statement.reset() }
+            try bindKey(scope, to: statement)
+            try statement.run()
+            id = connection.lastInsertedRowID
+        }
+        created[scope] = id
+        return id
+    }
+
+    /// The id of `scope` if it has ever held a message.
+    private func existingScopeID(_ scope: HistoryScope) throws(HistoryError) -> Int64? {
+        if let id = scopeIDs[scope] { return id }
+        guard let id = try lookUp(scope) else { return nil }
+        remember([scope: id])
+        return id
+    }
+
+    private func lookUp(_ scope: HistoryScope) throws(HistoryError) -> Int64? {
+        let statement = statements.findScope
+        defer { statement.reset() }
+        try bindKey(scope, to: statement)
+        return try statement.step() ? statement.int64(0) : nil
+    }
+
+    private func bindKey(_ scope: HistoryScope, to statement: SQLiteStatement) throws(HistoryError) {
+        let key = Self.key(scope)
+        try statement.bind(1, key.kind)
+        try statement.bind(2, key.name)
+        try statement.bind(3, key.peer)
+    }
+
+    private func remember(_ ids: [HistoryScope: Int64]) {
+        guard !ids.isEmpty else { return }
+        if scopeIDs.count + ids.count > Self.maximumCachedScopes { scopeIDs.removeAll(keepingCapacity: true) }
+        scopeIDs.merge(ids) { _, new in new }
+    }
+
+    // MARK: - Files
+
+    /// Creates the database file with mode 0600 before SQLite opens it (SQLite then gives
+    /// -wal and -shm the same mode); an existing file keeps its mode. Refuses unreadable files.
+    private static func createPrivately(_ path: String) throws(HistoryError) {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw HistoryError(.failed, "history database \(path): cannot open: \(String(cString: strerror(errno)))")
+        }
+        close(fd)
+    }
+
+    private static func fileSize(_ path: String) -> Int64 {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int64(info.st_size) : 0
+    }
+}
