@@ -39,13 +39,13 @@ let package = Package(
         .target(name: "ChatHistory", dependencies: ["ChatCore", "CSQLite"], swiftSettings: releaseSpeed),
         .target(
             name: "ChatServerKit",
-            dependencies: ["ChatNet", "ChatCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ChatNet", "ChatCore", "ChatHistory", .product(name: "Logging", package: "swift-log")],
             swiftSettings: releaseSpeed
         ),
         .executableTarget(
             name: "tlschatd",
             dependencies: [
-                "ChatServerKit", "ChatNet", "ChatCore",
+                "ChatServerKit", "ChatNet", "ChatCore", "ChatHistory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -70,10 +70,10 @@ let package = Package(
         .testTarget(name: "BenchTests", dependencies: ["tlschat-bench"]),
         .testTarget(
             name: "ChatNetTests",
-            dependencies: ["ChatNet", "ChatCore", "ChatServerKit", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["ChatNet", "ChatCore", "ChatServerKit", "ChatHistory", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "ChatClientTests", dependencies: ["ChatClient"]),
-        .testTarget(name: "ChatCoreTests", dependencies: ["ChatCore"]),
+        .testTarget(name: "ChatCoreTests", dependencies: ["ChatCore", "ChatHistory"]),
         .testTarget(name: "ChatHistoryTests", dependencies: ["ChatHistory", "ChatCore", "CSQLite"]),
     ]
 )

@@ -18,7 +18,8 @@ extension ChatServerCore {
         case .ping(let token): return .success(token ?? "")
         case .help: return .success(Command.allVerbs.joined(separator: " "))
         case .bye: return .success("")
-        case .capabilities(let request): return capabilities(request)
+        case .capabilities(let request): return capabilities(request, session)
+        case .history(let target, let range, let limit): return readHistory(target, range, limit: limit, for: session)
         }
     }
 
@@ -51,7 +52,7 @@ extension ChatServerCore {
         return .success(name)
     }
 
-    private func validRoom(_ requested: String) -> Result<String, CommandError> {
+    func validRoom(_ requested: String) -> Result<String, CommandError> {
         guard let room = rules.roomName(requested) else {
             return .failure(CommandError(.badArguments, "a room name is # and 1-\(limits.maximumRoomNameLength) characters of A-Z a-z 0-9 . _ -"))
         }
@@ -71,7 +72,9 @@ extension ChatServerCore {
             guard rooms[room] != nil || rooms.count < limits.maximumRooms else {
                 return .failure(CommandError(.tooManyRooms, "the server has its maximum of \(limits.maximumRooms) rooms"))
             }
-            return .success("\(room) \(enter(room, session))")
+            let members = enter(room, session)
+            sendJoinHistory(room, to: session)
+            return .success("\(room) \(members)")
         }
     }
 
@@ -94,7 +97,7 @@ extension ChatServerCore {
 
     private func say(_ text: String, _ session: ChatSession) -> Result<String, CommandError> {
         roomOrCurrent(nil, session).map { room in
-            "\(room) \(sendToRoom(room, text, from: session))"
+            history != nil ? stageRoomMessage(room, text, from: session, verb: "SAY") : "\(room) \(sendToRoom(room, text, from: session))"
         }
     }
 
@@ -113,11 +116,15 @@ extension ChatServerCore {
             return validRoom(target).flatMap { room in
                 guard rooms[room] != nil else { return .failure(CommandError(.noSuchRoom, "no room \(room)")) }
                 guard session.rooms.contains(room) else { return .failure(CommandError(.notInRoom, "join \(room) first")) }
+                if history != nil { return .success(stageRoomMessage(room, text, from: session, verb: "MSG")) }
                 return .success("\(room) \(sendToRoom(room, text, from: session))")
             }
         }
         guard let recipients = sessionsByName[NameRules.key(target)], let recipient = recipients.first else {
             return .failure(CommandError(.noSuchUser, "no user \(target) is connected"))
+        }
+        if history != nil, session.trust == .cert, recipient.trust == .cert {  // stored: only between certificate users
+            return .success(stagePrivateMessage(to: recipient.name, text, from: session))
         }
         let line = OutboundMessage(line: "PRIV \(session.name) \(session.trust.rawValue) \(text)", broadcast: recipients.count > 1)
         let (sent, total) = deliver(line, to: recipients)  // every session of the user
@@ -150,14 +157,15 @@ extension ChatServerCore {
     }
 
     /// `CAP LS`: what this server offers, as NAME=VALUE words clients may ignore.
-    /// `CAP REQ`: enable capabilities; none can be enabled yet (PROTOCOL.md section 10).
-    private func capabilities(_ request: [String]?) -> Result<String, CommandError> {
+    /// `CAP REQ`: enable capabilities, all or none (PROTOCOL.md sections 10 and 11).
+    private func capabilities(_ request: [String]?, _ session: ChatSession) -> Result<String, CommandError> {
         guard let request else {
             let rate = limits.commandsPerSecond
             let perSecond = rate == rate.rounded() && rate < 1e15 ? String(Int(rate)) : String(rate)
-            return .success("LS rate=\(limits.commandBurst)/\(perSecond) line=\(limits.maximumLineLength) sessions=\(limits.sessionsPerUser)")
+            return .success("LS rate=\(limits.commandBurst)/\(perSecond) line=\(limits.maximumLineLength) sessions=\(limits.sessionsPerUser)\(historyCapabilityTokens)")
         }
-        let shown = request[0].count > 32 ? String(request[0].prefix(32)) + "..." : request[0]
+        guard let refused = enableCapabilities(request, for: session) else { return .success("REQ " + request.joined(separator: " ")) }
+        let shown = refused.count > 32 ? String(refused.prefix(32)) + "..." : refused
         return .failure(CommandError(.badArguments, "no capability '\(shown)' to enable; CAP LS lists what this server offers"))
     }
 }

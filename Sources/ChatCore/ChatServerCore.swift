@@ -20,6 +20,14 @@ public final class ChatServerCore {
     /// a certificate user with several sessions (`limits.sessionsPerUser`).
     var sessionsByName: [String: [ChatSession]] = [:]
     var rooms: [String: ChatRoom] = [:]
+    /// Durable history (nil: none is kept). Set before the first client connects.
+    public var history: (any HistoryStore)?
+    /// How many past messages a session that enabled `join-history` gets on JOIN.
+    public var historyOnJoin = 20
+    /// Told of every store failure (the server logs them, rate-limited); chat goes on.
+    public var historyFailed: ((HistoryError) -> Void)?
+    /// Stored messages accepted this loop iteration, committed together by `commitStaged`.
+    var staged: [StagedMessage] = []
     private var nextSessionID = 1
     private var nextGuestNumber = 1
 
@@ -69,10 +77,18 @@ public final class ChatServerCore {
     public func receive(line: [UInt8], from session: ChatSession) {
         guard !session.isGone else { return }  // after BYE or replacement: ignore the rest
         guard let parsed = CommandParser.parse(line) else { return }
+        if session.isWaitingForCommit {
+            // Only another message that will be stored may go ahead of the commit: any
+            // other reply would overtake the staged message's OK.
+            guard session.heldInput.isEmpty, case .success(let command) = parsed, willStage(command, from: session) else {
+                return session.heldInput.append(.line(line))
+            }
+        }
         switch parsed {
         case .failure(let error): session.send(error.line)
         case .success(let command):
             switch execute(command, for: session) {
+            case .success(ChatServerCore.replyAfterCommit): break
             case .success(let details): session.send(details.isEmpty ? "OK \(command.verb)" : "OK \(command.verb) \(details)")
             case .failure(let error): session.send(error.line)
             }
@@ -95,6 +111,7 @@ public final class ChatServerCore {
     /// one reply is `ERR RATE_LIMITED` and it is otherwise ignored.
     public func refuseRateLimited(_ session: ChatSession) {
         guard !session.isGone else { return }
+        if session.isWaitingForCommit { return session.heldInput.append(.rateLimited) }
         session.send(CommandError(.rateLimited, "too many commands; slow down").line)
     }
 
@@ -102,6 +119,7 @@ public final class ChatServerCore {
     /// tell it why, then close.
     public func dropFlooding(_ session: ChatSession) {
         guard !session.isGone else { return }
+        if session.isWaitingForCommit { return session.heldInput.append(.flooding) }  // after the replies it is owed
         session.send("NOTICE flood too many commands over the rate limit; closing")
         remove(session, reason: "quit")
         session.link.closeAfterFlush(.flood)

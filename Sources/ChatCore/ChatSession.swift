@@ -10,6 +10,24 @@ public final class ChatSession {
     /// Rooms joined, oldest first; the last is the current room.
     var rooms: [String] = []
     var isGone = false
+    /// Enabled with CAP REQ (PROTOCOL.md section 10): ids on stored messages, history on join.
+    var wantsMessageIDs = false
+    var wantsJoinHistory = false
+    /// Stored messages of this session waiting for the batch commit (their OK comes then).
+    var stagedCount = 0
+    /// Input that arrived behind a staged message: replayed in order after the commit,
+    /// so replies keep the order of the commands. Bounded by one read of input a loop iteration.
+    var heldInput: [HeldInput] = []
+
+    /// Input held back while an earlier stored message of the session is uncommitted.
+    enum HeldInput {
+        case line([UInt8])
+        case rateLimited
+        case flooding
+    }
+
+    /// True while replies must wait for a commit.
+    var isWaitingForCommit: Bool { stagedCount > 0 || !heldInput.isEmpty }
 
     init(id: Int, name: String, trust: Trust, credentials: ClientCredentials, link: ChatSessionLink) {
         self.id = id

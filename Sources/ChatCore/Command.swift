@@ -22,6 +22,8 @@ public enum Command: Equatable, Sendable {
     case bye
     /// `CAP [LS]` lists the server's capabilities; `CAP REQ NAME...` enables some.
     case capabilities(request: [String]?)
+    /// HISTORY TARGET [BEFORE ID | AFTER ID] [LIMIT N] (limit nil: the server's default).
+    case history(target: String, range: HistoryRange, limit: Int?)
 
     /// The canonical verb used in `OK VERB ...` replies.
     public var verb: String {
@@ -38,10 +40,11 @@ public enum Command: Equatable, Sendable {
         case .help: "HELP"
         case .bye: "BYE"
         case .capabilities: "CAP"
+        case .history: "HISTORY"
         }
     }
 
-    public static let allVerbs = ["NICK", "JOIN", "PART", "SAY", "MSG", "ROOMS", "WHO", "WHOAMI", "PING", "HELP", "BYE", "CAP"]
+    public static let allVerbs = ["NICK", "JOIN", "PART", "SAY", "MSG", "ROOMS", "WHO", "WHOAMI", "PING", "HELP", "BYE", "CAP", "HISTORY"]
 }
 
 public enum CommandParser {
@@ -137,6 +140,7 @@ public enum CommandParser {
             if words.isEmpty || (words.count == 1 && isASCIIWord(words[0], "LS")) { return .success(.capabilities(request: nil)) }
             if words.count >= 2 && isASCIIWord(words[0], "REQ") { return .success(.capabilities(request: Array(words.dropFirst()))) }
             return usage("CAP [LS] | CAP REQ NAME...")
+        case "HISTORY": return parseHistory(words)
         default:
             let shown = verb.count > 32 ? String(verb.prefix(32)) + "..." : verb
             return .failure(CommandError(.unknownCommand, "unknown command '\(shown)'; try HELP"))
@@ -144,6 +148,27 @@ public enum CommandParser {
     }
 
     /// `word` is `upper` in ASCII letters of any case (no Unicode case mapping: "lſ" is not "LS").
+    /// HISTORY TARGET [BEFORE ID | AFTER ID] [LIMIT N]; ids are 1 or more, N 1 or more
+    /// (the server caps it). Keywords are case-insensitive, each at most once.
+    private static func parseHistory(_ words: [String]) -> Result<Command, CommandError> {
+        let usage = Result<Command, CommandError>.failure(CommandError(.badArguments, "usage: HISTORY TARGET [BEFORE ID | AFTER ID] [LIMIT N]"))
+        guard let target = words.first else { return usage }
+        var range = HistoryRange.latest, limit: Int?, index = 1
+        while index + 1 < words.count {
+            guard let number = Int64(words[index + 1]), number >= 1, words[index + 1].utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { return usage }
+            if isASCIIWord(words[index], "BEFORE") || isASCIIWord(words[index], "AFTER") {
+                guard range == .latest else { return usage }
+                range = isASCIIWord(words[index], "BEFORE") ? .before(number) : .after(number)
+            } else if isASCIIWord(words[index], "LIMIT"), limit == nil {
+                limit = Int(clamping: number)
+            } else {
+                return usage
+            }
+            index += 2
+        }
+        return index == words.count ? .success(.history(target: target, range: range, limit: limit)) : usage
+    }
+
     private static func isASCIIWord(_ word: String, _ upper: String) -> Bool {
         word.utf8.count == upper.utf8.count
             && zip(word.utf8, upper.utf8).allSatisfy { (0x61...0x7A).contains($0) ? $0 - 32 == $1 : $0 == $1 }

@@ -16,6 +16,10 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case noCurrentRoom = "NO_CURRENT_ROOM"
     case tooManyRooms = "TOO_MANY_ROOMS"
     case rateLimited = "RATE_LIMITED"
+    /// HISTORY on a server that keeps none (`--history none`).
+    case noHistory = "NO_HISTORY"
+    /// The history store could not be read just now.
+    case historyFailed = "HISTORY_FAILED"
 }
 
 /// A failed command: its code and the human text that follows it.

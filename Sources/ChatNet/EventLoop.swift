@@ -53,6 +53,7 @@ public final class EventLoop {
     private var flushQueue: [LoopFlushable] = []
     private var readAgainQueue: [LoopHandler] = []
     private var deferredWork: [() -> Void] = []
+    private var beforeFlushHooks: [() -> Void] = []
     private var stopRequested = false
     /// `events` already holds the next batch (found while deciding to defer a flush).
     private var eventsPrefetched = false
@@ -140,6 +141,13 @@ public final class EventLoop {
         return timer
     }
 
+    /// Runs `hook` in every iteration after the input callbacks and timers, before output
+    /// is flushed (Redis's beforeSleep): e.g. committing what the callbacks accepted, so its
+    /// replies go out in the same flush. Hooks are kept for the loop's life.
+    public func addBeforeFlushHook(_ hook: @escaping () -> Void) {
+        beforeFlushHooks.append(hook)
+    }
+
     /// Runs `work` at the end of the current iteration, after every callback has returned.
     public func executeAfterIteration(_ work: @escaping () -> Void) {
         deferredWork.append(work)
@@ -193,6 +201,7 @@ public final class EventLoop {
         for event in events { dispatch(event) }
         fireDueTimers()
         runReadAgainQueue()
+        for hook in beforeFlushHooks { hook() }
         if !flushDeferredForReadyInput() { runFlushQueue() }
         runDeferredWork()
     }

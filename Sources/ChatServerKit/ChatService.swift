@@ -20,6 +20,7 @@ public final class ChatService {
     private let logger: Logger
     private let configuration: ServerConfiguration
     private var signals: SignalWatcher?
+    private var history: HistoryKeeper?
     /// Where each listener is bound (port 0 resolved), in the order they were opened.
     public private(set) var boundAddresses: [(transport: Transport, address: SocketAddress)] = []
 
@@ -41,7 +42,11 @@ public final class ChatService {
         limits.commandBurst = configuration.commandBurst
         limits.commandsPerSecond = configuration.commandsPerSecond
         let core = ChatServerCore(limits: limits, lobby: configuration.lobbyRoom)
+        core.historyOnJoin = configuration.historyOnJoin
         server = ChatServer(loop: loop, context: context, core: core, settings: configuration.serverSettings, logger: logger)
+        if let settings = configuration.historySettings {
+            history = try HistoryKeeper(settings: settings, core: core, loop: loop, logger: logger)
+        }
         // Signals first: a SIGTERM right after the port is announced must already shut down cleanly.
         if handleSignals {
             signals = try SignalWatcher(loop: loop, signals: [SIGTERM, SIGINT, SIGHUP]) { [unowned self] number in
@@ -87,6 +92,7 @@ public final class ChatService {
     /// Runs the loop until the server has shut down (SIGTERM, SIGINT or `shutDown`).
     public func run() throws {
         try loop.run()
+        history?.close()
         signals?.close()
         signals = nil
         logger.info("stopped")

@@ -4,7 +4,11 @@
 // flags; tests fill it directly and run the server in-process. Checks that
 // need the certificate files are TLSContext's; binding is ChatService's.
 import ChatCore
+import ChatHistory
 import ChatNet
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public struct ServerConfiguration: Sendable {
     public var certificateChainFile: String
@@ -33,10 +37,46 @@ public struct ServerConfiguration: Sendable {
     public var commandsPerSecond = 20.0
     /// Connections one certificate user may hold at once; 1: a new login replaces the old.
     public var sessionsPerUser = 1
+    /// The history database, or nil: no history is kept. (tlschatd's `--history` default
+    /// is `defaultHistoryPath`; the library's is none, so in-process tests opt in.)
+    public var historyPath: String?
+    /// `full`: fsync at every commit (survives power loss); `normal`: survives a crash of the process.
+    public var historySync: SQLiteHistoryStore.Synchronous = .normal
+    /// Past messages a `join-history` client gets on JOIN (0: none).
+    public var historyOnJoin = 20
+    /// Retention: delete messages older than this / beyond the newest N of a room (nil: keep).
+    public var historyMaximumAgeSeconds: Int?
+    public var historyMaximumMessagesPerRoom: Int?
 
     public init(certificateChainFile: String, privateKeyFile: String) {
         self.certificateChainFile = certificateChainFile
         self.privateKeyFile = privateKeyFile
+    }
+
+    /// Where tlschatd keeps history unless told otherwise: $STATE_DIRECTORY (systemd's
+    /// StateDirectory=), else $XDG_STATE_HOME/tlschat, else ~/.local/state/tlschat; the file
+    /// is history.sqlite there.
+    public static var defaultHistoryPath: String {
+        let environment = { (name: String) -> String? in getenv(name).map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } }
+        if let state = environment("STATE_DIRECTORY") { return state + "/history.sqlite" }
+        if let xdg = environment("XDG_STATE_HOME") { return xdg + "/tlschat/history.sqlite" }
+        return (environment("HOME") ?? ".") + "/.local/state/tlschat/history.sqlite"
+    }
+
+    /// "90", "90s", "15m", "12h", "30d" as seconds; nil for anything else.
+    public static func seconds(fromDuration text: String) -> Int? {
+        let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
+        let unit = text.last.flatMap { units[$0] }
+        guard let number = Int(unit == nil ? text : String(text.dropLast())), number >= 0 else { return nil }
+        let (seconds, overflow) = number.multipliedReportingOverflow(by: unit ?? 1)
+        return overflow ? nil : seconds
+    }
+
+    var historySettings: HistoryKeeper.Settings? {
+        historyPath.map {
+            HistoryKeeper.Settings(path: $0, synchronous: historySync, maximumAgeSeconds: historyMaximumAgeSeconds,
+                                   maximumMessagesPerRoom: historyMaximumMessagesPerRoom)
+        }
     }
 
     /// The lobby as the core takes it: a canonical room name, or nil for none.
@@ -60,6 +100,11 @@ public struct ServerConfiguration: Sendable {
         require(lobby == "none" || lobbyRoom != nil, "--lobby must be a room name (#name) or none")
         require(commandBurst >= 1 && commandsPerSecond > 0, "--command-burst and --commands-per-second must be positive")
         require((1...64).contains(sessionsPerUser), "--sessions-per-user must be 1...64")
+        require((0...ChatServerCore.maximumHistoryLimit).contains(historyOnJoin),
+                "--history-on-join must be 0...\(ChatServerCore.maximumHistoryLimit) messages")
+        require(historyMaximumAgeSeconds.map { $0 >= 60 } ?? true, "--history-max-age must be at least 60 seconds (e.g. 3600, 90m, 12h, 30d)")
+        require(historyMaximumMessagesPerRoom.map { $0 >= 1 } ?? true, "--history-max-messages-per-room must be at least 1")
+        require(historyPath.map { !$0.isEmpty } ?? true, "--history needs a file path, or none")
         if clientCA == nil, let wanted = clientAuthentication, wanted != .none {
             found.append("--client-auth \(wanted.rawValue) needs --client-ca FILE (the CA that issues client certificates)")
         }

@@ -5,6 +5,7 @@
 // wiring are in ChatServerKit, transport in ChatNet, chat rules in ChatCore.
 import ArgumentParser
 import ChatCore
+import ChatHistory
 import ChatNet
 import ChatServerKit
 import Logging
@@ -82,6 +83,22 @@ struct TLSChatDaemon: ParsableCommand {
     @Option(help: "Connections one certificate user may hold at once (1-64); they share rooms and messages. 1: a new login replaces the old one.")
     var sessionsPerUser: Int = 1
 
+    @Option(help: ArgumentHelp("History database (SQLite, created 0600), or 'none' to keep no history.",
+                               discussion: "Default: $STATE_DIRECTORY/history.sqlite, else $XDG_STATE_HOME/tlschat/history.sqlite, else ~/.local/state/tlschat/history.sqlite."))
+    var history: String = ServerConfiguration.defaultHistoryPath
+
+    @Option(help: "History durability: normal (an acknowledged message survives a crash of tlschatd) or full (also a power loss: fsync at every commit).")
+    var historySync: SQLiteHistoryStore.Synchronous = .normal
+
+    @Option(help: "Past messages sent on JOIN to clients that enabled join-history (0-500).")
+    var historyOnJoin: Int = 20
+
+    @Option(help: "Delete stored messages older than this: seconds, or a number with s, m, h or d (e.g. 30d). Default: keep.")
+    var historyMaxAge: String?
+
+    @Option(help: "Keep at most this many messages per room or private conversation (older ones are deleted). Default: keep.")
+    var historyMaxMessagesPerRoom: Int?
+
     private var serverConfiguration: ServerConfiguration {
         var configuration = ServerConfiguration(certificateChainFile: cert, privateKeyFile: key)
         if !listen.isEmpty { configuration.listen = listen }
@@ -103,6 +120,11 @@ struct TLSChatDaemon: ParsableCommand {
         configuration.commandBurst = commandBurst
         configuration.commandsPerSecond = commandsPerSecond
         configuration.sessionsPerUser = sessionsPerUser
+        configuration.historyPath = history == "none" ? nil : history
+        configuration.historySync = historySync
+        configuration.historyOnJoin = historyOnJoin
+        configuration.historyMaximumAgeSeconds = historyMaxAge.map { ServerConfiguration.seconds(fromDuration: $0) ?? -1 }
+        configuration.historyMaximumMessagesPerRoom = historyMaxMessagesPerRoom
         return configuration
     }
 
@@ -139,5 +161,6 @@ struct TLSChatDaemon: ParsableCommand {
 }
 
 extension SelectorKind: ExpressibleByArgument {}
+extension SQLiteHistoryStore.Synchronous: ExpressibleByArgument {}
 extension TLSConfiguration.ClientAuthentication: ExpressibleByArgument {}
 extension TLSConfiguration.Policy: ExpressibleByArgument {}

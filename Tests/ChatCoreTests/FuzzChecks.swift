@@ -209,6 +209,9 @@ enum FuzzChecks {
         case .say(let text): texts = [text]
         case .message(let target, let text): words = [target]; texts = [text]
         case .capabilities(let request): words = request ?? []
+        case .history(let target, _, let limit):
+            words = [target]
+            try require(limit.map { $0 >= 1 } ?? true, "\(command): limit below 1")
         case .rooms, .whoAmI, .help, .bye: break
         }
         for word in words {
@@ -230,6 +233,14 @@ enum FuzzChecks {
         case .say(let text): "SAY \(text)"
         case .message(let target, let text): "MSG \(target) \(text)"
         case .capabilities(let request): request.map { "CAP REQ " + $0.joined(separator: " ") } ?? "CAP LS"
+        case .history(let target, let range, let limit):
+            "HISTORY \(target)" + {
+                switch range {
+                case .latest: ""
+                case .before(let id): " BEFORE \(id)"
+                case .after(let id): " AFTER \(id)"
+                }
+            }() + (limit.map { " LIMIT \($0)" } ?? "")
         case .rooms, .whoAmI, .help, .bye: command.verb
         }
     }

@@ -78,7 +78,7 @@ struct ChatServiceTests {
     func descriptorExhaustion() throws {
         let pki = TestPKI.shared
         let command = "ulimit -n 64 && exec \(RepoPaths.executable("tlschatd")) --cert \(pki.cert("server")) --key \(pki.key("server"))"
-            + " --client-ca \(pki.cert("ca")) --listen 127.0.0.1:0 --plain-listen 127.0.0.1:0"
+            + " --client-ca \(pki.cert("ca")) --listen 127.0.0.1:0 --plain-listen 127.0.0.1:0 --history none"
         let server = try ChildProcess("/bin/bash", ["-c", command])
         defer { server.stop() }
         var ports: [String: String] = [:]
@@ -170,7 +170,7 @@ struct ChatServiceTests {
     @Test("the plaintext listener refuses a public address unless explicitly allowed")
     func plaintextNeedsOverride() throws {
         let arguments = ["--cert", pki.cert("server"), "--key", pki.key("server"), "--listen", "127.0.0.1:0",
-                         "--plain-listen", "0.0.0.0:0"]
+                         "--plain-listen", "0.0.0.0:0", "--history", "none"]
         let refused = Subprocess.run(RepoPaths.executable("tlschatd"), arguments, timeout: 20)
         #expect(refused.status != 0)
         #expect(refused.output.contains("refusing plaintext listener on non-loopback 0.0.0.0:0"), "\(refused.output)")

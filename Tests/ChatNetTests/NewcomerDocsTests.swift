@@ -14,7 +14,7 @@ struct NewcomerDocsTests {
     @Test("Scripts/serve --no-build runs the tlschatd already built, without building")
     func serveWithoutBuilding() throws {
         let built = ["release", "debug"].contains { FileManager.default.isExecutableFile(atPath: "\(root)/.build/\($0)/tlschatd") }
-        let serve = try ChildProcess("\(root)/Scripts/serve", ["--no-build", "--listen", "127.0.0.1:0"])
+        let serve = try ChildProcess("\(root)/Scripts/serve", ["--no-build", "--listen", "127.0.0.1:0", "--history", "none"])
         defer { _ = serve.stop(signal: SIGKILL) }
         guard built else {
             // A sanitizer-only checkout has no .build/debug or release: the script must say so.

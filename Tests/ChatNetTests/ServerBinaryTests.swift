@@ -11,7 +11,7 @@ struct ServerBinaryTests {
     let pki = TestPKI.shared
 
     func runServer(_ arguments: [String]) -> Subprocess.Result {
-        Subprocess.run(RepoPaths.executable("tlschatd"), arguments, timeout: 20)
+        Subprocess.run(RepoPaths.executable("tlschatd"), arguments + ["--history", "none"], timeout: 20)
     }
 
     @Test("bad configuration: one clear error line and a non-zero exit", arguments: [

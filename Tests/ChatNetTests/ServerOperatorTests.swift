@@ -37,7 +37,7 @@ struct ServerOperatorTests {
             expected = "--client-auth require needs --client-ca FILE"
         }
         let result = Subprocess.run(RepoPaths.executable("tlschatd"),
-                                    ["--cert", pki.cert(cert), "--key", pki.key(cert), "--listen", "127.0.0.1:0"] + clientCA + extra,
+                                    ["--cert", pki.cert(cert), "--key", pki.key(cert), "--listen", "127.0.0.1:0", "--history", "none"] + clientCA + extra,
                                     timeout: 20)
         #expect(result.status != 0)
         #expect(result.output.contains(expected), "output: \(result.output)")

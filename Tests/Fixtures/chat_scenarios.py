@@ -189,7 +189,7 @@ def rate_limit():
     expect(replies[:5] == ["OK PING %d" % i for i in range(5)], replies)
     expect(sum(r.startswith("ERR RATE_LIMITED ") for r in replies[5:]) >= 4, replies)
     expect(bystander.cmd("PING fine") == "OK PING fine", "a bystander is not limited")
-    expect(bystander.cmd("CAP LS") == "OK CAP LS rate=5/1 line=4096 sessions=1", "the limit is advertised")
+    expect(bystander.cmd("CAP LS").startswith("OK CAP LS rate=5/1 line=4096 sessions=1"), "the limit is advertised")
 
 
 def multi_session():
@@ -205,7 +205,7 @@ def multi_session():
     expect(bob.cmd("WHO #lobby") == "OK WHO #lobby 2 alice:cert bob:cert", "alice listed once")
     third = Peer(cert="alice")  # beyond the limit: the oldest (phone) is replaced
     phone.event("NOTICE replaced")
-    expect(third.cmd("CAP LS") == "OK CAP LS rate=40/20 line=4096 sessions=2", third.events)
+    expect(third.cmd("CAP LS").startswith("OK CAP LS rate=40/20 line=4096 sessions=2"), third.events)
 
 
 def idle():

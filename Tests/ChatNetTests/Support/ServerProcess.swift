@@ -10,6 +10,8 @@ import Testing
 final class ServerProcess {
     let child: ChildProcess
     let port: Int
+    /// The temporary directory of the server's history database (removed at stop), if the test did not name one.
+    private(set) var historyDirectory: String?
 
     /// Starts tlschatd with the test PKI's server certificate plus `arguments`, on
     /// 127.0.0.1 port `listenPort` (0: any free port, the usual case).
@@ -17,6 +19,13 @@ final class ServerProcess {
         let pki = TestPKI.shared
         var all = ["--cert", pki.cert("server"), "--key", pki.key("server"), "--listen", "127.0.0.1:\(listenPort)"]
         if clientCA { all += ["--client-ca", pki.cert("ca")] }
+        // History on, in a database of this server's own (tlschatd's default is one per user).
+        if !arguments.contains("--history") {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tlschat-history-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            historyDirectory = directory
+            all += ["--history", directory + "/history.sqlite"]
+        }
         let child = try ChildProcess(RepoPaths.executable("tlschatd"), all + arguments, environment: environment)
         self.child = child
         var found: Int?
@@ -53,6 +62,7 @@ final class ServerProcess {
     @discardableResult
     func stop(timeout: TimeInterval = 10) -> Int32 {
         let status = child.stop(timeout: timeout)
+        if let historyDirectory { try? FileManager.default.removeItem(atPath: historyDirectory) }
         let endedBySignal = child.process.terminationReason == .uncaughtSignal
         if status != 0 || endedBySignal {
             Issue.record("tlschatd did not exit cleanly on SIGTERM (status \(status), signal: \(endedBySignal)): \(log.suffix(2000))")

@@ -1,0 +1,124 @@
+// ChatServerCore+History: durable history in the chat core (PROTOCOL.md
+// section 11). A room message, or a private message between two `cert`
+// users, is staged instead of delivered when a store is set; the server calls
+// `commitStaged` once per loop iteration, the store commits the whole batch
+// in one transaction, and only then are the messages delivered and their
+// `OK` replies sent: acknowledged means stored, and an id is never shown
+// before it is durable. While a session has a staged message, its later
+// input waits (only further stored messages go ahead), so its replies keep
+// the order of its commands. If the store fails, delivery goes on and the
+// sender is told `unstored`. Also HISTORY and history on JOIN. Pure: the
+// store is behind `HistoryStore`, and the time comes from the caller.
+
+/// A message accepted this iteration, waiting for the batch commit.
+struct StagedMessage {
+    var entry: HistoryEntry
+    let sender: ChatSession
+    /// The reply's verb and target as the sender will see them: `SAY #room`, `MSG #room`, `MSG bob`.
+    let verb: String
+    let replyTarget: String
+}
+
+extension ChatServerCore {
+    /// What a handler returns when its reply comes with the commit.
+    static let replyAfterCommit = "\u{0}after-commit"
+    /// HISTORY returns at most this many messages per request (advertised as `history=N`).
+    public static let maximumHistoryLimit = 500
+    static let defaultHistoryLimit = 50
+
+    /// True when there is a batch for `commitStaged`.
+    public var hasStagedMessages: Bool { !staged.isEmpty }
+
+    /// Whether `command` from `session` would be staged (stored) rather than answered at once.
+    func willStage(_ command: Command, from session: ChatSession) -> Bool {
+        guard history != nil else { return false }
+        switch command {
+        case .say: return session.currentRoom != nil
+        case .message(let target, _):
+            if target.hasPrefix("#") {
+                guard let room = rules.roomName(target) else { return false }
+                return rooms[room] != nil && session.rooms.contains(room)
+            }
+            return session.trust == .cert && sessionsByName[NameRules.key(target)]?.first?.trust == .cert
+        default: return false
+        }
+    }
+
+    /// Stages a room message for the commit.
+    func stageRoomMessage(_ room: String, _ text: String, from session: ChatSession, verb: String) -> String {
+        let entry = HistoryEntry(time: 0, scope: .room(room), sender: session.name, trust: session.trust, text: text)
+        staged.append(StagedMessage(entry: entry, sender: session, verb: verb, replyTarget: room))
+        session.stagedCount += 1
+        return Self.replyAfterCommit
+    }
+
+    /// Stages a private message between two certificate users.
+    func stagePrivateMessage(to recipient: String, _ text: String, from session: ChatSession) -> String {
+        let entry = HistoryEntry(time: 0, scope: .between(session.name, recipient), sender: session.name,
+                                 recipient: recipient, trust: session.trust, text: text)
+        staged.append(StagedMessage(entry: entry, sender: session, verb: "MSG", replyTarget: recipient))
+        session.stagedCount += 1
+        return Self.replyAfterCommit
+    }
+
+    /// Commits everything staged (one transaction per round), then delivers it, answers
+    /// the senders and replays the input they sent meanwhile; a replay that stages more
+    /// is committed in the next round. `nowMilliseconds`: the server's wall clock.
+    public func commitStaged(nowMilliseconds: Int64) {
+        while !staged.isEmpty, let history {
+            var batch = staged
+            staged.removeAll(keepingCapacity: true)
+            for index in batch.indices { batch[index].entry.time = nowMilliseconds }
+            var ids: [Int64]?
+            do {
+                ids = try history.append(batch.map(\.entry)).map(\.id)
+            } catch {
+                historyFailed?(error)
+            }
+            var senders: [ChatSession] = []
+            for (index, message) in batch.enumerated() {
+                deliver(message, id: ids?[index])
+                message.sender.stagedCount -= 1
+                if message.sender.stagedCount == 0 { senders.append(message.sender) }
+            }
+            for sender in senders where !sender.isGone && sender.stagedCount == 0 {
+                let held = sender.heldInput
+                sender.heldInput.removeAll()
+                for input in held {
+                    switch input {
+                    case .line(let line): receive(line: line, from: sender)
+                    case .rateLimited: refuseRateLimited(sender)
+                    case .flooding: dropFlooding(sender)
+                    }
+                }
+            }
+        }
+    }
+
+    private func deliver(_ message: StagedMessage, id: Int64?) {
+        let entry = message.entry, sender = message.sender
+        let trust = entry.trust.rawValue
+        var sent = 0, total = 0
+        switch entry.scope {
+        case .room(let room):
+            let plain = OutboundMessage(line: "MSG \(room) \(entry.sender) \(trust) \(entry.text)", broadcast: true)
+            let withID = id.map { OutboundMessage(line: "MSGID \($0) \(room) \(entry.sender) \(trust) \(entry.text)", broadcast: true) }
+            rooms[room]?.forEachMember(except: sender) { member in
+                total += 1
+                if member.link.send(member.wantsMessageIDs ? withID ?? plain : plain) { sent += 1 }
+            }
+        case .conversation:
+            let recipients = sessionsByName[NameRules.key(message.replyTarget)] ?? []
+            let plain = OutboundMessage(line: "PRIV \(entry.sender) \(trust) \(entry.text)", broadcast: recipients.count > 1)
+            let withID = id.map { OutboundMessage(line: "PRIVID \($0) \(entry.sender) \(trust) \(entry.text)", broadcast: recipients.count > 1) }
+            for recipient in recipients {
+                total += 1
+                if recipient.link.send(recipient.wantsMessageIDs ? withID ?? plain : plain) { sent += 1 }
+            }
+        }
+        guard !sender.isGone else { return }
+        var reply = "OK \(message.verb) \(message.replyTarget) sent \(sent)/\(total)"
+        if sender.wantsMessageIDs { reply += id.map { " id=\($0)" } ?? " unstored" }
+        sender.send(reply)
+    }
+}

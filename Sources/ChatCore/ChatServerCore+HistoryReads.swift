@@ -1,0 +1,109 @@
+// ChatServerCore+HistoryReads: reading history back (PROTOCOL.md section 11):
+// the HISTORY command, the past messages a `join-history` session gets on
+// JOIN, the `HIST` line they are sent as, and the history capabilities of
+// CAP LS / CAP REQ. Reads go to the store synchronously and are bounded
+// (at most `maximumHistoryLimit` rows a request). Pure apart from the store.
+
+extension ChatServerCore {
+    /// `HISTORY TARGET [BEFORE ID | AFTER ID] [LIMIT N]`: HIST lines, oldest first, then
+    /// `OK HISTORY TARGET COUNT [more]`.
+    func readHistory(_ target: String, _ range: HistoryRange, limit: Int?, for session: ChatSession) -> Result<String, CommandError> {
+        guard let history else { return .failure(CommandError(.noHistory, "this server keeps no history")) }
+        let count = min(max(limit ?? Self.defaultHistoryLimit, 1), Self.maximumHistoryLimit)
+        let scope: HistoryScope
+        let shown: String
+        if target.hasPrefix("#") {
+            switch validRoom(target) {
+            case .failure(let error): return .failure(error)
+            case .success(let room):
+                guard session.rooms.contains(room) else { return .failure(CommandError(.notInRoom, "join \(room) to read its history")) }
+                scope = .room(room)
+                shown = room
+            }
+        } else {
+            guard session.trust == .cert else {
+                return .failure(CommandError(.notAllowed, "private history is kept only between certificate users"))
+            }
+            guard rules.certificateName(target) != nil else { return .failure(CommandError(.badArguments, "no user name '\(target)'")) }
+            scope = .between(session.name, target)
+            shown = target
+        }
+        var entries: [HistoryEntry]
+        do {
+            entries = try history.messages(in: scope, range, limit: count + 1)
+        } catch {
+            historyFailed?(error)
+            return .failure(CommandError(.historyFailed, "history cannot be read right now; try again later"))
+        }
+        let more = entries.count > count
+        if more {
+            if case .after = range { entries.removeLast() } else { entries.removeFirst() }
+        }
+        for entry in entries { session.send(historyLine(entry, for: session)) }
+        return .success("\(shown) \(entries.count)\(more ? " more" : "")")
+    }
+
+    /// The last `historyOnJoin` messages of `room`, for a session that enabled join-history
+    /// and just became a member; sent before its `OK JOIN`. A read failure sends nothing.
+    func sendJoinHistory(_ room: String, to session: ChatSession) {
+        guard session.wantsJoinHistory, historyOnJoin > 0, let history else { return }
+        do {
+            for entry in try history.messages(in: .room(room), .latest, limit: min(historyOnJoin, Self.maximumHistoryLimit)) {
+                session.send(historyLine(entry, for: session))
+            }
+        } catch {
+            historyFailed?(error)
+        }
+    }
+
+    /// `HIST ID TIME TARGET FROM TRUST TEXT`: TARGET is the room, or for a private message
+    /// the other user of the conversation as `session` sees it.
+    func historyLine(_ entry: HistoryEntry, for session: ChatSession) -> String {
+        let target: String
+        switch entry.scope {
+        case .room(let room): target = room
+        case .conversation:
+            let mine = NameRules.key(session.name) == NameRules.key(entry.sender)
+            target = mine ? (entry.recipient ?? entry.sender) : entry.sender
+        }
+        return "HIST \(entry.id) \(HistoryTime.iso8601(milliseconds: entry.time)) \(target) \(entry.sender) \(entry.trust.rawValue) \(entry.text)"
+    }
+
+    /// The CAP LS tokens history adds (none when no history is kept).
+    var historyCapabilityTokens: String {
+        history == nil ? "" : " history=\(Self.maximumHistoryLimit) join-history=\(historyOnJoin)"
+    }
+
+    /// CAP REQ: enables every named capability for `session`, or none. Returns the
+    /// first name it cannot enable.
+    func enableCapabilities(_ names: [String], for session: ChatSession) -> String? {
+        for name in names where history == nil || (name != "history" && name != "join-history") { return name }
+        for name in names {
+            if name == "history" { session.wantsMessageIDs = true } else { session.wantsJoinHistory = true }
+        }
+        return nil
+    }
+}
+
+/// Server time for HIST lines: `2026-12-06T02:58:01.123Z` from milliseconds since the epoch.
+enum HistoryTime {
+    static func iso8601(milliseconds: Int64) -> String {
+        let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
+        let millis = Int(milliseconds - seconds * 1000)
+        var days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = Int(seconds - days * 86_400)
+        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+        days += 719_468
+        let era = (days >= 0 ? days : days - 146_096) / 146_097
+        let dayOfEra = days - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        let millisText = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
+        return "\(year)-\(two(Int(month)))-\(two(Int(day)))T\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60)).\(millisText)Z"
+    }
+}

@@ -1,0 +1,116 @@
+// HistoryKeeper: the server's side of durable history. It opens the store
+// (SQLite in ChatHistory), hands it to the chat core, and drives it from the
+// event loop: every iteration, before output is flushed, it commits what the
+// core staged (group commit: one transaction for all messages accepted in
+// the iteration, so their OK replies leave in that same flush); once a
+// second it runs one bounded retention step (more steps follow quickly while
+// there is a backlog, never enough to stall the loop). Store failures never
+// stop the chat (the core delivers live and tells senders `unstored`); they
+// are logged at most once a minute, and the first success after them is
+// logged too. It does not decide what is stored (the core does) or parse
+// options (ServerConfiguration does).
+import ChatCore
+import ChatHistory
+import ChatNet
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+final class HistoryKeeper {
+    struct Settings {
+        var path: String
+        var synchronous: SQLiteHistoryStore.Synchronous
+        var maximumAgeSeconds: Int?
+        var maximumMessagesPerRoom: Int?
+    }
+
+    static let pruneRowsPerStep = 500
+    let store: SQLiteHistoryStore
+    private let settings: Settings
+    private let core: ChatServerCore
+    private let logger: Logger
+    private var pruneTimer: LoopTimer?
+    private var lastFailureLog: UInt64?
+    private var suppressedFailures = 0
+    private var failing = false
+
+    init(settings: Settings, core: ChatServerCore, loop: EventLoop, logger: Logger) throws {
+        do {
+            try Self.createDirectories(above: settings.path)
+            store = try SQLiteHistoryStore(path: settings.path, synchronous: settings.synchronous)
+        } catch {
+            throw ServiceError("history \(settings.path): \(error.description)")
+        }
+        self.settings = settings
+        self.core = core
+        self.logger = logger
+        core.history = store
+        core.historyFailed = { [unowned self] error in failed(error) }
+        loop.addBeforeFlushHook { [unowned self] in
+            guard core.hasStagedMessages else { return }
+            let before = failing
+            failing = false
+            core.commitStaged(nowMilliseconds: Self.wallClockMilliseconds())
+            if before && !failing { logger.notice("history: storing again", metadata: ["file": "\(settings.path)"]) }
+        }
+        if settings.maximumAgeSeconds != nil || settings.maximumMessagesPerRoom != nil {
+            pruneTimer = loop.scheduleRepeating(every: .seconds(1)) { [unowned self] in prune() }
+        }
+        logger.info("history", metadata: ["file": "\(settings.path)", "sync": "\(settings.synchronous)"])
+    }
+
+    func close() {
+        pruneTimer?.cancel()
+        pruneTimer = nil
+    }
+
+    /// A few bounded retention steps (each at most `pruneRowsPerStep` rows).
+    private func prune() {
+        let olderThan = settings.maximumAgeSeconds.map { Self.wallClockMilliseconds() - Int64($0) * 1000 }
+        for _ in 0..<4 {
+            do {
+                let deleted = try store.pruneStep(olderThan: olderThan, keepPerScope: settings.maximumMessagesPerRoom,
+                                                  maximumRows: Self.pruneRowsPerStep)
+                if deleted < Self.pruneRowsPerStep { return }
+            } catch {
+                return failed(error)
+            }
+        }
+    }
+
+    /// Logs a store failure, at most one line a minute (with how many were not logged).
+    private func failed(_ error: HistoryError) {
+        failing = true
+        let now = MonotonicClock.now()
+        if let last = lastFailureLog, now - last < 60_000_000_000 {
+            suppressedFailures += 1
+            return
+        }
+        var metadata: Logger.Metadata = ["file": "\(settings.path)", "error": "\(error.description)"]
+        if suppressedFailures > 0 { metadata["not-logged-since-last"] = "\(suppressedFailures)" }
+        logger.error("history: not stored (chat goes on; messages are delivered and senders told 'unstored')", metadata: metadata)
+        lastFailureLog = now
+        suppressedFailures = 0
+    }
+
+    /// mkdir -p (mode 0700) of the directories above `path`, for the default location.
+    static func createDirectories(above path: String) throws(HistoryError) {
+        var components = path.split(separator: "/", omittingEmptySubsequences: false).dropLast()
+        guard !components.isEmpty else { return }
+        var current = path.hasPrefix("/") ? "" : "."
+        if path.hasPrefix("/") { components = components.dropFirst() }
+        for component in components where !component.isEmpty {
+            current += "/" + component
+            if mkdir(current, 0o700) != 0 && errno != EEXIST {
+                throw HistoryError(.failed, "cannot create directory \(current): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    static func wallClockMilliseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+    }
+}
