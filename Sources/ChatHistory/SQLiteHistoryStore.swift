@@ -11,7 +11,6 @@
 // 0600. It does not decide what is stored, log, retry, or handle signals:
 // SIGXFSZ must be ignored by the process for a file size limit to come back as
 // an error instead of killing it.
-internal import CSQLite
 import ChatCore
 #if canImport(Glibc)
 import Glibc

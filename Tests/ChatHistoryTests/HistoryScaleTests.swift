@@ -66,8 +66,7 @@ extension ChatHistoryTests {
                 var next = 0
                 let one = try timePerCall(rounds) { _ = try store.append(batch(1, from: next)); next += 1 }
                 let hundred = try timePerCall(rounds / 10) { _ = try store.append(batch(100, from: next)); next += 100 }
-                print("FIGURE append synchronous=\(synchronous): batch of 1 \(one), batch of 100 \(hundred) "
-                    + "(\(hundred / 100) per message)")
+                print("FIGURE append synchronous=\(synchronous): batch of 1 \(one), batch of 100 \(hundred)")
             }
             let database = try TemporaryDatabase()
             try bulkFill(database, room: "#big", count: 1_000_000)
@@ -81,13 +80,23 @@ extension ChatHistoryTests {
     }
 }
 
-/// The mean time of `rounds` calls of `body`.
-func timePerCall(_ rounds: Int = 200, _ body: () throws -> Void) rethrows -> Duration {
+/// The mean wall-clock and CPU time (this thread) of `rounds` calls of `body`, as
+/// "12.3 µs (CPU 10.1 µs)": the CPU figure holds on a loaded machine, the wall one includes waits.
+func timePerCall(_ rounds: Int = 200, _ body: () throws -> Void) rethrows -> String {
+    func threadCPU() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
     let start = ContinuousClock.now
+    let startCPU = threadCPU()
     for _ in 0..<rounds {
         try body()
     }
-    return (ContinuousClock.now - start) / rounds
+    let cpu = (threadCPU() - startCPU) / Double(rounds)
+    let wall = (ContinuousClock.now - start) / rounds
+    let wallSeconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
+    return String(format: "%.1f µs (CPU %.1f µs)", wallSeconds * 1e6, cpu * 1e6)
 }
 
 /// Adds `count` messages of 100 bytes to `room` with one INSERT ... SELECT in one transaction
