@@ -138,15 +138,7 @@ struct ClientBinaryTests {
     func plaintextIsExplicit() throws {
         let server = try ServerProcess(["--plain-listen", "127.0.0.1:0"])
         defer { server.stop() }
-        var plainPort: Int?
-        ChildProcess.waitUntil(timeout: 10) {
-            plainPort = server.child.stdout.text.split(separator: "\n").compactMap { line -> Int? in
-                let words = line.split(separator: " ")
-                return words.count == 4 && words[0] == "listening" && words[1] == "plain" ? Int(words[3]) : nil
-            }.first
-            return plainPort != nil
-        }
-        let port = try #require(plainPort)
+        let port = try #require(server.plainPort)
         let plain = chat(["127.0.0.1", "--port", "\(port)", "--plain", "--name", "carol"], script: "hi\n")
         #expect(plain.status == 0, "\(plain.output)")
         #expect(plain.output.contains("warning: --plain: the connection is NOT encrypted"))

@@ -40,14 +40,7 @@ struct ClientConnectTests {
     func hostColonPort() throws {
         let server = try ServerProcess(["--listen", "[::1]:0"])
         defer { server.stop() }
-        var port6: Int?
-        ChildProcess.waitUntil(timeout: 10) {
-            port6 = server.child.stdout.text.split(separator: "\n").compactMap { line -> Int? in
-                let words = line.split(separator: " ")
-                return words.count == 4 && words[0] == "listening" && words[1] == "tls" && words[2] == "::1" ? Int(words[3]) : nil
-            }.first
-            return port6 != nil
-        }
+        let port6 = server.listeningPort(transport: "tls", host: "::1")
         let v4 = chat(["127.0.0.1:\(server.port)", "--ca", pki.cert("ca")])
         #expect(v4.status == 0 && v4.output.contains("OK WHOAMI ~guest"), "\(v4.output)")
         let v6 = chat(["[::1]:\(try #require(port6))", "--ca", pki.cert("ca")])

@@ -47,12 +47,16 @@ final class ServerProcess {
 
     /// The first plaintext listener's port, when the server was given --plain-listen
     /// (announced before the TLS port's wait above returns, or shortly after).
-    var plainPort: Int? {
+    var plainPort: Int? { listeningPort(transport: "plain") }
+
+    /// The port of the first `listening TRANSPORT HOST PORT` line (of HOST, if given), waiting up to 5 s.
+    func listeningPort(transport: String, host: String? = nil) -> Int? {
         var found: Int?
         ChildProcess.waitUntil(timeout: 5) {
             found = child.stdout.text.split(separator: "\n").lazy.compactMap { line -> Int? in
                 let words = line.split(separator: " ")
-                return words.count == 4 && words[0] == "listening" && words[1] == "plain" ? Int(words[3]) : nil
+                guard words.count == 4, words[0] == "listening", words[1] == transport, host.map({ words[2] == $0 }) ?? true else { return nil }
+                return Int(words[3])
             }.first
             return found != nil
         }
