@@ -61,6 +61,9 @@ enum HistorySchema {
             throw HistoryError(.failed, "history database \(path): cannot use WAL mode (journal mode stays '\(mode.text ?? "")')")
         }
         try connection.execute("PRAGMA synchronous = \(synchronous)", doing: "setting synchronous")
+        // A 16 MB page cache (the default is 2 MB) keeps the upper index levels of a large history
+        // in memory. No mmap: an I/O error on a mapped file would kill the server with SIGBUS.
+        try connection.execute("PRAGMA cache_size = -16384", doing: "setting cache_size")
         let version = try value("PRAGMA user_version", connection, doing: "reading the schema version").integer
         if version > currentVersion {
             throw HistoryError(.newerSchema, "history database \(path) has schema version \(version), newer than version "
