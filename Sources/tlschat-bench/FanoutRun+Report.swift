@@ -34,12 +34,13 @@ extension FanoutRun {
                    account.serverCPUSeconds.flatMap { $0 > 0 ? Double(measuredDeliveries) / $0 : nil })
         report.add("deliveries_per_generator_cpu_second",
                    account.generatorCPUSeconds > 0 ? Double(measuredDeliveries) / account.generatorCPUSeconds : nil)
-        var latency = Report()
+        let histogram = latency.histogram()
+        var percentiles = Report()
         for (name, percentile) in [("p50", 50.0), ("p90", 90.0), ("p99", 99.0), ("p999", 99.9)] {
-            latency.add(name, Int(histogram.valueAtPercentile(percentile)))
+            percentiles.add(name, Int(histogram.valueAtPercentile(percentile)))
         }
-        latency.add("max", Int(histogram.max))
-        report.add("latency_us", .nested(latency))
+        percentiles.add("max", Int(histogram.max))
+        report.add("latency_us", .nested(percentiles))
         report.add("lost", lost)
         report.add("rate_limited", rateLimited)
         report.add("duplicated", ledger.duplicated)

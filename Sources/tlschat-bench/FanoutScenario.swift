@@ -89,7 +89,7 @@ final class FanoutRun {
     private(set) var outstanding = 0
     private var sending = false
     private var measuring = false
-    private(set) var histogram = Histogram<UInt64>(highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: .three)
+    private(set) var latency = LatencyCounts()
     private(set) var measuredDeliveries = 0
     private(set) var measuredMessages = 0
     /// Every delivery, warm-up and drain included (the counter the totals check uses).
@@ -144,6 +144,7 @@ final class FanoutRun {
         _ = try loop.run(for: .milliseconds(Int64(options.drain * 1000))) { outstanding == 0 || pool.readyCount < clientCount }
         let report = makeReport(account)
         pool.closeAll()
+        latency.release()
         return report
     }
 
@@ -155,7 +156,7 @@ final class FanoutRun {
         let end = MonotonicClock.now() + UInt64(options.duration * 1e9)
         measuring = true
         _ = try loop.run(for: .milliseconds(Int64(options.duration * 1000))) {
-            progress.tick("fanout: \(measuredDeliveries) deliveries, \(outstanding) outstanding, p99 \(histogram.valueAtPercentile(99)) us")
+            progress.tick("fanout: \(measuredDeliveries) deliveries, \(outstanding) outstanding")
             return pool.readyCount < clientCount || MonotonicClock.now() >= end || rateLimited > 0
         }
         measuring = false
@@ -185,7 +186,7 @@ final class FanoutRun {
         if measuring {
             measuredDeliveries += 1
             let receivedAt = (now &- epoch) / 1_000
-            _ = histogram.record(receivedAt > sentAt ? receivedAt - UInt64(sentAt) : 0)
+            latency.record(receivedAt > sentAt ? receivedAt - UInt64(sentAt) : 0)
         }
         if complete, sending, offeredRate == nil { send(from: probe.sender, at: now) }
     }

@@ -18,7 +18,7 @@ final class MessageLedger {
     let senders: Int
     let clients: Int
     /// Per sender: the next sequence it sends (= messages it sent).
-    private(set) var nextSequence: [Int]
+    private let nextSequence: UnsafeMutablePointer<Int>
     /// Per message (sequence * senders + sender); slots of sequences not sent yet hold 0.
     private var slots: UnsafeMutablePointer<Slot>
     private var capacity: Int
@@ -32,7 +32,8 @@ final class MessageLedger {
     init(senders: Int, clients: Int) {
         self.senders = senders
         self.clients = clients
-        nextSequence = Array(repeating: 0, count: senders)
+        nextSequence = .allocate(capacity: senders)
+        nextSequence.initialize(repeating: 0, count: senders)
         capacity = senders * 4_096
         slots = .allocate(capacity: capacity)
         slots.initialize(repeating: Slot(remaining: 0, sentAt: 0), count: capacity)
@@ -43,9 +44,13 @@ final class MessageLedger {
     deinit {
         slots.deallocate()
         expected.deallocate()
+        nextSequence.deallocate()
     }
 
-    var messagesSent: Int { nextSequence.reduce(0, +) }
+    var messagesSent: Int { (0..<senders).reduce(0) { $0 + nextSequence[$1] } }
+
+    /// Messages `sender` has sent so far.
+    func sent(by sender: Int) -> Int { nextSequence[sender] }
 
     /// Records `sender`'s next message, queued at `sentAt` (microseconds); returns its sequence.
     func send(from sender: Int, at sentAt: UInt64) -> Int {
