@@ -4,10 +4,7 @@
 // values go straight into an HDR histogram. `histogram()` folds the counters
 // into an HDR histogram (3 significant digits, up to 120 s), which is what
 // every percentile is read from, so the figures are the ones recording each
-// value into HDR would give. It also carries a histogram between generator
-// processes (`--workers`) as JSON and adds one into another. It reads no
-// clock and does no I/O.
-import Foundation
+// value into HDR would give. It reads no clock and does no I/O.
 import Histogram
 
 struct LatencyCounts {
@@ -44,14 +41,5 @@ struct LatencyCounts {
             result.record(UInt64(value), count: linear[value])
         }
         return result
-    }
-
-    /// `histogram` as JSON (the form a worker sends its parent).
-    static func encode(_ histogram: HDR) throws -> String {
-        String(decoding: try JSONEncoder().encode(histogram), as: UTF8.self)
-    }
-
-    static func decode(_ json: String) throws -> HDR {
-        try JSONDecoder().decode(HDR.self, from: Data(json.utf8))
     }
 }
