@@ -29,7 +29,7 @@ final class WorkerShare: LoopHandler {
     private let length: Int
     private let wakeups: [Int32]
     private var registration: LoopRegistration?
-    /// Called with a local sender whose messages completed (read the count with `completed(by:)`).
+    /// Called when messages of this worker's senders may have completed (read the counts with `completed(by:)`).
     var onCompletions: (() -> Void)?
 
     /// Bytes the parent must give the memfd.
