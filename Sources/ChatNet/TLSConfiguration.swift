@@ -54,6 +54,10 @@ public struct TLSConfiguration: Sendable {
     public var startupChecks = true
     /// The deadline for a handshake, enforced by a loop timer.
     public var handshakeTimeout: Duration = .seconds(10)
+    /// Bytes OpenSSL's read-ahead buffer holds (nil: OpenSSL's default, one record). A
+    /// larger one lets one read(2) bring many records and moves a cut record's start less
+    /// often; tlschat-bench's connections, which receive far more than they send, use it.
+    public var readBufferLength: Int?
 
     /// A server; `clientAuthentication` defaults to `.optional` when `clientCA` is given, else `.none`.
     public static func server(

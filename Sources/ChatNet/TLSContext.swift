@@ -64,6 +64,7 @@ public final class TLSContext {
             | SSL_MODE_NO_AUTO_CHAIN
         _ = CTLSShim_SSL_CTX_set_mode(context, Int(modes))
         _ = CTLSShim_SSL_CTX_set_read_ahead(context, 1)  // one read(2) per wake-up, not two per record
+        if let length = configuration.readBufferLength { SSL_CTX_set_default_read_buffer_len(context, length) }
     }
 
     private func loadIdentity() throws(TLSError) {

@@ -80,14 +80,21 @@ final class BenchClient: ConnectionDelegate {
         guard let base = bytes.baseAddress else { return }
         let receivedAt = MonotonicClock.now()  // once per read: every line in it arrived together
         var start = 0
-        while start < bytes.count {
-            guard let found = memchr(base + start, 0x0A, bytes.count - start) else {
+        let count = bytes.count
+        // A line that arrived whole goes straight from the read buffer to its handler.
+        while partial.isEmpty, start < count, let found = memchr(base + start, 0x0A, count - start) {
+            let end = base.distance(to: UnsafeRawPointer(found))
+            handle(UnsafeRawBufferPointer(start: base + start, count: end - start), receivedAt: receivedAt)
+            start = end + 1
+        }
+        while start < count {
+            guard let found = memchr(base + start, 0x0A, count - start) else {
                 if partial.count < Self.maximumLineLength { partial.append(contentsOf: bytes[start...]) }
                 return
             }
             let end = base.distance(to: UnsafeRawPointer(found))
             if partial.isEmpty {
-                handle(UnsafeRawBufferPointer(rebasing: bytes[start..<end]), receivedAt: receivedAt)
+                handle(UnsafeRawBufferPointer(start: base + start, count: end - start), receivedAt: receivedAt)
             } else {
                 partial.append(contentsOf: bytes[start..<end])
                 partial.withUnsafeBytes { handle($0, receivedAt: receivedAt) }
@@ -105,7 +112,17 @@ final class BenchClient: ConnectionDelegate {
     // MARK: Lines
 
     /// `receivedAt`: MonotonicClock nanoseconds when the read that brought the line returned.
+    @inline(__always)
     private func handle(_ raw: UnsafeRawBufferPointer, receivedAt: UInt64) {
+        guard let base = raw.baseAddress, raw.count > 0 else { return handleOther(raw) }
+        let last = base.load(fromByteOffset: raw.count - 1, as: UInt8.self)
+        // A delivery ends in the marker's "@"; anything else (CR, PING, registration) takes the long way.
+        guard last == UInt8(ascii: "@"), base.load(as: UInt8.self) != UInt8(ascii: "P"), isReady, let sink = lineSink else { return handleOther(raw, receivedAt: receivedAt) }
+        sink._withUnsafeGuaranteedRef { $0.received(raw, by: index, at: receivedAt) }
+    }
+
+    @inline(never)
+    private func handleOther(_ raw: UnsafeRawBufferPointer, receivedAt: UInt64 = 0) {
         var line = raw
         if let last = line.last, last == 0x0D { line = UnsafeRawBufferPointer(rebasing: line.dropLast()) }
         if line.first == UInt8(ascii: "P"), let answer = target.dialect.keepAliveAnswer(to: line) { return send(answer) }

@@ -80,6 +80,7 @@ struct TargetOptions: ParsableArguments {
         if !plain {
             var tls = TLSConfiguration.client(trustRoots: .file(ca), certificateChainFile: cert, privateKeyFile: key)
             tls.handshakeTimeout = .seconds(handshakeTimeout)
+            tls.readBufferLength = 64 * 1024  // many records per read(2); see TLSConfiguration
             context = try TLSContext(tls)
         }
         return BenchTarget(address: address, tlsContext: context, serverName: serverName ?? host, dialect: dialect,

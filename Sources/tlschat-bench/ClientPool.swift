@@ -24,6 +24,12 @@ final class ClientPool {
     /// Connects `count` clients at the target's connect rate; returns when all are ready, or
     /// throws when the deadline passes or too many fail.
     func connectAll(_ count: Int, deadline: Duration, progress: Progress?) throws {
+        try connectAll(indexes: Array(0..<count), deadline: deadline, progress: progress)
+    }
+
+    /// Connects the clients numbered `indexes` (a worker's share of a fan-out's clients).
+    func connectAll(indexes: [Int], deadline: Duration, progress: Progress?) throws {
+        let count = indexes.count
         var opened = 0
         let perTick = max(1, target.connectRate / 100)
         let tick = target.connectRate >= 100 ? Duration.milliseconds(10) : .milliseconds(1000 / target.connectRate)
@@ -31,7 +37,7 @@ final class ClientPool {
             var budget = perTick
             while budget > 0 && opened < count {
                 budget -= 1
-                let client = BenchClient(index: opened, target: target, owner: self)
+                let client = BenchClient(index: indexes[opened], target: target, owner: self)
                 opened += 1
                 clients.append(client)
                 do { try client.connect(loop: loop) } catch { failures.append("client \(client.index): \(error)") }

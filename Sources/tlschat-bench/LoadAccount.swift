@@ -44,22 +44,15 @@ struct LoadAccount {
     }
     /// The cores the generator can keep busy: its load threads, at most its allowed CPUs.
     var generatorCores: Int { max(1, min(generatorThreads, CPUAffinity.allowed().count)) }
-    /// Generator CPU-seconds per wall second, as a share of its cores (1.0 = all of them busy).
-    var generatorShare: Double? {
-        wallSeconds > 0 ? generatorCPUSeconds / wallSeconds / Double(generatorCores) : nil
+
+    /// The window's figures (what a `--workers` worker hands its parent).
+    var figures: LoadFigures {
+        LoadFigures(wallSeconds: wallSeconds, generatorCPUSeconds: generatorCPUSeconds, generatorCores: generatorCores,
+                    serverCPUSeconds: serverCPUSeconds)
     }
-    var serverShare: Double? { serverCPUSeconds.flatMap { wallSeconds > 0 ? $0 / wallSeconds : nil } }
-    var loadBound: Bool { (generatorShare ?? 0) > Self.loadBoundShare }
 
     /// The keys every report carries (see BENCHMARKS.md, "Method").
-    func add(to report: inout Report) {
-        report.add("server_cpu_seconds", serverCPUSeconds)
-        report.add("server_cpu_share", serverShare)
-        report.add("generator_cpu_seconds", generatorCPUSeconds)
-        report.add("generator_cores", generatorCores)
-        report.add("generator_cpu_share", generatorShare)
-        report.add("load_bound", .bool(loadBound))
-    }
+    func add(to report: inout Report) { figures.add(to: &report) }
 
     /// user + system CPU seconds of this process so far.
     static func ownCPUSeconds() -> Double {
@@ -67,5 +60,30 @@ struct LoadAccount {
         guard getrusage(Int32(RUSAGE_SELF.rawValue), &usage) == 0 else { return 0 }
         func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
         return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+}
+
+/// One measurement window's CPU figures, for one generator process or summed over
+/// `--workers` (CPU seconds and cores add up; the wall time is the longest window).
+struct LoadFigures: Codable, Equatable {
+    var wallSeconds: Double
+    var generatorCPUSeconds: Double
+    var generatorCores: Int
+    var serverCPUSeconds: Double?
+
+    /// Generator CPU-seconds per wall second, as a share of its cores (1.0 = all of them busy).
+    var generatorShare: Double? {
+        wallSeconds > 0 ? generatorCPUSeconds / wallSeconds / Double(max(1, generatorCores)) : nil
+    }
+    var serverShare: Double? { serverCPUSeconds.flatMap { wallSeconds > 0 ? $0 / wallSeconds : nil } }
+    var loadBound: Bool { (generatorShare ?? 0) > LoadAccount.loadBoundShare }
+
+    func add(to report: inout Report) {
+        report.add("server_cpu_seconds", serverCPUSeconds)
+        report.add("server_cpu_share", serverShare)
+        report.add("generator_cpu_seconds", generatorCPUSeconds)
+        report.add("generator_cores", generatorCores)
+        report.add("generator_cpu_share", generatorShare)
+        report.add("load_bound", .bool(loadBound))
     }
 }

@@ -30,29 +30,36 @@ struct Probe: Equatable {
     }
 
     /// The marker that ends `line`, read backwards; nil unless the line ends in one.
+    /// Reads bytes through the base pointer after one length check (every index stays
+    /// within 0..<count: each step is guarded before it moves), so a delivery pays for
+    /// the marker's bytes and nothing else.
+    @inline(__always)
     static func atEnd(of line: UnsafeRawBufferPointer) -> Probe? {
+        guard line.count >= 7, let base = line.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
         let at = UInt8(ascii: "@"), dot = UInt8(ascii: ".")
         var index = line.count - 1
-        guard index >= 6, line[index] == at, line[index - 1] == at else { return nil }
+        guard base[index] == at, base[index - 1] == at else { return nil }
         index -= 2
-        var numbers = (0, 0)
-        for field in 0..<2 {
-            var value = 0, scale = 1
-            let last = index
-            while index >= 0 {
-                let digit = line[index] &- 0x30
-                guard digit <= 9 else { break }
-                value &+= Int(digit) &* scale
-                scale &*= 10
-                index -= 1
-            }
-            let digits = last - index
-            guard digits > 0, digits <= 18, index >= 1, line[index] == (field == 0 ? dot : at) else { return nil }
+        // SEQUENCE, then SENDER, each 1...18 digits, read from their last digit.
+        var sequence = 0, sender = 0
+        var scale = 1
+        let sequenceLast = index
+        while index >= 0, case let digit = base[index] &- 0x30, digit <= 9 {
+            sequence &+= Int(digit) &* scale
+            scale &*= 10
             index -= 1
-            if field == 0 { numbers.1 = value } else { numbers.0 = value }
         }
-        guard line[index] == at else { return nil }
-        return Probe(sender: numbers.0, sequence: numbers.1)
+        guard case 1...18 = sequenceLast - index, index >= 1, base[index] == dot else { return nil }
+        index -= 1
+        scale = 1
+        let senderLast = index
+        while index >= 0, case let digit = base[index] &- 0x30, digit <= 9 {
+            sender &+= Int(digit) &* scale
+            scale &*= 10
+            index -= 1
+        }
+        guard case 1...18 = senderLast - index, index >= 1, base[index] == at, base[index - 1] == at else { return nil }
+        return Probe(sender: sender, sequence: sequence)
     }
 
     /// The first marker anywhere in `line`, searched from the front (the slow path).

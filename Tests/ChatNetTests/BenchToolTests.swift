@@ -2,7 +2,8 @@
 // real tlschatd on 127.0.0.1 port 0: the fan-out guard checks, by counters
 // only, that every message reached every other client once and in order
 // (deliveries_total = messages_total x recipients, nothing lost, duplicated or
-// reordered); every report shows the generator's CPU beside the server's; the
+// reordered), also with --workers 2 (two generator processes, each
+// receiving the other's senders' messages); every report shows the generator's CPU beside the server's; the
 // send floor reads back every byte it sent; Scripts/bench's table says
 // "load-bound" instead of a ratio for such a run; the fan-out reports a server's rate
 // limit as such (with the tlschatd flags that lift it), not as loss; the idle
@@ -59,6 +60,28 @@ struct BenchToolTests {
         #expect(report["server_cpu_seconds"] is Double, "\(report)")
         let latency = report["latency_us"] as? [String: Any]
         #expect((latency?["p99"] as? Int ?? 0) > 0, "\(report)")
+    }
+
+    @Test("fanout guard with --workers 2 (window and rate): two generator processes, counters exact across them",
+          arguments: [["--window", "8"], ["--rate", "400"]])
+    func fanoutWithWorkers(_ mode: [String]) throws {
+        let server = try lenientServer()
+        defer { server.stop() }
+        // No pinning: this machine's two cores are shared with the server (see README).
+        let report = try run(server, ["fanout", "--clients", "21", "--senders", "5", "--workers", "2",
+                                      "--duration", "1", "--warmup", "0.2"] + mode)
+        expectEveryMessageDeliveredOnce(report, clients: 21)
+        #expect(report["workers"] as? Int == 2, "\(report)")
+        #expect(report["server_cpu_seconds"] is Double && report["generator_cpu_seconds"] is Double, "\(report)")
+        #expect((report["generator_cores"] as? Int ?? 0) >= 1, "\(report)")
+    }
+
+    @Test("--workers and --cpus: bad values are refused with a clear error")
+    func workersOptionsChecked() {
+        for arguments in [["--workers", "0"], ["--workers", "5", "--clients", "4", "--senders", "1"], ["--cpus", "1,x"], ["--cpus", ""]] {
+            let result = Subprocess.run(bench, ["fanout", "--port", "9"] + arguments, timeout: 20)
+            #expect(result.status != 0 && result.output.contains(arguments[0]), "\(arguments): \(result.output)")
+        }
     }
 
     @Test("every report shows the generator's CPU beside the server's, and whether it was load-bound")
