@@ -132,7 +132,7 @@ def main():
     finally:
         stop(server)
     print(json.dumps({"history_read": results, "database_bytes": size, "stored_messages": total,
-                      "bytes_per_message": round(size / total, 1), "text_bytes": 100}, indent=1))
+                      "bytes_per_message": round(size / total, 1), "text_bytes": 100}))
 
 
 if __name__ == "__main__":

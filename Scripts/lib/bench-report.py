@@ -43,6 +43,9 @@ figures = [
     ("fanout100", "latency_us.p99", "fanout100 latency p99 us", False),
     ("fanout100", "server_cpu_share", "fanout100 server CPU (cores busy)", None),
     ("fanout100", "generator_cpu_share", "fanout100 generator CPU (share of its cores)", None),
+    ("fanout100-history", "deliveries_per_server_cpu_second", "fanout100+history deliveries/server-CPU-s", True),
+    ("fanout100-history", "latency_us.p99", "fanout100+history latency p99 us", False),
+    ("fanout100-history", "generator_cpu_share", "fanout100+history generator CPU (share of its cores)", None),
     ("fanout1000", "deliveries_per_server_cpu_second", "fanout1000 deliveries/server-CPU-s", True),
     ("fanout1000", "deliveries_per_second", "fanout1000 deliveries/s", True),
     ("fanout1000", "latency_us.p50", "fanout1000 latency p50 us", False),
@@ -62,7 +65,7 @@ figures = [
     ("handshake-cert", "generator_cpu_share", "handshake-cert generator CPU (share of its cores)", None),
 ]
 # Memory and connection counts do not depend on how busy the generator was.
-LOAD_SENSITIVE = {"fanout100", "fanout1000", "handshake", "handshake-cert"}
+LOAD_SENSITIVE = {"fanout100", "fanout100-history", "fanout1000", "handshake", "handshake-cert"}
 servers = list(dict.fromkeys(r["server"] for r in runs))
 peers = [s for s in servers if s != "tlschatd"]
 references = [s for s in peers if meta.get("servers", {}).get(s, {}).get("role") == "reference"]
@@ -155,3 +158,26 @@ if notes:
     for r in notes:
         print(f"  {r['server']} {r['scenario']}: {r['status']}" + (f" - {r['note']}" if r["note"] else ""))
 print(f"\nraw results: {out_path}")
+
+# History (tlschatd only): the cost of keeping it, and against the peers' fanout100 without it.
+with_history = by.get(("tlschatd", "fanout100-history"))
+if with_history:
+    line = []
+    for key, higher in (("deliveries_per_server_cpu_second", True), ("latency_us.p99", False)):
+        parts = [f"{ratio(with_history, by.get(('tlschatd', 'fanout100')), key)} of tlschatd without history"]
+        candidates = [by.get((p, "fanout100")) for p in chat_peers if value(by.get((p, "fanout100")), key) is not None]
+        if candidates:
+            best = (max if higher else min)(candidates, key=lambda r: value(r, key))
+            parts.append(f"{ratio(with_history, best, key)} of the best peer ({best['server']}) without history")
+        line.append(f"{key}: {cell(with_history, key)} ({', '.join(parts)})")
+    print("history on (fanout100, synchronous=NORMAL): " + "; ".join(line))
+reads = by.get(("tlschatd", "history-read"))
+if reads and reads["status"] == "ok" and reads["result"]:
+    r = reads["result"]
+    rooms = r.get("history_read", {})
+    text = ", ".join(f"{v['messages']:,} messages: {v['server_cpu_us_per_request']} us server CPU, round trip p50 "
+                     f"{v['round_trip_p50_ms']} ms p99 {v['round_trip_p99_ms']} ms" for v in rooms.values())
+    print(f"HISTORY ROOM BEFORE ID LIMIT 100 per request: {text}; database {r['bytes_per_message']} bytes per stored "
+          f"{r['text_bytes']}-byte message (Scripts/lib/bench-history.py)")
+elif reads:
+    print(f"history-read: {reads['status']}" + (f" - {reads['note']}" if reads["note"] else ""))
