@@ -70,6 +70,13 @@ public struct CommandPacer: Sendable {
     /// User commands sent and not answered yet.
     public var unansweredCount: Int { inFlightAutomatic[inFlightHead...].filter { !$0 }.count }
 
+    /// The oldest command sent and not answered yet, and whether the session sent it on its own:
+    /// the command that lines arriving before the next reply (such as `HIST`) belong to.
+    public var oldestUnanswered: (command: SentCommand, automatic: Bool)? {
+        guard let command = tracker.oldestPending, inFlightHead < inFlightAutomatic.count else { return nil }
+        return (command, inFlightAutomatic[inFlightHead])
+    }
+
     /// Advances the clock (monotonic nanoseconds; earlier times are ignored).
     public mutating func advance(to now: UInt64) { clock = max(clock, now) }
 

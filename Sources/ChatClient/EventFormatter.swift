@@ -7,7 +7,10 @@
 // line; SAY/MSG replies echo what we said and mention "sent N/M" only when
 // someone missed it. Everything from the network goes through `Sanitizer`.
 // `isAlert` says which events deserve the bell and highlighting (a private
-// message, or a room message that mentions our name). This file does not
+// message, or a room message that mentions our name). Stored live messages
+// (MSGID, PRIVID) look exactly like MSG and PRIV; past ones (HIST) carry a
+// marker ("·history·", or "·missed·" after a reconnection) and the time they
+// were stored, and never count as alerts. This file does not
 // decide where or when to print, and knows no terminal escapes (see
 // `TerminalRenderer`). Pure.
 
@@ -22,10 +25,12 @@ public enum EventFormatter {
             var line = "connected to \(server) over \(transport) as \(TrustMarker.decorate(name, trust: trust)), room \(room)"
             if transport == "plain" { line += " (PLAINTEXT: not encrypted)" }
             text = line + "; /help lists commands"
-        case .message(let room, let from, let trust, let said):
+        case .message(let room, let from, let trust, let said), .storedMessage(_, let room, let from, let trust, let said):
             text = "\(room) " + utterance(said, by: TrustMarker.decorate(from, trust: trust))
-        case .privateMessage(let from, let trust, let said):
+        case .privateMessage(let from, let trust, let said), .storedPrivateMessage(_, let from, let trust, let said):
             text = "(private) " + utterance(said, by: TrustMarker.decorate(from, trust: trust))
+        case .history(_, let stored, let target, let from, let trust, let said):
+            return [formatPast(target: target, from: from, trust: trust, text: said, ownName: nil, shownTime: stored, marker: historyMarker)]
         case .joined(let room, let name, let trust):
             text = "\(room) --> \(TrustMarker.decorate(name, trust: trust)) joined"
         case .parted(let room, let name, let trust, let reason):
@@ -39,6 +44,26 @@ public enum EventFormatter {
             text = "? \(line)"
         }
         return [stamp(time, text)]
+    }
+
+    /// The marker of a past message shown on request or on joining a room.
+    public static let historyMarker = "·history·"
+    /// The marker of a past message fetched after a reconnection (missed while disconnected).
+    public static let missedMarker = "·missed·"
+
+    /// One past message (a `HIST` line), e.g. "[14:05] ·history· #dev <bob✔> hi": `shownTime` is
+    /// when it was stored, `target` the room or the other user of a private conversation.
+    /// `ownName` tells our own private messages ("(private to bob)") from the other's.
+    public static func formatPast(target: String, from: String, trust: String, text: String,
+                                  ownName: String?, shownTime: String, marker: String) -> String {
+        let place: String
+        if target.hasPrefix("#") {
+            place = target
+        } else {
+            let mine = ownName.map { $0.lowercased() == from.lowercased() } ?? false
+            place = mine && from.lowercased() != target.lowercased() ? "(private to \(target))" : "(private)"
+        }
+        return stamp(shownTime, "\(marker) \(place) " + utterance(text, by: TrustMarker.decorate(from, trust: trust)))
     }
 
     /// Lines for one reply to `command`. `identity` must already include the
@@ -102,6 +127,10 @@ public enum EventFormatter {
             return [details.isEmpty ? "pong" : "pong \(details)"]
         case "HELP":
             return ["server commands: \(details)"]
+        case "HISTORY":
+            guard words.count > 2, words[2] == "more" else { return ["(no more history)"] }
+            let after = ServerLine.words(command.arguments).contains { $0.uppercased() == "AFTER" }
+            return [after ? "(more history after these: ask again AFTER the last id)" : "(more history: /history again shows older messages)"]
         case "BYE":
             return ["bye"]
         default:
@@ -114,8 +143,10 @@ public enum EventFormatter {
     public static func isAlert(_ event: ServerEvent, ownName: String?) -> Bool {
         guard let ownName else { return false }
         switch event {
-        case .privateMessage(let from, _, _): return from.lowercased() != ownName.lowercased()
-        case .message(_, let from, _, let text): return from.lowercased() != ownName.lowercased() && mentions(text, name: ownName)
+        case .privateMessage(let from, _, _), .storedPrivateMessage(_, let from, _, _):
+            return from.lowercased() != ownName.lowercased()
+        case .message(_, let from, _, let text), .storedMessage(_, _, let from, _, let text):
+            return from.lowercased() != ownName.lowercased() && mentions(text, name: ownName)
         default: return false
         }
     }

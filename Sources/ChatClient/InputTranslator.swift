@@ -28,7 +28,7 @@ public enum InputTranslator {
     public static let actionPrefix = "/me "
 
     /// The slash commands, as Tab completes them (the aliases /bye, /exit, /?, /quote are left out).
-    public static let commandNames = ["/join", "/part", "/msg", "/me", "/who", "/rooms", "/nick", "/whoami", "/ping", "/raw", "/quit", "/help"]
+    public static let commandNames = ["/join", "/part", "/msg", "/me", "/who", "/rooms", "/nick", "/whoami", "/ping", "/history", "/raw", "/quit", "/help"]
 
     /// Maps one typed line (without its terminator) to an action.
     public static func translate(_ typed: String) -> InputAction {
@@ -72,11 +72,40 @@ public enum InputTranslator {
         case "ping": return words.count <= 1 ? .send((["PING"] + words).joined(separator: " ")) : usage("/ping [token]")
         case "quit", "bye", "exit": return .send("BYE")
         case "help", "?": return .showHelp
+        case "history":
+            guard let request = historyRequest(typed) else { return usage(historyUsage) }
+            guard let target = request.target else {  // the interactive session fills in its current room
+                return .invalid("in a script, /history needs a room or name: /history #room [N]")
+            }
+            return .send("HISTORY \(target) LIMIT \(request.limit)")
         case "raw", "quote": return hasText ? .send(rest) : usage("/raw PROTOCOL LINE")
         default:
             let shown = name.count > 20 ? String(name.prefix(20)) + "..." : name
             return .invalid("unknown command /\(shown); type /help for the list (nothing sent)")
         }
+    }
+
+    /// `/history [NAME|#room] [N]`.
+    public static let historyUsage = "/history [NAME|#room] [N] (N from 1 to 500)"
+
+    /// True when `typed` is a /history command (valid or not).
+    public static func isHistoryCommand(_ typed: String) -> Bool {
+        typed.hasPrefix("/") && ServerLine.firstWord(of: String(typed.dropFirst())).lowercased() == "history"
+    }
+
+    /// The parts of `/history [NAME|#room] [N]`: nil target means the current room; N defaults to
+    /// `ClientHistory.defaultLimit`. Nil when `typed` is not a well-formed /history.
+    public static func historyRequest(_ typed: String) -> (target: String?, limit: Int)? {
+        guard isHistoryCommand(typed) else { return nil }
+        var words = ServerLine.words(ServerLine.rest(of: typed))
+        var limit = ClientHistory.defaultLimit
+        if let last = words.last, last.allSatisfy(\.isASCII), last.allSatisfy(\.isNumber) {
+            guard let number = Int(last), (1...500).contains(number) else { return nil }
+            limit = number
+            words.removeLast()
+        }
+        guard words.count <= 1 else { return nil }
+        return (words.first, limit)
     }
 
     /// The local help shown by /help.
@@ -91,6 +120,8 @@ public enum InputTranslator {
           /nick NAME          change your name (anonymous users get "~NAME")
           /whoami             your name, trust, transport and certificate
           /ping [token]       check the server answers
+          /history [NAME] [N] older messages of the current room (20, or N), or of your
+                              private conversation with NAME (also /history #room [N])
           /raw LINE           send a raw chat/1 protocol line
           /quit               leave (also Ctrl-D or Ctrl-C on an empty line)
           /help               this help
@@ -100,7 +131,9 @@ public enum InputTranslator {
           ~guest1\(TrustMarker.anonymous)  anonymous over TLS (encrypted, name not verified)
           ~guest2\(TrustMarker.plaintext)  anonymous over plaintext (not encrypted, not verified)
         Private messages are marked "(private)"; they and messages that mention your name
-        ring the bell and are highlighted.
+        ring the bell and are highlighted. Past messages are shown faded with the time they
+        were sent: "·history·" (on joining a room, or /history), "·missed·" (sent while
+        the connection was lost, fetched after reconnecting with --reconnect).
         Lines are sent no faster than the server allows: the prompt shows how many wait
         ("(5 queued)"). Pasting more than 10 lines at once asks first (y sends them, n
         discards them). A message longer than the server's line limit is sent as several

@@ -9,6 +9,9 @@
 // reader within the server's first-command deadline) and a silent WHO of the
 // current room (for Tab completion) go out, paced. The server's idle PING is
 // answered silently. Replies to the session's own commands are not shown.
+// With a server that keeps history, a silent CAP REQ goes first, and silent
+// HISTORY requests (catch-up, or the greeting room's recent messages) follow
+// the restore's JOINs; stored and past messages go through `ClientHistory`.
 // Private messages and mentions of our name are printed as alerts. This file
 // does no I/O. Pure.
 
@@ -25,7 +28,13 @@ extension InteractiveSession {
             return release()
         case .reply(let reply, let command) where automatic:
             return automaticReply(reply, to: command, time: time)
-        case .event(let event):
+        case .event(let received):
+            let event: ServerEvent
+            switch history.received(received, pending: pacer.oldestUnanswered, ownName: identity.name) {
+            case .live(let live): event = live
+            case .past(let line): return [print([line], faded: true)]
+            case .hidden: return []
+            }
             roster.apply(event)
             if case .notice(let topic, _) = event { lastNotice = topic }
             if case .hello = event {
@@ -37,6 +46,7 @@ extension InteractiveSession {
         case .unexpectedReply(let reply):
             return [print(EventFormatter.formatUnexpected(reply, time: time))]
         case .reply(let reply, let command):
+            let newlyJoined = Self.joinedRoom(reply).map { !identity.rooms.contains($0) } ?? false
             identity.apply(reply)
             roster.apply(reply)
             if case .ok("JOIN", let details) = reply, let room = ServerLine.words(details).first {
@@ -44,6 +54,7 @@ extension InteractiveSession {
             }
             if case .error("RATE_LIMITED", _) = reply { pacer.backOff() }
             let lines = EventFormatter.format(reply, to: command, identity: identity, time: time)
+                + historyReplied(reply, to: command, automatic: false, newlyJoined: newlyJoined, time: time)
             if command.verb == "BYE", case .ok = reply {
                 finished = true
                 return [.output(renderer.clearInputLine() + lines.map { $0 + "\r\n" }.joined()), .exit(ExitStatus.success)]
@@ -62,17 +73,26 @@ extension InteractiveSession {
     /// A reply to a command the session sent on its own: never shown.
     private mutating func automaticReply(_ reply: Reply, to command: SentCommand, time: String) -> [ClientAction] {
         switch command.verb {
+        case "CAP" where ServerLine.firstWord(of: command.arguments).uppercased() == "REQ":
+            let lines = history.capabilityReply(reply, to: command)
+            return release() + (lines.isEmpty ? [] : [print(lines.map { "[\(time)] \($0)" })])
         case "CAP":
             var advertised: ServerCapabilities?
             if case .ok(_, let details) = reply { advertised = ServerCapabilities(capabilityListDetails: details) }
             capabilities = advertised ?? .protocolDefaults
             capabilitiesKnown = true
             pacer.resume(with: advertised)
-            let queued = (restore.map { $0.commands(after: identity) } ?? []) + waitingForGreeting
+            let (capabilityRequest, note) = history.capabilitiesArrived(advertised)
+            if let capabilityRequest { pacer.enqueue(capabilityRequest, automatic: true) }  // before any JOIN
+            let restoring = restore.map { $0.commands(after: identity) } ?? []
+            let historyRequests = history.requestsAfterGreeting(greetedRoom: identity.currentRoom, previousRooms: restore?.rooms)
             restoreInFlight = restore
             restore = nil
+            var actions: [ClientAction] = note.map { [print(["[\(time)] \($0)"])] } ?? []
+            for command in restoring { actions += enqueue(command, time: time) }
+            for request in historyRequests { pacer.enqueue(request, automatic: true) }  // after the JOINs they need
+            let queued = waitingForGreeting
             waitingForGreeting = []
-            var actions: [ClientAction] = []
             for command in queued {
                 if SentCommand(line: command).verb == "BYE" { quitting = true }
                 actions += enqueue(command, time: time)
@@ -84,6 +104,9 @@ extension InteractiveSession {
             identity.apply(reply)
             restoreInFlight = nil
             return release() + [redraw()]
+        case "HISTORY":
+            let lines = historyReplied(reply, to: command, automatic: true, time: time)
+            return release() + (lines.isEmpty ? [] : [print(lines)])
         case "WHO":
             roster.apply(reply)
         case "PING":

@@ -47,6 +47,7 @@ extension InteractiveSession {
     }
 
     private mutating func submit(_ typed: String, time: String) -> [ClientAction] {
+        if InputTranslator.isHistoryCommand(typed) { return submitHistory(typed, time: time) }  // needs our room and ids
         switch InputTranslator.translate(typed, maximumLineBytes: .max) {
         case .nothing:
             return []

@@ -15,6 +15,8 @@
 // pacing, long messages and pastes: InteractiveSession+Sending.swift; lines
 // from the server: InteractiveSession+Receiving.swift. With reconnection on,
 // a lost connection is explained and retried after a delay (`ReconnectPolicy`).
+// History (ids, past messages, /history, catching up after a reconnection):
+// `ClientHistory`, wired in InteractiveSession+History.swift.
 // Time stamps, monotonic time and randomness come from the caller. The driver
 // does the I/O and the terminal modes.
 
@@ -26,6 +28,8 @@ public struct InteractiveSession: Sendable {
     var renderer: TerminalRenderer
     var roster = RoomRoster()
     var completer = TabCompleter()
+    /// Message ids seen, past messages, /history paging and catching up (`ClientHistory`).
+    var history: ClientHistory
     /// What the server advertised in `CAP LS` (its defaults until then, or if it has no CAP).
     public internal(set) var capabilities = ServerCapabilities.protocolDefaults
     /// True once `CAP LS` was answered on this connection: commands flow from then on.
@@ -54,8 +58,10 @@ public struct InteractiveSession: Sendable {
 
     /// `columns`: the terminal width. `nickname`: sent as `NICK nickname` after the greeting.
     /// `reconnect`: retry lost connections (see `ReconnectPolicy`) instead of exiting.
-    public init(columns: Int, nickname: String? = nil, reconnect: ReconnectPolicy? = nil) {
+    /// `clock`: shows the stored times of past messages in local time.
+    public init(columns: Int, nickname: String? = nil, reconnect: ReconnectPolicy? = nil, clock: LocalClock = .utc) {
         renderer = TerminalRenderer(columns: columns)
+        history = ClientHistory(clock: clock)
         reconnection = reconnect
         if let nickname { waitingForGreeting.append("NICK \(nickname)") }
     }
@@ -198,6 +204,7 @@ public struct InteractiveSession: Sendable {
             restore = SessionRestore(identity)
         }
         restoreInFlight = nil
+        history.connectionLost(rooms: restore?.rooms ?? [])
         identity = SessionIdentity()
         pacer = CommandPacer()
         roster = RoomRoster()
@@ -239,8 +246,8 @@ public struct InteractiveSession: Sendable {
         return .output(renderer.inputLine(prompt: prompt, editor: shown))
     }
 
-    func print(_ lines: [String], alert: Bool = false) -> ClientAction {
+    func print(_ lines: [String], alert: Bool = false, faded: Bool = false) -> ClientAction {
         let (prompt, shown) = shownInputLine()
-        return .output(renderer.printAbove(lines, prompt: prompt, editor: shown, alert: alert))
+        return .output(renderer.printAbove(lines, prompt: prompt, editor: shown, alert: alert, faded: faded))
     }
 }

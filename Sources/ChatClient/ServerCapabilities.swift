@@ -1,11 +1,13 @@
 // ServerCapabilities: what a chat/1 server says about its limits in its
 // `OK CAP LS` reply (PROTOCOL.md section 10): the command rate
-// (`rate=BURST/PER_SECOND`) and the longest line it accepts (`line=BYTES`).
+// (`rate=BURST/PER_SECOND`), the longest line it accepts (`line=BYTES`) and
+// whether it keeps history (`history=N`, `join-history=N`, section 11).
 //
 // Unknown tokens are ignored, as the protocol asks; a token with a value that
 // makes no sense (zero, negative, not a number) is ignored too, so the
 // protocol defaults of section 7 stay. This file only parses; `CommandPacer`
-// decides how fast to send and `MessageSplitter` how to cut long text. Pure.
+// decides how fast to send, `MessageSplitter` how to cut long text and
+// `ClientHistory` what to ask of the history. Pure.
 
 public struct ServerCapabilities: Equatable, Sendable {
     /// Commands the server accepts at once.
@@ -14,6 +16,10 @@ public struct ServerCapabilities: Equatable, Sendable {
     public var commandsPerSecond: Double
     /// The longest line the server accepts, in bytes, without its LF.
     public var lineLimit: Int
+    /// `history=N`: the server keeps history; one HISTORY request returns at most N messages (nil: none kept).
+    public var historyLimit: Int?
+    /// `join-history=N`: a session that enables `join-history` gets a room's last N messages on JOIN.
+    public var joinHistory: Int?
 
     /// The defaults of PROTOCOL.md section 7, for servers that do not advertise them.
     public static let protocolDefaults = ServerCapabilities(commandBurst: 40, commandsPerSecond: 20, lineLimit: 4096)
@@ -43,6 +49,12 @@ public struct ServerCapabilities: Equatable, Sendable {
             case "line":
                 guard let bytes = Int(parts[1]), bytes > 0 else { continue }
                 lineLimit = bytes
+            case "history":
+                guard let limit = Int(parts[1]), limit > 0 else { continue }
+                historyLimit = limit
+            case "join-history":
+                guard let count = Int(parts[1]), count >= 0 else { continue }
+                joinHistory = count
             default:
                 continue
             }

@@ -23,6 +23,13 @@ public enum ServerEvent: Equatable, Sendable {
     case message(room: String, from: String, trust: String, text: String)
     /// `PRIV FROM TRUST TEXT`
     case privateMessage(from: String, trust: String, text: String)
+    /// `MSGID ID ROOM FROM TRUST TEXT`: a live room message stored with `id` (after `CAP REQ history`).
+    case storedMessage(id: Int, room: String, from: String, trust: String, text: String)
+    /// `PRIVID ID FROM TRUST TEXT`: a live private message stored with `id` (after `CAP REQ history`).
+    case storedPrivateMessage(id: Int, from: String, trust: String, text: String)
+    /// `HIST ID TIME TARGET FROM TRUST TEXT`: a past message (never a live one); TIME is the
+    /// server's UTC time of storing, TARGET the room or the other user of a private conversation.
+    case history(id: Int, time: String, target: String, from: String, trust: String, text: String)
     /// `JOINED ROOM NAME TRUST`
     case joined(room: String, name: String, trust: String)
     /// `PARTED ROOM NAME TRUST REASON`
@@ -77,6 +84,15 @@ public enum ServerLine: Equatable, Sendable {
         case "PRIV":
             guard let f = fields(rest, count: 3, textLast: true) else { break }
             return .privateMessage(from: f[0], trust: f[1], text: f[2])
+        case "MSGID":
+            guard let f = fields(rest, count: 5, textLast: true), let id = messageID(f[0]) else { break }
+            return .storedMessage(id: id, room: f[1], from: f[2], trust: f[3], text: f[4])
+        case "PRIVID":
+            guard let f = fields(rest, count: 4, textLast: true), let id = messageID(f[0]) else { break }
+            return .storedPrivateMessage(id: id, from: f[1], trust: f[2], text: f[3])
+        case "HIST":
+            guard let f = fields(rest, count: 6, textLast: true), let id = messageID(f[0]) else { break }
+            return .history(id: id, time: f[1], target: f[2], from: f[3], trust: f[4], text: f[5])
         case "JOINED":
             guard let f = fields(rest, count: 3, textLast: false) else { break }
             return .joined(room: f[0], name: f[1], trust: f[2])
@@ -98,6 +114,12 @@ public enum ServerLine: Equatable, Sendable {
             break
         }
         return .other(line)
+    }
+
+    /// A stored message's id: a positive decimal integer (PROTOCOL.md section 11).
+    static func messageID(_ word: String) -> Int? {
+        guard word.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let id = Int(word), id > 0 else { return nil }
+        return id
     }
 
     // Lines are split at U+0020 scalar by scalar, as the server splits bytes: a space

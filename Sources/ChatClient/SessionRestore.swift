@@ -8,8 +8,8 @@
 // themselves), JOIN for each missing room with the current room joined last
 // so it is current again, and PART for a room the server joined us to that we
 // had left. Their replies are shown like any others, so a room that cannot be
-// rejoined is visible. Messages sent while we were away are not recovered
-// (chat/1 keeps no history). Pure.
+// rejoined is visible. Messages sent while we were away are fetched
+// afterwards by `ClientHistory` when the server keeps history. Pure.
 
 public struct SessionRestore: Equatable, Sendable {
     /// The name to ask for again, without the server's "~" (nil: keep what the greeting gives).

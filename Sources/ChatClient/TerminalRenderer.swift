@@ -11,8 +11,9 @@
 // `resize` goes up the rows the old line now takes above the cursor, erases to
 // the end of the screen and draws the line for the new width. Lines addressed
 // to the user (`alert`) are shown bold and in reverse video and ring the
-// terminal bell (BEL). Widths are counted in terminal columns (East Asian wide
-// characters take two, combining marks none). This file only builds strings;
+// terminal bell (BEL); past messages (history) are faint. Widths are
+// counted in terminal columns (East Asian wide characters take two,
+// combining marks none). This file only builds strings;
 // it writes nothing. Pure.
 
 public struct TerminalRenderer: Sendable {
@@ -27,6 +28,8 @@ public struct TerminalRenderer: Sendable {
     /// Starts bold reverse video; `normal` ends it.
     public static let highlight = "\u{1B}[1;7m"
     public static let normal = "\u{1B}[0m"
+    /// Starts faint text (past messages); `normal` ends it.
+    public static let faint = "\u{1B}[2m"
     /// The terminal bell.
     public static let bell = "\u{07}"
 
@@ -87,13 +90,14 @@ public struct TerminalRenderer: Sendable {
     }
 
     /// Prints `lines` above the input line, then redraws the input line. With `alert`, the
-    /// lines are highlighted and the bell rings.
-    public func printAbove(_ lines: [String], prompt: String, editor: LineEditor, alert: Bool = false) -> String {
+    /// lines are highlighted and the bell rings; `faded` lines (past messages) are faint.
+    public func printAbove(_ lines: [String], prompt: String, editor: LineEditor, alert: Bool = false, faded: Bool = false) -> String {
         guard !lines.isEmpty else { return "" }
         var output = Self.eraseLine
+        let style = alert ? Self.highlight : faded ? Self.faint : nil
         for line in lines {
             let safe = Sanitizer.forTerminal(line)
-            output += (alert ? Self.highlight + safe + Self.normal : safe) + "\r\n"
+            output += (style.map { $0 + safe + Self.normal } ?? safe) + "\r\n"
         }
         if alert { output += Self.bell }
         return output + inputLine(prompt: prompt, editor: editor)

@@ -36,7 +36,8 @@ final class ClientDriver {
         self.link = link
         if interactive {
             self.interactive = InteractiveSession(columns: TerminalMode.columns(), nickname: nickname,
-                                                  reconnect: reconnect ? ReconnectPolicy(clock: { MonotonicClock.now() / 1_000_000 }) : nil)
+                                                  reconnect: reconnect ? ReconnectPolicy(clock: { MonotonicClock.now() / 1_000_000 }) : nil,
+                                                  clock: StandardStreams.localClock)
             terminal = TerminalMode()
         } else {
             script = ScriptSession(nickname: nickname, keepGoing: keepGoing)

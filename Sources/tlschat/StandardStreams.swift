@@ -3,10 +3,12 @@
 // strict concurrency, and we want every line out at once anyway. A terminal's
 // stdout may share a non-blocking file description with stdin (we set
 // O_NONBLOCK on fd 0), so "would block" waits with poll(2) instead of losing
-// output. Nothing here buffers or formats beyond the time stamp.
+// output. Nothing here buffers or formats beyond the time stamp (and the
+// local clock that shows the stored times of past messages).
 #if canImport(Glibc)
 import Glibc
 #endif
+import ChatClient
 
 enum StandardStreams {
     /// Writes all of `text` to stdout.
@@ -41,4 +43,12 @@ enum StandardStreams {
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
         return "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
     }
+
+    /// The local time zone of the C library (TZ, /etc/localtime), for the times of past messages.
+    static let localClock = LocalClock(utcOffset: { seconds in
+        var moment = time_t(seconds)
+        var parts = tm()
+        localtime_r(&moment, &parts)
+        return Int(parts.tm_gmtoff)
+    }, now: { Int(time(nil)) })
 }

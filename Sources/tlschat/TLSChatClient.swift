@@ -20,7 +20,9 @@ struct TLSChatClient: ParsableCommand {
             Examples: tlschat 127.0.0.1:2222 --ca Certs/ca.pem --cert Certs/alice.pem --key Certs/alice.key; \
             tlschat [::1]:2222 --ca Certs/ca.pem; tlschat 127.0.0.1 --server-name localhost --ca Certs/ca.pem.
 
-            Interactive when stdin is a terminal (type /help). Otherwise scripted: each stdin line \
+            Interactive when stdin is a terminal (type /help); on a server that keeps history it \
+            shows a room's recent messages when you join it (faded, marked ·history·) and /history \
+            pages back. Otherwise scripted: each stdin line \
             (same syntax: text is said in the current room, /commands are mapped) is sent as it \
             arrives, every line from the server is printed verbatim, and BYE is sent at end of input. \
             After JOIN, PART, NICK, CAP REQ or a /raw verb tlschat does not know, the next line waits \
@@ -67,7 +69,7 @@ struct TLSChatClient: ParsableCommand {
     @Option(help: "Name to ask for after connecting (sends NICK NAME).")
     var name: String?
 
-    @Flag(help: ArgumentHelp("Interactive mode: when the connection is lost, connect again (1 s, doubling up to 30 s) and rejoin your rooms.",
+    @Flag(help: ArgumentHelp("Interactive mode: when the connection is lost, connect again (1 s, doubling up to 30 s) and rejoin your rooms; on a server that keeps history, show each room's messages missed meanwhile (marked ·missed·).",
                              discussion: "Never after a certificate or TLS failure, and always with the same verification and transport: it never falls back to plaintext. Replaced by another login with your certificate, it waits 1-2 min (longer each time) and signs in again, taking the name back once if that session is still there; if the name is taken back within 10 min it stops, so two clients never take turns replacing each other (tlschatd --sessions-per-user N lets sessions coexist)."))
     var reconnect = false
 
