@@ -102,10 +102,17 @@ extension ChatServerCore {
         switch entry.scope {
         case .room(let room):
             let plain = OutboundMessage(line: "MSG \(room) \(entry.sender) \(trust) \(entry.text)", broadcast: true)
-            let withID = id.map { OutboundMessage(line: "MSGID \($0) \(room) \(entry.sender) \(trust) \(entry.text)", broadcast: true) }
-            rooms[room]?.forEachMember(except: sender) { member in
-                total += 1
-                if member.link.send(member.wantsMessageIDs ? withID ?? plain : plain) { sent += 1 }
+            if let id, sessionsWantingIDs > 0 {
+                let withID = OutboundMessage(line: "MSGID \(id) \(room) \(entry.sender) \(trust) \(entry.text)", broadcast: true)
+                rooms[room]?.forEachMember(except: sender) { member in
+                    total += 1
+                    if member.link.send(member.wantsMessageIDs ? withID : plain) { sent += 1 }
+                }
+            } else {  // nobody asked for ids: the plain fan-out loop, one shared line
+                rooms[room]?.forEachMember(except: sender) { member in
+                    total += 1
+                    if member.link.send(plain) { sent += 1 }
+                }
             }
         case .conversation:
             let recipients = sessionsByName[NameRules.key(message.replyTarget)] ?? []

@@ -79,7 +79,12 @@ extension ChatServerCore {
     func enableCapabilities(_ names: [String], for session: ChatSession) -> String? {
         for name in names where history == nil || (name != "history" && name != "join-history") { return name }
         for name in names {
-            if name == "history" { session.wantsMessageIDs = true } else { session.wantsJoinHistory = true }
+            if name == "join-history" {
+                session.wantsJoinHistory = true
+            } else if !session.wantsMessageIDs {
+                session.wantsMessageIDs = true
+                sessionsWantingIDs += 1
+            }
         }
         return nil
     }

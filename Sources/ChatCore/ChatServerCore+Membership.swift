@@ -65,6 +65,7 @@ extension ChatServerCore {
     func remove(_ session: ChatSession, reason: String) {
         guard !session.isGone else { return }
         session.isGone = true
+        if session.wantsMessageIDs { sessionsWantingIDs -= 1 }
         let key = NameRules.key(session.name)
         if siblings(of: session).isEmpty {
             for roomName in session.rooms { leave(roomName, session, reason: reason) }

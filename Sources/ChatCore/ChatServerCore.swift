@@ -28,6 +28,8 @@ public final class ChatServerCore {
     public var historyFailed: ((HistoryError) -> Void)?
     /// Stored messages accepted this loop iteration, committed together by `commitStaged`.
     var staged: [StagedMessage] = []
+    /// Sessions that enabled `history` (ids on live messages); 0 keeps fan-out on its plain path.
+    var sessionsWantingIDs = 0
     private var nextSessionID = 1
     private var nextGuestNumber = 1
 

@@ -34,6 +34,8 @@ public final class SQLiteHistoryStore: HistoryStore {
     let connection: SQLiteConnection
     let statements: HistoryStatements
     private let lock: DatabaseLock
+    /// Checkpoints the WAL on its own thread (WALCheckpointer); nil: SQLite's automatic ones.
+    private var checkpointer: WALCheckpointer?
     /// Scope ids already known, so the hot path skips a lookup (emptied when it grows large).
     private var scopeIDs: [HistoryScope: Int64] = [:]
     private static let maximumCachedScopes = 4096
@@ -49,9 +51,15 @@ public final class SQLiteHistoryStore: HistoryStore {
         connection = try SQLiteConnection(path: path)
         try HistorySchema.open(connection, synchronous: synchronous.rawValue.uppercased())
         statements = try HistoryStatements(connection)
+        if WALCheckpointer.isPossible, let background = try? WALCheckpointer(path: path), background.start() {
+            checkpointer = background
+            try connection.execute("PRAGMA wal_autocheckpoint = 0", doing: "handing checkpoints to their thread")
+            try connection.execute("PRAGMA journal_size_limit = 67108864", doing: "limiting the WAL kept after a checkpoint")
+        }
     }
 
     deinit {
+        checkpointer?.stop()
         statements.finalizeAll()
         connection.close()
     }
@@ -102,12 +110,20 @@ public final class SQLiteHistoryStore: HistoryStore {
 
     /// Copies the WAL into the database and truncates it (PRAGMA wal_checkpoint(TRUNCATE)).
     /// Returns false if a reader (e.g. a backup in another process) kept it from completing.
+    /// For tests and operations, not the loop: it retries for up to 0.2 s while busy (the
+    /// background checkpointer may be in the middle of a round).
     @discardableResult
     public func checkpoint() throws(HistoryError) -> Bool {
         let statement = try connection.prepare("PRAGMA wal_checkpoint(TRUNCATE)", doing: "checkpointing")
         defer { statement.finalize() }
-        guard try statement.step() else { return true }
-        return statement.int64(0) == 0
+        for attempt in 0..<20 {
+            if attempt > 0 { usleep(10_000) }
+            guard try statement.step() else { return true }
+            let busy = statement.int64(0) != 0
+            statement.reset()
+            if !busy { return true }
+        }
+        return false
     }
 
     /// The statements whose plan matters for speed, for `queryPlan(of:)`.
