@@ -2,15 +2,17 @@
 // on a thread of its own, so that the event loop never does it. This is the
 // one place a helper thread is allowed: a checkpoint is a blocking library
 // call (SQLite writes up to thousands of pages and fsyncs the database file),
-// and left to SQLite's automatic checkpoint it ran inside the commit of
-// whichever loop iteration crossed 1,000 WAL pages, holding every client for
-// its duration (fan-out p99 with history: 11.0 ms with it, 5.2 ms without;
-// Scripts/bench --quick). The thread has its own SQLite connection (used only
-// by it) and runs a PASSIVE checkpoint a few times a second: PASSIVE never
-// waits for and never blocks the writer or readers, it copies what it can.
-// The store's connection turns automatic checkpoints off only when this
-// thread is running. It does not read or write messages, and it ignores its
-// own failures (the next round tries again; the WAL only grows meanwhile).
+// and left to SQLite's automatic checkpoint it runs inside the commit of
+// whichever loop iteration crosses 1,000 WAL pages, holding every client for
+// its duration. The thread has its own SQLite connection (used only by it),
+// runs at SCHED_IDLE (on a core it shares with the loop, as in a pinned
+// benchmark, it uses the loop's idle time instead of preempting it), and runs
+// a PASSIVE checkpoint four times a second: PASSIVE never waits for and never
+// blocks the writer or readers, it copies what it can. The store's connection
+// turns automatic checkpoints off only when this thread is running. It does
+// not read or write messages, and it ignores its own failures (the next round
+// tries again; the WAL only grows meanwhile, and is trimmed to 64 MB when it
+// restarts).
 internal import CSQLite
 import ChatCore
 #if canImport(Glibc)
@@ -29,6 +31,9 @@ final class WALCheckpointer: @unchecked Sendable {
     /// Opens the checkpointer's own connection; `start` runs the thread.
     init(path: String) throws(HistoryError) {
         connection = try SQLiteConnection(path: path)
+        // One read, so this connection knows the file is in WAL mode (a checkpoint on a
+        // connection that never read it does nothing and says so with -1 frames).
+        try connection.execute("SELECT count(*) FROM sqlite_master", doing: "opening the checkpoint connection")
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&wake, nil)
     }
@@ -71,6 +76,10 @@ final class WALCheckpointer: @unchecked Sendable {
     }
 
     private func run() {
+        // The lowest priority: where this thread shares a core with the event loop (a pinned
+        // server), it runs in the loop's idle time instead of preempting it.
+        var parameters = sched_param()
+        _ = pthread_setschedparam(pthread_self(), 5 /* SCHED_IDLE, not imported into Swift */, &parameters)
         pthread_mutex_lock(&mutex)
         while !stopping {
             var deadline = timespec()

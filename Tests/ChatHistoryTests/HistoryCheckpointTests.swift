@@ -1,0 +1,27 @@
+// HistoryCheckpointTests: the WAL is copied back into the database by the
+// store's own checkpoint thread, with nobody calling checkpoint(): after a few
+// megabytes of appends, the database file itself grows within seconds (a
+// deadline, no fixed sleep), and closing the store stops the thread cleanly.
+import ChatCore
+import ChatHistory
+import Foundation
+import Testing
+
+@Suite("ChatHistory checkpoints", .serialized)
+struct HistoryCheckpointTests {
+    @Test func theWALIsCheckpointedInTheBackground() throws {
+        let database = try TemporaryDatabase()
+        var store: SQLiteHistoryStore? = try database.open()
+        let text = String(repeating: "x", count: 200)
+        func fileSize(_ path: String) -> Int { ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0 }
+        let before = fileSize(database.path)
+        for batch in 0..<40 {  // about 3 MB of WAL, in 40 commits, all below SQLite's automatic 1,000 pages
+            _ = try store!.append((0..<100).map { roomMessage("#a", "\(batch)-\($0)-" + text) })
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while fileSize(database.path) <= before + 1_000_000 && Date() < deadline { usleep(20_000) }
+        #expect(fileSize(database.path) > before + 1_000_000, "the database file did not grow: no checkpoint ran")
+        store = nil  // stops the thread; reopening finds every message
+        #expect(try database.open().messages(in: .room("#a"), .latest, limit: 1000).count == 1000)
+    }
+}
