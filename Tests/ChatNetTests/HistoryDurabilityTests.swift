@@ -61,7 +61,10 @@ struct HistoryDurabilityTests {
     func diskFullAtRunTime() throws {
         // Soft limit only, so the test may raise it again on the running server (prlimit --pid).
         // 256 KiB lets the database be created and a few messages be stored in the WAL.
-        let server = try ServerProcess([], launcher: ["prlimit", "--fsize=262144:unlimited", "--"])
+        // SIGXFSZ back to its default (the test runner ignores it, and children inherit that):
+        // tlschatd itself must ignore it, or the kernel kills it at the limit.
+        let server = try ServerProcess([], launcher: ["/usr/bin/env", "--default-signal=XFSZ",
+                                                      "prlimit", "--fsize=262144:unlimited", "--"])
         defer { server.stop() }
         let result = Subprocess.run("python3", [Self.protocolClient, "disk_full", String(server.port), pki.directory,
                                                 String(server.child.pid)], timeout: 60)
