@@ -81,6 +81,12 @@ def ok(peer, text, wanted):
     return before
 
 
+def got(peer, prefix, wanted):
+    """The next line of `peer` starting with `prefix` must be `wanted`."""
+    line = peer.event(prefix)
+    expect(line == wanted, "%s got %r, wanted %r" % (peer.name, line, wanted))
+
+
 def said(peer, text, target):
     """Sends SAY or MSG; checks `OK VERB TARGET sent N/M id=ID` and returns ID."""
     reply, _ = peer.cmd(text)
@@ -116,8 +122,8 @@ def protocol():
     ids.append(said(bob, "MSG #hist via msg", "#hist"))
     expect(all(b > a for a, b in zip(ids, ids[1:])), "ids not increasing: %r" % ids)
     for i in range(10):
-        expect(bob.event("MSG") == "MSGID %d #hist alice cert m%d" % (ids[i], i), bob.seen)
-    expect(alice.event("MSG") == "MSGID %d #hist bob cert via msg" % ids[10], alice.seen)
+        got(bob, "MSG", "MSGID %d #hist alice cert m%d" % (ids[i], i))
+    got(alice, "MSG", "MSGID %d #hist bob cert via msg" % ids[10])
     names = ["m%d" % i for i in range(10)] + ["via msg"]
     # Paging back from the newest, then catching up from an id.
     rows, reply = history(bob, "HISTORY #hist LIMIT 4")
@@ -144,9 +150,9 @@ def protocol():
     expect([r.group(3, 4, 6) for r in rows] == [("#later", "bob", "x%d" % i) for i in range(2, 5)], before)
     # Private history between two cert users: both views.
     secret = said(alice, "MSG bob secret", "bob")
-    expect(bob.event("PRIV") == "PRIVID %d alice cert secret" % secret, bob.seen)
+    got(bob, "PRIV", "PRIVID %d alice cert secret" % secret)
     answer = said(bob, "MSG alice answer", "alice")
-    expect(alice.event("PRIV") == "PRIVID %d bob cert answer" % answer, alice.seen)
+    got(alice, "PRIV", "PRIVID %d bob cert answer" % answer)
     rows, reply = history(alice, "HISTORY bob")
     expect(rows == [(secret, "bob", "alice", "cert", "secret"), (answer, "bob", "bob", "cert", "answer")], rows)
     expect(reply == "OK HISTORY bob 2", reply)
@@ -157,9 +163,9 @@ def protocol():
     reply, _ = guest.cmd("HISTORY alice")
     expect(reply.startswith("ERR NOT_ALLOWED "), reply)
     ok(alice, "MSG %s to a guest" % guest.name, "OK MSG %s sent 1/1" % guest.name)
-    expect(guest.event("PRIV") == "PRIV alice cert to a guest", guest.seen)
+    got(guest, "PRIV", "PRIV alice cert to a guest")
     ok(guest, "MSG alice from a guest", "OK MSG alice sent 1/1")
-    expect(alice.event("PRIV") == "PRIV %s tls from a guest" % guest.name, alice.seen)
+    got(alice, "PRIV", "PRIV %s tls from a guest" % guest.name)
     rows, _ = history(alice, "HISTORY bob")
     expect(texts(rows) == ["secret", "answer"], "anonymous private messages were stored: %r" % rows)
 
@@ -172,13 +178,13 @@ def no_opt_in():
     before = ok(bob, "JOIN #plain", "OK JOIN #plain 2")
     expect(before == [], "JOIN without join-history sent %r" % before)
     ok(alice, "SAY hello", "OK SAY #plain sent 1/1")
-    expect(bob.event("MSG") == "MSG #plain alice cert hello", bob.seen)
+    got(bob, "MSG", "MSG #plain alice cert hello")
     ok(bob, "MSG #plain by msg", "OK MSG #plain sent 1/1")
-    expect(alice.event("MSG") == "MSG #plain bob cert by msg", alice.seen)
+    got(alice, "MSG", "MSG #plain bob cert by msg")
     ok(alice, "MSG bob psst", "OK MSG bob sent 1/1")
-    expect(bob.event("PRIV") == "PRIV alice cert psst", bob.seen)
+    got(bob, "PRIV", "PRIV alice cert psst")
     ok(bob, "MSG alice back", "OK MSG alice sent 1/1")
-    expect(alice.event("PRIV") == "PRIV bob cert back", alice.seen)
+    got(alice, "PRIV", "PRIV bob cert back")
     ok(alice, "PING done", "OK PING done")
     ok(bob, "PING done", "OK PING done")
     for peer in (alice, bob):
@@ -224,13 +230,13 @@ def disk_full():
     expect(first_unstored >= 1, "not even one message stored before the limit: %r" % replies[:3])
     expect(all(r.endswith(" unstored") for r in replies[first_unstored:]), "stored again while full: %r" % replies)
     for i in range(len(replies)):
-        expect(watcher.event("MSG") == "MSG #full alice cert f%d" % i, "live delivery of f%d: %r" % (i, watcher.seen))
+        got(watcher, "MSG", "MSG #full alice cert f%d" % i)
     stored_ids = [int(r.rsplit("=", 1)[1]) for r in replies[:first_unstored]]
     print("stored %d, then %d unstored" % (first_unstored, len(replies) - first_unstored))
     subprocess.run(["prlimit", "--pid", sys.argv[4], "--fsize=unlimited"], check=True)
     resumed = said(sender, "SAY space is back", "#full")
     expect(resumed > stored_ids[-1], "id %d after space returned, %d before" % (resumed, stored_ids[-1]))
-    expect(watcher.event("MSG") == "MSG #full alice cert space is back", watcher.seen)
+    got(watcher, "MSG", "MSG #full alice cert space is back")
     rows, reply = history(sender, "HISTORY #full LIMIT 500")
     wanted = ["f%d" % i for i in range(first_unstored)] + ["space is back"]
     expect(texts(rows) == wanted and reply == "OK HISTORY #full %d" % len(wanted), (texts(rows), reply))
