@@ -109,7 +109,7 @@ extension ChatHistoryTests {
             let next = try store!.append([roomMessage("#a", "second"), roomMessage("#new", "third")])
             store = nil
             store = try database.open()
-            #expect(texts(try store!.messages(in: .room("#a"), .latest, limit: 10)) == ["first", "second"])
+            #expect(texts(try store!.messages(in: .room("#a"), .latest, limit: 10)) == ["first0", "second"])
             #expect(try store!.messages(in: .room("#new"), .latest, limit: 10) == [next[1]])
         }
 
