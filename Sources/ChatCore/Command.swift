@@ -148,14 +148,16 @@ public enum CommandParser {
     }
 
     /// `word` is `upper` in ASCII letters of any case (no Unicode case mapping: "lſ" is not "LS").
-    /// HISTORY TARGET [BEFORE ID | AFTER ID] [LIMIT N]; ids are 1 or more, N 1 or more
-    /// (the server caps it). Keywords are case-insensitive, each at most once.
+    /// HISTORY TARGET [BEFORE ID | AFTER ID] [LIMIT N]; BEFORE ids and N are 1 or more (the
+    /// server caps N), AFTER ids 0 or more (`AFTER 0`: from the oldest message, for a client
+    /// that has seen none). Keywords are case-insensitive, each at most once.
     private static func parseHistory(_ words: [String]) -> Result<Command, CommandError> {
         let usage = Result<Command, CommandError>.failure(CommandError(.badArguments, "usage: HISTORY TARGET [BEFORE ID | AFTER ID] [LIMIT N]"))
         guard let target = words.first else { return usage }
         var range = HistoryRange.latest, limit: Int?, index = 1
         while index + 1 < words.count {
-            guard let number = Int64(words[index + 1]), number >= 1, words[index + 1].utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { return usage }
+            guard let number = Int64(words[index + 1]), words[index + 1].utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { return usage }
+            guard number >= 1 || isASCIIWord(words[index], "AFTER") else { return usage }
             if isASCIIWord(words[index], "BEFORE") || isASCIIWord(words[index], "AFTER") {
                 guard range == .latest else { return usage }
                 range = isASCIIWord(words[index], "BEFORE") ? .before(number) : .after(number)

@@ -45,6 +45,10 @@ public final class ChatService {
         core.historyOnJoin = configuration.historyOnJoin
         server = ChatServer(loop: loop, context: context, core: core, settings: configuration.serverSettings, logger: logger)
         if let settings = configuration.historySettings {
+            // A file size limit (RLIMIT_FSIZE) reached while writing history must come back
+            // as a failed write (EFBIG: the message is delivered, reported `unstored`), not
+            // kill the server: SIGXFSZ's default action ends the process.
+            signal(SIGXFSZ, SIG_IGN)
             history = try HistoryKeeper(settings: settings, core: core, loop: loop, logger: logger)
         }
         // Signals first: a SIGTERM right after the port is announced must already shut down cleanly.

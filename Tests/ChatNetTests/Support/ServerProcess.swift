@@ -14,8 +14,10 @@ final class ServerProcess {
     private(set) var historyDirectory: String?
 
     /// Starts tlschatd with the test PKI's server certificate plus `arguments`, on
-    /// 127.0.0.1 port `listenPort` (0: any free port, the usual case).
-    init(_ arguments: [String] = [], clientCA: Bool = true, listenPort: Int = 0, environment: [String: String] = [:]) throws {
+    /// 127.0.0.1 port `listenPort` (0: any free port, the usual case). `launcher`: a command that
+    /// execs tlschatd in its own process (e.g. `["prlimit", "--fsize=N", "--"]`), so the PID stays the server's.
+    init(_ arguments: [String] = [], clientCA: Bool = true, listenPort: Int = 0, environment: [String: String] = [:],
+         launcher: [String] = []) throws {
         let pki = TestPKI.shared
         var all = ["--cert", pki.cert("server"), "--key", pki.key("server"), "--listen", "127.0.0.1:\(listenPort)"]
         if clientCA { all += ["--client-ca", pki.cert("ca")] }
@@ -26,7 +28,8 @@ final class ServerProcess {
             historyDirectory = directory
             all += ["--history", directory + "/history.sqlite"]
         }
-        let child = try ChildProcess(RepoPaths.executable("tlschatd"), all + arguments, environment: environment)
+        let command = launcher + [RepoPaths.executable("tlschatd")] + all + arguments
+        let child = try ChildProcess(command[0], Array(command.dropFirst()), environment: environment)
         self.child = child
         var found: Int?
         ChildProcess.waitUntil(timeout: 20) {
