@@ -147,7 +147,6 @@ public enum CommandParser {
         }
     }
 
-    /// `word` is `upper` in ASCII letters of any case (no Unicode case mapping: "lſ" is not "LS").
     /// HISTORY TARGET [BEFORE ID | AFTER ID] [LIMIT N]; BEFORE ids and N are 1 or more (the
     /// server caps N), AFTER ids 0 or more (`AFTER 0`: from the oldest message, for a client
     /// that has seen none). Keywords are case-insensitive, each at most once.
@@ -171,6 +170,7 @@ public enum CommandParser {
         return index == words.count ? .success(.history(target: target, range: range, limit: limit)) : usage
     }
 
+    /// `word` is `upper` in ASCII letters of any case (no Unicode case mapping: "lſ" is not "LS").
     private static func isASCIIWord(_ word: String, _ upper: String) -> Bool {
         word.utf8.count == upper.utf8.count
             && zip(word.utf8, upper.utf8).allSatisfy { (0x61...0x7A).contains($0) ? $0 - 32 == $1 : $0 == $1 }
