@@ -7,8 +7,9 @@
 // before it is durable. While a session has a staged message, its later
 // input waits (only further stored messages go ahead), so its replies keep
 // the order of its commands. If the store fails, delivery goes on and the
-// sender is told `unstored`. Also HISTORY and history on JOIN. Pure: the
-// store is behind `HistoryStore`, and the time comes from the caller.
+// sender is told `unstored`. Reading history back (HISTORY, join-history) is
+// in ChatServerCore+HistoryReads.swift. Pure: the store is behind
+// `HistoryStore`, and the time comes from the caller.
 
 /// A message accepted this iteration, waiting for the batch commit.
 struct StagedMessage {
@@ -63,9 +64,15 @@ extension ChatServerCore {
 
     /// Commits everything staged (one transaction per round), then delivers it, answers
     /// the senders and replays the input they sent meanwhile; a replay that stages more
-    /// is committed in the next round. `nowMilliseconds`: the server's wall clock.
-    public func commitStaged(nowMilliseconds: Int64) {
-        while !staged.isEmpty, let history {
+    /// is committed in the next round, at most `maximumRounds` rounds (so one iteration
+    /// never runs an unbounded number of transactions). Returns true when messages are
+    /// still staged: the caller must not let the loop sleep before the next call.
+    /// `nowMilliseconds`: the server's wall clock.
+    @discardableResult
+    public func commitStaged(nowMilliseconds: Int64, maximumRounds: Int = 4) -> Bool {
+        var rounds = 0
+        while !staged.isEmpty, rounds < maximumRounds, let history {
+            rounds += 1
             var batch = staged
             staged.removeAll(keepingCapacity: true)
             for index in batch.indices { batch[index].entry.time = nowMilliseconds }
@@ -89,10 +96,18 @@ extension ChatServerCore {
                     case .line(let line): receive(line: line, from: sender)
                     case .rateLimited: refuseRateLimited(sender)
                     case .flooding: dropFlooding(sender)
+                    case .lineTooLong: lineTooLong(from: sender)
                     }
                 }
             }
         }
+        return !staged.isEmpty
+    }
+
+    /// Commits at once when `session` waits for a commit (before it is ended some other way).
+    func commitNow(ifWaiting session: ChatSession) {
+        guard session.isWaitingForCommit, let wallClock else { return }
+        commitStaged(nowMilliseconds: wallClock(), maximumRounds: 1)
     }
 
     private func deliver(_ message: StagedMessage, id: Int64?) {

@@ -35,12 +35,16 @@ extension ChatServerCore {
             historyFailed?(error)
             return .failure(CommandError(.historyFailed, "history cannot be read right now; try again later"))
         }
-        let more = entries.count > count
+        var more = entries.count > count
         if more {
             if case .after = range { entries.removeLast() } else { entries.removeFirst() }
         }
-        for entry in entries { session.send(historyLine(entry, for: session)) }
-        return .success("\(shown) \(entries.count)\(more ? " more" : "")")
+        var lines = entries.map { historyLine($0, for: session) }
+        if case .after = range { more = fitToOutputRoom(&lines, of: session, keepingNewest: false) || more } else {
+            more = fitToOutputRoom(&lines, of: session, keepingNewest: true) || more
+        }
+        for line in lines { session.send(line) }
+        return .success("\(shown) \(lines.count)\(more ? " more" : "")")
     }
 
     /// The last `historyOnJoin` messages of `room`, for a session that enabled join-history
@@ -48,12 +52,29 @@ extension ChatServerCore {
     func sendJoinHistory(_ room: String, to session: ChatSession) {
         guard session.wantsJoinHistory, historyOnJoin > 0, let history else { return }
         do {
-            for entry in try history.messages(in: .room(room), .latest, limit: min(historyOnJoin, Self.maximumHistoryLimit)) {
-                session.send(historyLine(entry, for: session))
-            }
+            let entries = try history.messages(in: .room(room), .latest, limit: min(historyOnJoin, Self.maximumHistoryLimit))
+            var lines = entries.map { historyLine($0, for: session) }
+            _ = fitToOutputRoom(&lines, of: session, keepingNewest: true)
+            for line in lines { session.send(line) }
         } catch {
             historyFailed?(error)
         }
+    }
+
+    /// Cuts `lines` to at most half the room left in the session's output queue (and
+    /// 256 KiB), so a long reply never gets its reader closed as a slow one: keeps the
+    /// newest lines (paging back) or the oldest (catching up). True when it cut any.
+    func fitToOutputRoom(_ lines: inout [String], of session: ChatSession, keepingNewest: Bool) -> Bool {
+        var budget = min(session.link.outputRoom / 2, 256 * 1024)
+        var kept = 0
+        for line in keepingNewest ? lines.reversed() : lines {
+            budget -= line.utf8.count + 1
+            if budget < 0 { break }
+            kept += 1
+        }
+        guard kept < lines.count else { return false }
+        lines = keepingNewest ? Array(lines.suffix(kept)) : Array(lines.prefix(kept))
+        return true
     }
 
     /// `HIST ID TIME TARGET FROM TRUST TEXT`: TARGET is the room, or for a private message

@@ -24,6 +24,9 @@ public final class ChatServerCore {
     public var history: (any HistoryStore)?
     /// How many past messages a session that enabled `join-history` gets on JOIN.
     public var historyOnJoin = 20
+    /// The server's wall clock in milliseconds, for commits the core must make at once
+    /// (before a replacement or a shutdown ends sessions with staged messages).
+    public var wallClock: (() -> Int64)?
     /// Told of every store failure (the server logs them, rate-limited); chat goes on.
     public var historyFailed: ((HistoryError) -> Void)?
     /// Stored messages accepted this loop iteration, committed together by `commitStaged`.
@@ -55,6 +58,7 @@ public final class ChatServerCore {
         let trust: Trust = certificateName != nil ? .cert : (credentials.transport == .plain ? .plain : .tls)
         if let certificateName, let holders = sessionsByName[NameRules.key(certificateName)],
            holders.count >= limits.sessionsPerUser, let oldest = holders.first {
+            commitNow(ifWaiting: oldest)  // its staged messages get their OK before it is replaced
             oldest.send("NOTICE replaced another connection signed in with your certificate")
             remove(oldest, reason: "quit")
             oldest.link.closeAfterFlush(.replaced)
@@ -104,6 +108,7 @@ public final class ChatServerCore {
     /// The client sent a line longer than the limit: error reply, then close.
     public func lineTooLong(from session: ChatSession) {
         guard !session.isGone else { return }
+        if session.isWaitingForCommit { return session.heldInput.append(.lineTooLong) }  // after the replies it is owed
         session.send(CommandError(.lineTooLong, "line longer than \(limits.maximumLineLength) bytes; closing").line)
         remove(session, reason: "quit")
         session.link.closeAfterFlush(.lineTooLong)
@@ -150,6 +155,7 @@ public final class ChatServerCore {
     /// Tells everyone the server is going away and closes every session.
     /// No PARTED events: everyone leaves at once (O(N), not O(N²)).
     public func shutDown() {
+        if hasStagedMessages, let wallClock { commitStaged(nowMilliseconds: wallClock(), maximumRounds: 1) }
         let notice = OutboundMessage(line: "NOTICE shutdown server is shutting down", broadcast: true)
         let everyone = sessions.values.sorted(by: { $0.id < $1.id })
         for session in everyone { session.isGone = true }

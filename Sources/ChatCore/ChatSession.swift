@@ -10,7 +10,7 @@ public final class ChatSession {
     /// Rooms joined, oldest first; the last is the current room.
     var rooms: [String] = []
     var isGone = false
-    /// Enabled with CAP REQ (PROTOCOL.md section 10): ids on stored messages, history on join.
+    /// Enabled with CAP REQ (PROTOCOL.md sections 10 and 11): ids on stored messages, history on join.
     var wantsMessageIDs = false
     var wantsJoinHistory = false
     /// Stored messages of this session waiting for the batch commit (their OK comes then).
@@ -24,6 +24,7 @@ public final class ChatSession {
         case line([UInt8])
         case rateLimited
         case flooding
+        case lineTooLong
     }
 
     /// True while replies must wait for a commit.

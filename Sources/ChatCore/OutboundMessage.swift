@@ -29,10 +29,14 @@ public protocol ChatSessionLink: AnyObject {
     func closeAfterFlush(_ reason: SessionEndReason)
     /// The session's name changed (NICK); for the server's log.
     func sessionRenamed(from oldName: String, to newName: String)
+    /// Bytes that can still be queued before the client counts as not reading (a long
+    /// reply such as HISTORY stops short of it instead of getting the client closed).
+    var outputRoom: Int { get }
 }
 
 extension ChatSessionLink {
     public func sessionRenamed(from oldName: String, to newName: String) {}
+    public var outputRoom: Int { Int.max }
 }
 
 /// Why the core ended a session: one short word each, for logs and metrics.

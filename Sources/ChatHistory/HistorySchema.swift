@@ -53,17 +53,10 @@ enum HistorySchema {
     /// The version this tlschatd writes.
     static var currentVersion: Int64 { Int64(migrations.count) }
 
-    /// Sets WAL mode and `synchronous`, checks the file is ours and not newer, and migrates it.
+    /// Checks the file is ours (or empty) and not newer, then sets WAL mode and `synchronous`
+    /// and migrates it.
     static func open(_ connection: SQLiteConnection, synchronous: String) throws(HistoryError) {
         let path = connection.path
-        let mode = try value("PRAGMA journal_mode = WAL", connection, doing: "switching to WAL mode")
-        guard mode.text == "wal" else {
-            throw HistoryError(.failed, "history database \(path): cannot use WAL mode (journal mode stays '\(mode.text ?? "")')")
-        }
-        try connection.execute("PRAGMA synchronous = \(synchronous)", doing: "setting synchronous")
-        // A 16 MB page cache (the default is 2 MB) keeps the upper index levels of a large history
-        // in memory. No mmap: an I/O error on a mapped file would kill the server with SIGBUS.
-        try connection.execute("PRAGMA cache_size = -16384", doing: "setting cache_size")
         let version = try value("PRAGMA user_version", connection, doing: "reading the schema version").integer
         if version > currentVersion {
             throw HistoryError(.newerSchema, "history database \(path) has schema version \(version), newer than version "
@@ -75,6 +68,15 @@ enum HistorySchema {
             throw HistoryError(.failed, "history database \(path) is an SQLite database of another program "
                 + "(application id \(application), schema version \(version), \(tables) tables), not a TLSChat history")
         }
+        // Only a file that is ours (or new) is switched to WAL: another program's keeps its journal mode.
+        let mode = try value("PRAGMA journal_mode = WAL", connection, doing: "switching to WAL mode")
+        guard mode.text == "wal" else {
+            throw HistoryError(.failed, "history database \(path): cannot use WAL mode (journal mode stays '\(mode.text ?? "")')")
+        }
+        try connection.execute("PRAGMA synchronous = \(synchronous)", doing: "setting synchronous")
+        // A 16 MB page cache (the default is 2 MB) keeps the upper index levels of a large history
+        // in memory. No mmap: an I/O error on a mapped file would kill the server with SIGBUS.
+        try connection.execute("PRAGMA cache_size = -16384", doing: "setting cache_size")
         for step in Int(version)..<migrations.count {
             try migrate(connection, from: step)
         }

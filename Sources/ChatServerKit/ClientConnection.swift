@@ -144,6 +144,8 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
         connection.close(.graceful)
     }
 
+    var outputRoom: Int { max(0, connection.maximumBufferedOutput - connection.bufferedOutputByteCount) }
+
     func sessionRenamed(from oldName: String, to newName: String) {
         server.renamed(self, from: oldName, to: newName)
     }

@@ -47,11 +47,14 @@ final class HistoryKeeper {
         self.logger = logger
         core.history = store
         core.historyFailed = { [unowned self] error in failed(error) }
-        loop.addBeforeFlushHook { [unowned self] in
+        core.wallClock = { Self.wallClockMilliseconds() }
+        loop.addBeforeFlushHook { [unowned self, unowned loop] in
             guard core.hasStagedMessages else { return }
             let before = failing
             failing = false
-            core.commitStaged(nowMilliseconds: Self.wallClockMilliseconds())
+            if core.commitStaged(nowMilliseconds: Self.wallClockMilliseconds()) {
+                _ = loop.schedule(after: .zero) {}  // more is staged: the next iteration must not sleep
+            }
             if before && !failing { logger.notice("history: storing again", metadata: ["file": "\(settings.path)"]) }
         }
         if settings.maximumAgeSeconds != nil || settings.maximumMessagesPerRoom != nil {

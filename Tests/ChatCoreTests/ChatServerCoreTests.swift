@@ -10,6 +10,9 @@ final class FakeLink: ChatSessionLink {
     var lines: [String] = []
     var accepting = true
     var closed = false
+    /// What `outputRoom` reports (the server's queue limit minus what is queued).
+    var room = Int.max
+    var outputRoom: Int { room }
     func send(_ message: OutboundMessage) -> Bool {
         guard accepting, !closed else { return false }
         lines.append(contentsOf: message.text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init))

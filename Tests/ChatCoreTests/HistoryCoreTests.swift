@@ -29,6 +29,7 @@ final class HistoryFixture {
         core.history = store
         core.historyOnJoin = historyOnJoin
         core.historyFailed = { [unowned self] in failures.append($0) }
+        core.wallClock = { [unowned self] in clock }
     }
 
     deinit { try? FileManager.default.removeItem(atPath: directory) }
@@ -134,6 +135,52 @@ struct HistoryCoreTests {
         let aliceView = alice.send("HISTORY BOB")
         #expect(aliceView[0].hasSuffix(" bob bob cert from bob") && aliceView.last == "OK HISTORY BOB 2", "\(aliceView)")
         #expect(guest.send("HISTORY #lobby LIMIT 1").last == "OK HISTORY #lobby 1 more", "any member reads a room's history")
+    }
+
+    @Test("a HISTORY reply stops at half the room left in the output queue (newest kept, 'more'), so its reader is never closed")
+    func historyFitsTheOutputQueue() throws {
+        let fixture = try HistoryFixture()
+        let alice = Client(fixture.core, cert: "alice"), bob = Client(fixture.core, cert: "bob")
+        for number in 1...10 { alice.send("SAY \(number) " + String(repeating: "y", count: 1000)) }
+        fixture.commit()
+        bob.link.room = 7000  // a budget of 3,500 bytes: three lines of about 1,060
+        let lines = bob.send("HISTORY #lobby LIMIT 10")
+        #expect(lines.count == 4 && lines.last == "OK HISTORY #lobby 3 more", "\(lines.map { $0.prefix(60) })")
+        #expect(lines.first?.contains(" alice cert 8 ") == true, "the newest three are kept when paging back")
+        let after = bob.send("HISTORY #lobby AFTER 0 LIMIT 10")
+        #expect(after.first?.contains(" alice cert 1 ") == true && after.last == "OK HISTORY #lobby 3 more", "the oldest when catching up")
+    }
+
+    @Test("a session ended while its message waits for the commit still gets its OK first: line too long, replacement, shutdown")
+    func endingsWaitForTheCommit() throws {
+        let fixture = try HistoryFixture()
+        let alice = Client(fixture.core, cert: "alice"), bob = Client(fixture.core, cert: "bob")
+        _ = bob.link.take()
+        alice.send("SAY before the long line")
+        fixture.core.lineTooLong(from: alice.session)
+        fixture.commit()
+        #expect(alice.link.take().map { $0.split(separator: " ").prefix(2).joined(separator: " ") } == ["OK SAY", "ERR LINE_TOO_LONG"])
+        let carol = Client(fixture.core, cert: "carol")
+        _ = carol.link.take(); _ = bob.link.take()
+        carol.send("SAY before my replacement")
+        let second = Client(fixture.core, cert: "carol")
+        #expect(carol.link.take() == ["OK SAY #lobby sent 1/1", "NOTICE replaced another connection signed in with your certificate"])
+        #expect(bob.link.take().first == "MSG #lobby carol cert before my replacement", "delivered before carol's old session left")
+        second.send("SAY before the shutdown")
+        fixture.core.shutDown()
+        #expect(second.link.take().prefix(2) == ["OK SAY #lobby sent 1/1", "NOTICE shutdown server is shutting down"])
+    }
+
+    @Test("one commit call runs a bounded number of transactions and says when more is staged")
+    func commitRoundsAreBounded() throws {
+        let fixture = try HistoryFixture()
+        let alice = Client(fixture.core, cert: "alice")
+        _ = alice.link.take()
+        for line in ["SAY a", "PING", "SAY b", "PING", "SAY c"] { fixture.core.receive(line: Array(line.utf8), from: alice.session) }
+        #expect(fixture.core.commitStaged(nowMilliseconds: 1, maximumRounds: 1), "SAY b waits for the next round")
+        #expect(alice.link.take() == ["OK SAY #lobby sent 0/0", "OK PING"])
+        #expect(!fixture.core.commitStaged(nowMilliseconds: 2, maximumRounds: 2))
+        #expect(alice.link.take() == ["OK SAY #lobby sent 0/0", "OK PING", "OK SAY #lobby sent 0/0"])
     }
 
     @Test("join-history: the room's last messages come as HIST lines before OK JOIN")

@@ -52,6 +52,9 @@ extension ChatHistoryTests {
             let error = try #require(database.openingError())
             #expect(error.kind == .failed)
             #expect(error.description.contains("another program"))
+            // Header bytes 18-19 are 2 once a file is switched to WAL mode (1: rollback journal).
+            let header = try [UInt8](Data(contentsOf: URL(fileURLWithPath: database.path)).prefix(20))
+            #expect(header[18] == 1 && header[19] == 1, "another program's file was switched to WAL mode")
             print("other program: \(error)")
         }
 
