@@ -50,6 +50,7 @@ public final class SQLiteHistoryStore: HistoryStore {
         try Self.createPrivately(path)
         connection = try SQLiteConnection(path: path)
         try HistorySchema.open(connection, synchronous: synchronous.rawValue.uppercased())
+        try Self.skipIDsGivenBeforeAnUnsyncedCrash(connection, synchronous: synchronous)
         statements = try HistoryStatements(connection)
         if WALCheckpointer.isPossible, let background = try? WALCheckpointer(path: path), background.start() {
             checkpointer = background
@@ -57,6 +58,21 @@ public final class SQLiteHistoryStore: HistoryStore {
             try connection.execute("PRAGMA wal_autocheckpoint = 10000", doing: "handing checkpoints to their thread")
             try connection.execute("PRAGMA journal_size_limit = 67108864", doing: "limiting the WAL kept after a checkpoint")
         }
+    }
+
+    /// Ids skipped at every start: more than a server can give out between two syncs of the WAL.
+    public static let idsSkippedAtStart: Int64 = 1_000_000
+
+    /// With synchronous=NORMAL a power failure can take back the last commits, and with them
+    /// the id counter, so ids clients already saw would be given again. At every start the
+    /// counter moves on by `idsSkippedAtStart` in a transaction synced to disk (FULL for this
+    /// one commit): ids lost that way are never reused, as PROTOCOL.md promises. A new
+    /// database (no id given yet) starts at 1.
+    private static func skipIDsGivenBeforeAnUnsyncedCrash(_ connection: SQLiteConnection, synchronous: Synchronous) throws(HistoryError) {
+        let what = "moving the id counter past ids an unsynced crash may have lost"
+        try connection.execute("PRAGMA synchronous = FULL", doing: what)
+        try connection.execute("UPDATE sqlite_sequence SET seq = seq + \(idsSkippedAtStart) WHERE name = 'messages'", doing: what)
+        try connection.execute("PRAGMA synchronous = \(synchronous.rawValue.uppercased())", doing: what)
     }
 
     deinit {

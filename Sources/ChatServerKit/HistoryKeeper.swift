@@ -33,7 +33,9 @@ final class HistoryKeeper {
     private var pruneTimer: LoopTimer?
     private var lastFailureLog: UInt64?
     private var suppressedFailures = 0
-    private var failing = false
+    /// A commit failed since the last one that worked (reads and pruning do not count).
+    private var writeFailing = false
+    private var committing = false
 
     init(settings: Settings, core: ChatServerCore, loop: EventLoop, logger: Logger) throws {
         do {
@@ -50,12 +52,14 @@ final class HistoryKeeper {
         core.wallClock = { Self.wallClockMilliseconds() }
         loop.addBeforeFlushHook { [unowned self, unowned loop] in
             guard core.hasStagedMessages else { return }
-            let before = failing
-            failing = false
+            let before = writeFailing
+            writeFailing = false
+            committing = true
             if core.commitStaged(nowMilliseconds: Self.wallClockMilliseconds()) {
                 _ = loop.schedule(after: .zero) {}  // more is staged: the next iteration must not sleep
             }
-            if before && !failing { logger.notice("history: storing again", metadata: ["file": "\(settings.path)"]) }
+            committing = false
+            if before && !writeFailing { logger.notice("history: storing again", metadata: ["file": "\(settings.path)"]) }
         }
         if settings.maximumAgeSeconds != nil || settings.maximumMessagesPerRoom != nil {
             pruneTimer = loop.scheduleRepeating(every: .seconds(1)) { [unowned self] in prune() }
@@ -84,7 +88,7 @@ final class HistoryKeeper {
 
     /// Logs a store failure, at most one line a minute (with how many were not logged).
     private func failed(_ error: HistoryError) {
-        failing = true
+        if committing { writeFailing = true }
         let now = MonotonicClock.now()
         if let last = lastFailureLog, now - last < 60_000_000_000 {
             suppressedFailures += 1

@@ -2,6 +2,8 @@
 // store's own checkpoint thread, with nobody calling checkpoint(): after a few
 // megabytes of appends, the database file itself grows within seconds (a
 // deadline, no fixed sleep), and closing the store stops the thread cleanly.
+// And what a power failure could take back is never given again: every start
+// moves the id counter on by a million (a new database starts at 1).
 import ChatCore
 import ChatHistory
 import Foundation
@@ -23,5 +25,15 @@ struct HistoryCheckpointTests {
         #expect(fileSize(database.path) > before + 1_000_000, "the database file did not grow: no checkpoint ran")
         store = nil  // stops the thread; reopening finds every message
         #expect(try database.open().messages(in: .room("#a"), .latest, limit: 1000).count == 1000)
+    }
+
+    @Test func everyStartSkipsAMillionIds() throws {
+        let database = try TemporaryDatabase()
+        var store: SQLiteHistoryStore? = try database.open()
+        let first = try store!.append([roomMessage("#a", "one")])[0].id
+        #expect(first == 1)
+        store = nil
+        let second = try database.open().append([roomMessage("#a", "two")])[0].id
+        #expect(second == first + SQLiteHistoryStore.idsSkippedAtStart + 1)
     }
 }
