@@ -55,6 +55,13 @@ final class WALCheckpointer: @unchecked Sendable {
     func start() -> Bool {
         var created = pthread_t()
         let context = Unmanaged.passRetained(self).toOpaque()
+        // The thread starts with every signal blocked, so a process signal (SIGTERM, SIGHUP)
+        // always goes to the event loop's thread, whose SignalWatcher reads it; delivered here
+        // instead, its default action would end the server without a clean shutdown.
+        var all = sigset_t(), previous = sigset_t()
+        sigfillset(&all)
+        pthread_sigmask(SIG_SETMASK, &all, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
         guard pthread_create(&created, nil, { argument in
             let checkpointer = Unmanaged<WALCheckpointer>.fromOpaque(argument!).takeRetainedValue()
             checkpointer.run()

@@ -13,6 +13,11 @@ final class ServerProcess {
     /// The temporary directory of the server's history database (removed at stop), if the test did not name one.
     private(set) var historyDirectory: String?
 
+    /// A launcher that starts tlschatd with no signal blocked, as a shell does (the test
+    /// runner's children may inherit blocked signals, which hides where a signal lands).
+    static let withSignalsUnblocked = ["python3", "-c",
+        "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv(sys.argv[1], sys.argv[1:])"]
+
     /// Starts tlschatd with the test PKI's server certificate plus `arguments`, on
     /// 127.0.0.1 port `listenPort` (0: any free port, the usual case). `launcher`: a command that
     /// execs tlschatd in its own process (e.g. `["prlimit", "--fsize=N", "--"]`), so the PID stays the server's.
