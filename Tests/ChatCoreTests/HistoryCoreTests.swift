@@ -111,6 +111,7 @@ struct HistoryCoreTests {
         func texts(_ lines: [String]) -> [String] { lines.dropLast().map { String($0.split(separator: " ").last!) } }
         let latest = bob.send("HISTORY #lobby LIMIT 3")
         #expect(texts(latest) == ["m5", "m6", "m7"] && latest.last == "OK HISTORY #lobby 3 more", "\(latest)")
+        #expect(latest.first == "HIST \(ids[4]) 2025-12-06T05:46:41.000Z #lobby alice cert m5", "the commit's time, UTC")
         #expect(latest.first?.hasPrefix("HIST \(ids[4]) ") == true && latest.first?.hasSuffix(" #lobby alice cert m5") == true)
         let back = bob.send("history #lobby before \(ids[4]) limit 3")
         #expect(texts(back) == ["m2", "m3", "m4"] && back.last == "OK HISTORY #lobby 3 more", "\(back)")
@@ -181,6 +182,14 @@ struct HistoryCoreTests {
         #expect(alice.link.take() == ["OK SAY #lobby sent 0/0", "OK PING"])
         #expect(!fixture.core.commitStaged(nowMilliseconds: 2, maximumRounds: 2))
         #expect(alice.link.take() == ["OK SAY #lobby sent 0/0", "OK PING", "OK SAY #lobby sent 0/0"])
+    }
+
+    @Test("civil dates: days since 1970 and back, across leap days and before 1970")
+    func civilDates() {
+        for (days, date) in [(0, (1970, 1, 1)), (20_793, (2026, 12, 6)), (11_016, (2000, 2, 29)), (-25_508, (1900, 3, 1)), (-1, (1969, 12, 31))] {
+            #expect(CivilDate.date(daysSinceEpoch: days) == date)
+            #expect(CivilDate.daysSinceEpoch(year: date.0, month: date.1, day: date.2) == days)
+        }
     }
 
     @Test("join-history: the room's last messages come as HIST lines before OK JOIN")
