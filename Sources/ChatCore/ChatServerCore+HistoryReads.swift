@@ -28,6 +28,11 @@ extension ChatServerCore {
             scope = .between(session.name, target)
             shown = target
         }
+        // A client that is not reading what it asked for gets nothing more read for it (a
+        // flood of HISTORY would otherwise cost the loop reads whose lines cannot be queued).
+        guard session.link.outputRoom >= Self.minimumOutputRoomForHistory else {
+            return .success("\(shown) 0 more")
+        }
         var entries: [HistoryEntry]
         do {
             entries = try history.messages(in: scope, range, limit: count + 1)
@@ -60,6 +65,9 @@ extension ChatServerCore {
             historyFailed?(error)
         }
     }
+
+    /// Below this much room in its output queue, a session's HISTORY reads nothing.
+    static let minimumOutputRoomForHistory = 16 * 1024
 
     /// Cuts `lines` to at most half the room left in the session's output queue (and
     /// 256 KiB), so a long reply never gets its reader closed as a slow one: keeps the
