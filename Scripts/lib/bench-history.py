@@ -54,8 +54,8 @@ def stop(server):
 def prefill(database, rooms):
     db = sqlite3.connect(database)
     version = db.execute("PRAGMA user_version").fetchone()[0]
-    if version != 1:
-        raise SystemExit(f"history schema version {version}: this script knows version 1")
+    if version not in (1, 2):
+        raise SystemExit(f"history schema version {version}: this script knows versions 1 and 2")
     now = int(time.time() * 1000)
     text = "x" * 100
     for room, count in rooms:

@@ -48,6 +48,11 @@ enum HistorySchema {
                    m.sender, m.recipient, m.trust, m.text
             FROM messages AS m JOIN scopes AS s ON s.id = m.scope;
         """,
+        // 2: count-based retention finds the rooms over their limit through an index instead
+        // of reading every room and conversation each second.
+        """
+        CREATE INDEX scopes_by_count ON scopes (message_count);
+        """,
     ]
 
     /// The version this tlschatd writes.

@@ -9,6 +9,7 @@ import ChatCore
 
 final class HistoryStatements {
     /// The columns a read returns, in order: id, time, sender, recipient, trust, text.
+    static let overfullScopesSQL = "SELECT id, message_count - ?1 FROM scopes WHERE message_count > ?1 LIMIT ?2"
     static let columns = "id, time, sender, recipient, trust, text"
     static let newestBelowSQL = "SELECT \(columns) FROM messages WHERE scope = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"
     static let oldestAboveSQL = "SELECT \(columns) FROM messages WHERE scope = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
@@ -59,8 +60,7 @@ final class HistoryStatements {
         newestBelow = try connection.prepare(Self.newestBelowSQL, doing: "reading history")
         oldestAbove = try connection.prepare(Self.oldestAboveSQL, doing: "reading history")
         deleteOlderThan = try connection.prepare(Self.deleteOlderThanSQL, doing: "pruning old messages")
-        overfullScopes = try connection.prepare(
-            "SELECT id, message_count - ?1 FROM scopes WHERE message_count > ?1 LIMIT ?2", doing: "finding full rooms")
+        overfullScopes = try connection.prepare(Self.overfullScopesSQL, doing: "finding full rooms")
         deleteOldestOfScope = try connection.prepare(Self.deleteOldestOfScopeSQL, doing: "pruning a full room")
     }
 

@@ -151,6 +151,8 @@ public final class SQLiteHistoryStore: HistoryStore {
         case catchUp
         case pruneByAge
         case pruneByCount
+        /// Finding the rooms and conversations over the per-scope limit.
+        case overfullScopes
     }
 
     /// SQLite's plan for a statement (EXPLAIN QUERY PLAN), one step per line, e.g.
@@ -161,6 +163,7 @@ public final class SQLiteHistoryStore: HistoryStore {
         case .catchUp: HistoryStatements.oldestAboveSQL
         case .pruneByAge: HistoryStatements.deleteOlderThanSQL
         case .pruneByCount: HistoryStatements.deleteOldestOfScopeSQL
+        case .overfullScopes: HistoryStatements.overfullScopesSQL
         }
         let statement = try connection.prepare("EXPLAIN QUERY PLAN " + sql, doing: "explaining a query")
         defer { statement.finalize() }

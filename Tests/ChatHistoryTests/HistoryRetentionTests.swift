@@ -74,6 +74,20 @@ extension ChatHistoryTests {
             #expect(byAge.contains("USING COVERING INDEX messages_by_time (time<?)"))
             #expect(byCount.contains("USING COVERING INDEX messages_by_scope (scope=?)"))
             #expect(!byAge.contains("SCAN") && !byCount.contains("SCAN"))
+            let overfull = try store.queryPlan(of: .overfullScopes)
+            #expect(overfull.contains("scopes_by_count (message_count>?)") && !overfull.contains("SCAN"), "\(overfull)")
+        }
+
+        @Test func aVersionOneFileIsMigratedKeepingItsMessages() throws {
+            let database = try TemporaryDatabase()
+            var store: SQLiteHistoryStore? = try database.open()
+            let stored = try fill(store!, "#a", count: 3)
+            store = nil
+            let raw = try RawDatabase(database.path)  // make it what version 1 wrote
+            try raw.execute("DROP INDEX scopes_by_count; PRAGMA user_version = 1")
+            store = try database.open()
+            #expect(try store!.messages(in: .room("#a"), .latest, limit: 10) == stored)
+            #expect(try store!.queryPlan(of: .overfullScopes).contains("scopes_by_count"))
         }
     }
 }
