@@ -103,11 +103,7 @@ extension ChatServerCore {
 
     private func sendToRoom(_ room: String, _ text: String, from session: ChatSession) -> String {
         let line = OutboundMessage(line: "MSG \(room) \(session.name) \(session.trust.rawValue) \(text)", broadcast: true)
-        var sent = 0, total = 0
-        rooms[room]?.forEachMember(except: session) { member in
-            total += 1
-            if member.link.send(line) { sent += 1 }
-        }
+        let (sent, total) = fanOut(line, in: room, except: session)
         return "sent \(sent)/\(total)"
     }
 

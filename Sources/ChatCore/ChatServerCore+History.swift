@@ -113,30 +113,20 @@ extension ChatServerCore {
     private func deliver(_ message: StagedMessage, id: Int64?) {
         let entry = message.entry, sender = message.sender
         let trust = entry.trust.rawValue
-        var sent = 0, total = 0
+        // The id-bearing line is built only when some session asked for ids.
+        let wantID = sessionsWantingIDs > 0 ? id : nil
+        let (sent, total): (Int, Int)
         switch entry.scope {
         case .room(let room):
             let plain = OutboundMessage(line: "MSG \(room) \(entry.sender) \(trust) \(entry.text)", broadcast: true)
-            if let id, sessionsWantingIDs > 0 {
-                let withID = OutboundMessage(line: "MSGID \(id) \(room) \(entry.sender) \(trust) \(entry.text)", broadcast: true)
-                rooms[room]?.forEachMember(except: sender) { member in
-                    total += 1
-                    if member.link.send(member.wantsMessageIDs ? withID : plain) { sent += 1 }
-                }
-            } else {  // nobody asked for ids: the plain fan-out loop, one shared line
-                rooms[room]?.forEachMember(except: sender) { member in
-                    total += 1
-                    if member.link.send(plain) { sent += 1 }
-                }
-            }
+            let withID = wantID.map { OutboundMessage(line: "MSGID \($0) \(room) \(entry.sender) \(trust) \(entry.text)", broadcast: true) }
+            (sent, total) = fanOut(plain, withID: withID, in: room, except: sender)
         case .conversation:
             let recipients = sessionsByName[NameRules.key(message.replyTarget)] ?? []
-            let plain = OutboundMessage(line: "PRIV \(entry.sender) \(trust) \(entry.text)", broadcast: recipients.count > 1)
-            let withID = id.map { OutboundMessage(line: "PRIVID \($0) \(entry.sender) \(trust) \(entry.text)", broadcast: recipients.count > 1) }
-            for recipient in recipients {
-                total += 1
-                if recipient.link.send(recipient.wantsMessageIDs ? withID ?? plain : plain) { sent += 1 }
-            }
+            let shared = recipients.count > 1
+            let plain = OutboundMessage(line: "PRIV \(entry.sender) \(trust) \(entry.text)", broadcast: shared)
+            let withID = wantID.map { OutboundMessage(line: "PRIVID \($0) \(entry.sender) \(trust) \(entry.text)", broadcast: shared) }
+            (sent, total) = deliver(plain, withID: withID, to: recipients)
         }
         guard !sender.isGone else { return }
         var reply = "OK \(message.verb) \(message.replyTarget) sent \(sent)/\(total)"

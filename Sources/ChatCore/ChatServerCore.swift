@@ -179,10 +179,35 @@ public final class ChatServerCore {
         }
     }
 
-    /// Queues one shared message for each recipient; returns (queued, total).
-    func deliver(_ message: OutboundMessage, to recipients: [ChatSession]) -> (sent: Int, total: Int) {
+    /// Queues one shared message for each recipient; returns (queued, total). `withID`:
+    /// the same message with its history id, for recipients that enabled `history`.
+    func deliver(_ message: OutboundMessage, withID: OutboundMessage? = nil, to recipients: [ChatSession]) -> (sent: Int, total: Int) {
         var sent = 0
-        for recipient in recipients where recipient.link.send(message) { sent += 1 }
+        if let withID, sessionsWantingIDs > 0 {
+            for recipient in recipients where recipient.link.send(recipient.wantsMessageIDs ? withID : message) { sent += 1 }
+        } else {
+            for recipient in recipients where recipient.link.send(message) { sent += 1 }
+        }
         return (sent, recipients.count)
+    }
+
+    /// Queues a room message for every member but `sender`; returns (queued, total).
+    /// `withID` as in `deliver(_:withID:to:)`. Nobody asking for ids keeps the plain
+    /// fan-out loop: one shared line, no per-member choice.
+    func fanOut(_ message: OutboundMessage, withID: OutboundMessage? = nil, in room: String,
+                except sender: ChatSession) -> (sent: Int, total: Int) {
+        var sent = 0, total = 0
+        if let withID, sessionsWantingIDs > 0 {
+            rooms[room]?.forEachMember(except: sender) { member in
+                total += 1
+                if member.link.send(member.wantsMessageIDs ? withID : message) { sent += 1 }
+            }
+        } else {
+            rooms[room]?.forEachMember(except: sender) { member in
+                total += 1
+                if member.link.send(message) { sent += 1 }
+            }
+        }
+        return (sent, total)
     }
 }

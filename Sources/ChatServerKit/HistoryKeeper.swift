@@ -109,8 +109,9 @@ final class HistoryKeeper {
         if path.hasPrefix("/") { components = components.dropFirst() }
         for component in components where !component.isEmpty {
             current += "/" + component
-            if mkdir(current, 0o700) != 0 && errno != EEXIST {
-                throw HistoryError(.failed, "cannot create directory \(current): \(String(cString: strerror(errno)))")
+            if mkdir(current, 0o700) != 0 {
+                let error = Errno.current
+                if error.rawValue != EEXIST { throw HistoryError(.failed, "cannot create directory \(current): \(error)") }
             }
         }
     }
