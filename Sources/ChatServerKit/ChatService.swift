@@ -1,12 +1,14 @@
 // ChatService: the whole chat/1 server assembled from a ServerConfiguration:
 // the TLS context (with its start-up checks), one event loop, the chat core,
-// the listeners (TLS always, plaintext only when asked for and loopback
-// unless allowed), and, when asked to, the signals that stop it (SIGTERM,
-// SIGINT) or that it must survive (SIGHUP: logged; there is nothing to reload
-// yet). tlschatd only fills the configuration and calls `run`; tests build
-// one in-process and drive its loop. It does not parse flags, tune the
-// process (heap, descriptor limit) or print anything but through its logger
-// and the `announce` callback.
+// its history when configured (HistoryKeeper; SIGXFSZ is then ignored so a
+// file size limit is a failed write, not the end of the server), the
+// listeners (TLS always, plaintext only when asked for and loopback unless
+// allowed), and, when asked to, the signals that stop it (SIGTERM, SIGINT) or
+// that it must survive (SIGHUP: logged; there is nothing to reload yet).
+// tlschatd only fills the configuration and calls `run`; tests build one
+// in-process and drive its loop. It does not parse flags, tune the process
+// (heap, descriptor limit) or print anything but through its logger and the
+// `announce` callback.
 import ChatCore
 import ChatNet
 import Logging
