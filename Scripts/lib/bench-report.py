@@ -43,6 +43,7 @@ figures = [
     ("fanout100", "latency_us.p99", "fanout100 latency p99 us", False),
     ("fanout100", "server_cpu_share", "fanout100 server CPU (cores busy)", None),
     ("fanout100", "generator_cpu_share", "fanout100 generator CPU (share of its cores)", None),
+    ("fanout100", "generator_per_server_cpu", "fanout100 generator CPU / server CPU", None),
     ("fanout100-history", "deliveries_per_server_cpu_second", "fanout100+history deliveries/server-CPU-s", True),
     ("fanout100-history", "latency_us.p99", "fanout100+history latency p99 us", False),
     ("fanout100-history", "generator_cpu_share", "fanout100+history generator CPU (share of its cores)", None),
@@ -53,6 +54,7 @@ figures = [
     ("fanout1000", "lost", "fanout1000 lost", False),
     ("fanout1000", "server_cpu_share", "fanout1000 server CPU (cores busy)", None),
     ("fanout1000", "generator_cpu_share", "fanout1000 generator CPU (share of its cores)", None),
+    ("fanout1000", "generator_per_server_cpu", "fanout1000 generator CPU / server CPU", None),
     ("idle", "connections_held", "idle connections held", True),
     ("idle", "rss_kib_per_connection", "idle server RSS KiB/conn", False),
     ("handshake", "handshakes_per_server_cpu_second", "handshake /server-CPU-s", True),
@@ -131,6 +133,11 @@ for r in [head] + rows:
 if any(load_bound(r) for r in runs):
     print("! load-bound: tlschat-bench was above 90% of its cores in that run, so the figure measures the load "
           "generator as much as the server; ratios that use it say \"load-bound\"")
+paced = [f"{r['server']} {r['scenario']}: {r['result']['bound_by']}" for r in runs
+         if r["status"] == "ok" and r["scenario"] in LOAD_SENSITIVE and (r.get("result") or {}).get("bound_by")]
+if paced:
+    print("what set the pace (server: its core above 90%; generator: load-bound; offered load: neither, the "
+          "window or rate did): " + "; ".join(paced))
 for s in references:
     print(f"* {s}: reference, not a chat server ({meta['servers'][s].get('version', '')}: "
           "openssl s_server, single-threaded, one connection at a time; handshake scenarios only"

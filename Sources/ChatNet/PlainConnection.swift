@@ -36,6 +36,10 @@ public final class PlainConnection: StreamConnection {
         }
     }
 
+    override func transportDrained(afterReading count: Int, of requested: Int) -> Bool {
+        count < requested  // the kernel had less than we asked for: nothing is left
+    }
+
     override func transportWrite(_ pending: UnsafeRawBufferPointer) -> TransportStep {
         do {
             switch try socket.write(pending) {

@@ -73,6 +73,11 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
     func transportWrite(_ pending: UnsafeRawBufferPointer) -> TransportStep { fatalError("abstract") }
     func transportShutdown() -> TransportStep { .progress(0) }
     var transportHasBufferedInput: Bool { false }
+    /// Whether a read that returned `count` of `requested` bytes emptied the socket as far
+    /// as can be told without another read(2). Level-triggered readiness reports anything
+    /// that arrived since, so stopping here costs nothing and saves the read that would
+    /// only have answered EAGAIN (one per wake-up: half the reads of a busy receiver).
+    func transportDrained(afterReading count: Int, of requested: Int) -> Bool { false }
     func transportHandshakeStarted() {}
     func transportHandshakeEnded() {}
     func transportRelease() {}
@@ -214,6 +219,10 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
                     delegate?.connection(self, didReceive: UnsafeRawBufferPointer(rebasing: loop.readScratch[0..<count]))
                 }
                 budget -= count
+                if transportDrained(afterReading: count, of: loop.readScratch.count) {
+                    updateInterest()
+                    return
+                }
                 if budget <= 0 {  // fairness: let others run; level-triggered epoll or readAgain brings us back
                     if transportHasBufferedInput { loop.readAgain(self) }
                     updateInterest()

@@ -192,6 +192,13 @@ public final class TLSConnection: StreamConnection {
         return .progress(0)  // could not send close_notify; closing anyway
     }
 
+    /// OpenSSL reads ahead as much as its buffer holds; when nothing it read is left
+    /// unprocessed, the socket is as good as drained (anything more is reported by epoll).
+    override func transportDrained(afterReading count: Int, of requested: Int) -> Bool {
+        guard let ssl else { return true }
+        return SSL_has_pending(ssl) == 0
+    }
+
     override var transportHasBufferedInput: Bool {
         guard let ssl else { return false }
         return SSL_has_pending(ssl) == 1

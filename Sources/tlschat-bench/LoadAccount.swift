@@ -6,7 +6,9 @@
 // the server's figure is its CPU-seconds per wall second (1.0 = one core
 // busy). A window in which the generator was above 90% of its cores is marked
 // "load_bound": the figures then describe the generator as much as the
-// server. It measures nothing else and changes no process.
+// server; "bound_by" names whichever side (or neither) set the pace, and
+// "generator_per_server_cpu" compares the two sides' CPU over the window.
+// It measures nothing else and changes no process.
 import ChatNet
 #if canImport(Glibc)
 import Glibc
@@ -77,6 +79,20 @@ struct LoadFigures: Codable, Equatable {
     }
     var serverShare: Double? { serverCPUSeconds.flatMap { wallSeconds > 0 ? $0 / wallSeconds : nil } }
     var loadBound: Bool { (generatorShare ?? 0) > LoadAccount.loadBoundShare }
+    /// The generator's CPU-seconds per server CPU-second over the same window: for a fan-out,
+    /// where both sides handle the same deliveries, the generator's cost per delivery
+    /// relative to the server's (at most 1 keeps the server the first to run out of CPU).
+    var generatorPerServerCPU: Double? {
+        serverCPUSeconds.flatMap { $0 > 0 ? generatorCPUSeconds / $0 : nil }
+    }
+    /// What set the pace: "generator" (load-bound), "server" (its core above 90% busy while
+    /// the generator was not), or "offered load" (neither: the window or rate did, so a
+    /// throughput figure is the load asked for, not a capacity; per-CPU-second figures stand).
+    var bound: String {
+        if loadBound { return "generator" }
+        guard let server = serverShare else { return "unknown" }
+        return server > LoadAccount.loadBoundShare ? "server" : "offered load"
+    }
 
     func add(to report: inout Report) {
         report.add("server_cpu_seconds", serverCPUSeconds)
@@ -85,5 +101,7 @@ struct LoadFigures: Codable, Equatable {
         report.add("generator_cores", generatorCores)
         report.add("generator_cpu_share", generatorShare)
         report.add("load_bound", .bool(loadBound))
+        report.add("generator_per_server_cpu", generatorPerServerCPU)
+        report.add("bound_by", bound)
     }
 }

@@ -96,6 +96,8 @@ struct BenchToolTests {
             #expect(report["generator_cores"] as? Int == 1, "one event-loop thread: \(report)")
             #expect(report["generator_cpu_share"] is Double && report["server_cpu_share"] is Double, "\(report)")
             #expect(report["load_bound"] is Bool, "\(report)")
+            #expect(["generator", "server", "offered load"].contains(report["bound_by"] as? String ?? ""), "\(report)")
+            #expect((report["generator_per_server_cpu"] as? Double ?? -1) > 0, "\(report)")
         }
     }
 
