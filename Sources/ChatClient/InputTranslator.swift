@@ -28,7 +28,7 @@ public enum InputTranslator {
     public static let actionPrefix = "/me "
 
     /// The slash commands, as Tab completes them (the aliases /bye, /exit, /?, /quote are left out).
-    public static let commandNames = ["/join", "/part", "/msg", "/me", "/who", "/rooms", "/nick", "/whoami", "/ping", "/history", "/raw", "/quit", "/help"]
+    public static let commandNames = ["/join", "/part", "/msg", "/me", "/who", "/rooms", "/certonly", "/nick", "/whoami", "/ping", "/history", "/raw", "/quit", "/help"]
 
     /// Maps one typed line (without its terminator) to an action.
     public static func translate(_ typed: String) -> InputAction {
@@ -66,6 +66,7 @@ public enum InputTranslator {
             return .send("MSG \(words[0]) " + ServerLine.rest(of: rest.drop(while: { $0 == " " }).description))
         case "who": return words.count <= 1 ? .send((["WHO"] + words).joined(separator: " ")) : usage("/who [#room]")
         case "rooms": return words.isEmpty ? .send("ROOMS") : usage("/rooms")
+        case "certonly": return words.count <= 1 ? .send((["CERTONLY"] + words).joined(separator: " ")) : usage("/certonly [#room]")
         case "nick": return words.count == 1 ? .send("NICK " + words[0]) : usage("/nick NAME")
         case "me": return hasText ? .send("SAY " + actionPrefix + rest) : usage("/me text")
         case "whoami": return words.isEmpty ? .send("WHOAMI") : usage("/whoami")
@@ -117,6 +118,7 @@ public enum InputTranslator {
           /me text            an action: sends "SAY /me text", shown as "* you text"
           /who [#room]        who is in a room
           /rooms              list rooms
+          /certonly [#room]   admit certificate users only (all members must be)
           /nick NAME          change your name (anonymous users get "~NAME")
           /whoami             your name, trust, transport and certificate
           /ping [token]       check the server answers

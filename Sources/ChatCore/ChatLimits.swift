@@ -20,6 +20,9 @@ public struct ChatLimits: Sendable {
     /// rate): the core only advertises it (`CAP LS`).
     public var commandBurst = 40
     public var commandsPerSecond = 20.0
+    /// Rooms (lower case, e.g. "#ops") that admit certificate users only whenever they
+    /// exist, set by the operator (tlschatd --cert-only-room); never the starting room.
+    public var certificateOnlyRooms: Set<String> = []
 
     public init() {}
 }

@@ -10,7 +10,7 @@ extension ChatServerCore {
         case .part(let room): return part(room, session)
         case .say(let text): return say(text, session)
         case .message(let target, let text): return message(target, text, session)
-        case .rooms: return .success(listRooms())
+        case .rooms: return .success(listRooms(for: session))
         case .who(let room): return who(room, session)
         case .whoAmI:
             let fingerprint = session.credentials.certificateFingerprint ?? "-"
@@ -20,6 +20,7 @@ extension ChatServerCore {
         case .bye: return .success("")
         case .capabilities(let request): return capabilities(request, session)
         case .history(let target, let range, let limit): return readHistory(target, range, limit: limit, for: session)
+        case .certificateOnly(let room): return roomOrCurrent(room, session).flatMap { makeCertificateOnly($0, by: session) }
         }
     }
 
@@ -72,6 +73,7 @@ extension ChatServerCore {
             guard rooms[room] != nil || rooms.count < limits.maximumRooms else {
                 return .failure(CommandError(.tooManyRooms, "the server has its maximum of \(limits.maximumRooms) rooms"))
             }
+            if let refusal = certificateOnlyRefusal(room, session) { return .failure(refusal) }
             let members = enter(room, session)
             sendJoinHistory(room, to: session)
             return .success("\(room) \(members)")
@@ -79,7 +81,7 @@ extension ChatServerCore {
     }
 
     /// The named room (validated) or the current one.
-    private func roomOrCurrent(_ requested: String?, _ session: ChatSession) -> Result<String, CommandError> {
+    func roomOrCurrent(_ requested: String?, _ session: ChatSession) -> Result<String, CommandError> {
         if let requested { return validRoom(requested) }
         guard let current = session.currentRoom else {
             return .failure(CommandError(.noCurrentRoom, "you are in no room; JOIN one"))
@@ -96,8 +98,9 @@ extension ChatServerCore {
     }
 
     private func say(_ text: String, _ session: ChatSession) -> Result<String, CommandError> {
-        roomOrCurrent(nil, session).map { room in
-            history != nil ? stageRoomMessage(room, text, from: session, verb: "SAY") : "\(room) \(sendToRoom(room, text, from: session))"
+        roomOrCurrent(nil, session).flatMap { room in
+            if let refusal = certificateOnlyRefusal(room, session) { return .failure(refusal) }
+            return .success(history != nil ? stageRoomMessage(room, text, from: session, verb: "SAY") : "\(room) \(sendToRoom(room, text, from: session))")
         }
     }
 
@@ -112,6 +115,7 @@ extension ChatServerCore {
             return validRoom(target).flatMap { room in
                 guard rooms[room] != nil else { return .failure(CommandError(.noSuchRoom, "no room \(room)")) }
                 guard session.rooms.contains(room) else { return .failure(CommandError(.notInRoom, "join \(room) first")) }
+                if let refusal = certificateOnlyRefusal(room, session) { return .failure(refusal) }
                 if history != nil { return .success(stageRoomMessage(room, text, from: session, verb: "MSG")) }
                 return .success("\(room) \(sendToRoom(room, text, from: session))")
             }
@@ -135,20 +139,24 @@ extension ChatServerCore {
         return words.joined(separator: " ")
     }
 
-    private func listRooms() -> String {
-        let items = rooms.values.sorted { $0.name < $1.name }.map { "\($0.name):\($0.userCount)" }
+    private func listRooms(for session: ChatSession) -> String {
+        let items = rooms.values.sorted { $0.name < $1.name }.map { room in
+            "\(room.name):\(room.userCount)" + (session.wantsRoomFlags && room.certificateOnly ? ":cert" : "")
+        }
         return items.isEmpty ? "0" : "\(items.count) \(listed(items))"
     }
 
     private func who(_ requested: String?, _ session: ChatSession) -> Result<String, CommandError> {
         roomOrCurrent(requested, session).flatMap { room in
-            guard let members = rooms[room]?.members else { return .failure(CommandError(.noSuchRoom, "no room \(room)")) }
+            guard let found = rooms[room] else { return .failure(CommandError(.noSuchRoom, "no room \(room)")) }
+            let members = found.members
+            let shownRoom = session.wantsRoomFlags && found.certificateOnly ? "\(room):cert" : room
             var seen = Set<String>()  // a user with several sessions is listed once
             let items = members.compactMap { member -> (String, String)? in
                 let key = NameRules.key(member.name)
                 return seen.insert(key).inserted ? (key, "\(member.name):\(member.trust.rawValue)") : nil
             }.sorted { $0.0 < $1.0 }.map(\.1)
-            return .success(items.isEmpty ? "\(room) 0" : "\(room) \(items.count) \(listed(items))")
+            return .success(items.isEmpty ? "\(shownRoom) 0" : "\(shownRoom) \(items.count) \(listed(items))")
         }
     }
 
@@ -158,7 +166,7 @@ extension ChatServerCore {
         guard let request else {
             let rate = limits.commandsPerSecond
             let perSecond = rate == rate.rounded() && rate < 1e15 ? String(Int(rate)) : String(rate)
-            return .success("LS rate=\(limits.commandBurst)/\(perSecond) line=\(limits.maximumLineLength) sessions=\(limits.sessionsPerUser)\(historyCapabilityTokens)")
+            return .success("LS rate=\(limits.commandBurst)/\(perSecond) line=\(limits.maximumLineLength) sessions=\(limits.sessionsPerUser) room-flags\(historyCapabilityTokens)")
         }
         guard let refused = enableCapabilities(request, for: session) else { return .success("REQ " + request.joined(separator: " ")) }
         let shown = refused.count > 32 ? String(refused.prefix(32)) + "..." : refused

@@ -106,9 +106,13 @@ extension ChatServerCore {
     /// CAP REQ: enables every named capability for `session`, or none. Returns the
     /// first name it cannot enable.
     func enableCapabilities(_ names: [String], for session: ChatSession) -> String? {
-        for name in names where history == nil || (name != "history" && name != "join-history") { return name }
+        for name in names where name != "room-flags" && (history == nil || (name != "history" && name != "join-history")) {
+            return name
+        }
         for name in names {
-            if name == "join-history" {
+            if name == "room-flags" {
+                session.wantsRoomFlags = true
+            } else if name == "join-history" {
                 session.wantsJoinHistory = true
             } else if !session.wantsMessageIDs {
                 session.wantsMessageIDs = true

@@ -13,6 +13,9 @@ public final class ChatSession {
     /// Enabled with CAP REQ (PROTOCOL.md sections 10 and 11): ids on stored messages, history on join.
     var wantsMessageIDs = false
     var wantsJoinHistory = false
+    /// Enabled with CAP REQ room-flags: ROOMS and WHO mark certificate-only rooms, and
+    /// a room of this session that becomes one is announced with NOTICE cert-only.
+    var wantsRoomFlags = false
     /// Stored messages of this session waiting for the batch commit (their OK comes then).
     var stagedCount = 0
     /// Input that arrived behind a staged message: replayed in order after the commit,
@@ -54,6 +57,9 @@ final class ChatRoom {
     /// Members that are a further session of a user already counted (see
     /// ChatServerCore+Membership): the room holds `members.count - extraSessions` users.
     var extraSessions = 0
+    /// Admits `cert` users only (CERTONLY, or tlschatd --cert-only-room); while it holds,
+    /// every member is a `cert` user (see ChatServerCore+CertificateOnlyRooms).
+    var certificateOnly = false
 
     var userCount: Int { members.count - extraSessions }
 

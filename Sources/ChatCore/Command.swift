@@ -24,6 +24,8 @@ public enum Command: Equatable, Sendable {
     case capabilities(request: [String]?)
     /// HISTORY TARGET [BEFORE ID | AFTER ID] [LIMIT N] (limit nil: the server's default).
     case history(target: String, range: HistoryRange, limit: Int?)
+    /// CERTONLY [ROOM]: the room (default: current) admits certificate users only from now on.
+    case certificateOnly(String?)
 
     /// The canonical verb used in `OK VERB ...` replies.
     public var verb: String {
@@ -41,10 +43,11 @@ public enum Command: Equatable, Sendable {
         case .bye: "BYE"
         case .capabilities: "CAP"
         case .history: "HISTORY"
+        case .certificateOnly: "CERTONLY"
         }
     }
 
-    public static let allVerbs = ["NICK", "JOIN", "PART", "SAY", "MSG", "ROOMS", "WHO", "WHOAMI", "PING", "HELP", "BYE", "CAP", "HISTORY"]
+    public static let allVerbs = ["NICK", "JOIN", "PART", "SAY", "MSG", "ROOMS", "WHO", "WHOAMI", "PING", "HELP", "BYE", "CAP", "HISTORY", "CERTONLY"]
 }
 
 public enum CommandParser {
@@ -141,6 +144,7 @@ public enum CommandParser {
             if words.count >= 2 && isASCIIWord(words[0], "REQ") { return .success(.capabilities(request: Array(words.dropFirst()))) }
             return usage("CAP [LS] | CAP REQ NAME...")
         case "HISTORY": return parseHistory(words)
+        case "CERTONLY": return words.count <= 1 ? .success(.certificateOnly(words.first)) : usage("CERTONLY [#ROOM]")
         default:
             let shown = verb.count > 32 ? String(verb.prefix(32)) + "..." : verb
             return .failure(CommandError(.unknownCommand, "unknown command '\(shown)'; try HELP"))

@@ -41,6 +41,7 @@ public final class ChatService {
         var limits = ChatLimits()
         limits.maximumLineLength = configuration.maximumLineLength
         limits.sessionsPerUser = configuration.sessionsPerUser
+        limits.certificateOnlyRooms = configuration.certificateOnlyRoomKeys
         limits.commandBurst = configuration.commandBurst
         limits.commandsPerSecond = configuration.commandsPerSecond
         let core = ChatServerCore(limits: limits, lobby: configuration.lobbyRoom)

@@ -37,6 +37,8 @@ public struct ServerConfiguration: Sendable {
     public var commandsPerSecond = 20.0
     /// Connections one certificate user may hold at once; 1: a new login replaces the old.
     public var sessionsPerUser = 1
+    /// Rooms that admit certificate users only whenever they exist (as given, e.g. "#ops").
+    public var certificateOnlyRooms: [String] = []
     /// The history database, or nil: no history is kept. (tlschatd's `--history` default
     /// is `defaultHistoryPath`; the library's is none, so in-process tests opt in.)
     public var historyPath: String?
@@ -84,6 +86,11 @@ public struct ServerConfiguration: Sendable {
         lobby == "none" ? nil : NameRules(limits: ChatLimits()).roomName(lobby)
     }
 
+    /// `certificateOnlyRooms` as the core takes them (canonical names; invalid ones dropped: see problems()).
+    var certificateOnlyRoomKeys: Set<String> {
+        Set(certificateOnlyRooms.compactMap { NameRules(limits: ChatLimits()).roomName($0) })
+    }
+
     /// Every problem with the values, each naming the flag and what is allowed; empty when valid.
     public func problems() -> [String] {
         var found: [String] = []
@@ -100,6 +107,11 @@ public struct ServerConfiguration: Sendable {
         require(lobby == "none" || lobbyRoom != nil, "--lobby must be a room name (#name) or none")
         require(commandBurst >= 1 && commandsPerSecond > 0, "--command-burst and --commands-per-second must be positive")
         require((1...64).contains(sessionsPerUser), "--sessions-per-user must be 1...64")
+        for room in certificateOnlyRooms {
+            let key = NameRules(limits: ChatLimits()).roomName(room)
+            require(key != nil, "--cert-only-room '\(room)' is not a room name (# and 1-32 characters of A-Z a-z 0-9 . _ -)")
+            require(key == nil || key != lobbyRoom, "--cert-only-room \(room) is the starting room (--lobby), which admits everyone")
+        }
         require((0...ChatServerCore.maximumHistoryLimit).contains(historyOnJoin),
                 "--history-on-join must be 0...\(ChatServerCore.maximumHistoryLimit) messages")
         require(historyMaximumAgeSeconds.map { $0 >= 60 } ?? true, "--history-max-age must be at least 60 seconds (e.g. 3600, 90m, 12h, 30d)")

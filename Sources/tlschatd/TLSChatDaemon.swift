@@ -83,6 +83,9 @@ struct TLSChatDaemon: ParsableCommand {
     @Option(help: "Connections one certificate user may hold at once (1-64); they share rooms and messages. 1: a new login replaces the old one.")
     var sessionsPerUser: Int = 1
 
+    @Option(help: "A room that admits certificate users only whenever it exists (repeatable; not the starting room). Users can also mark a room with CERTONLY.")
+    var certOnlyRoom: [String] = []
+
     @Option(help: ArgumentHelp("History database (SQLite, created 0600), or 'none' to keep no history.",
                                discussion: "Default: $STATE_DIRECTORY/history.sqlite, else $XDG_STATE_HOME/tlschat/history.sqlite, else ~/.local/state/tlschat/history.sqlite."))
     var history: String = ServerConfiguration.defaultHistoryPath
@@ -120,6 +123,7 @@ struct TLSChatDaemon: ParsableCommand {
         configuration.commandBurst = commandBurst
         configuration.commandsPerSecond = commandsPerSecond
         configuration.sessionsPerUser = sessionsPerUser
+        configuration.certificateOnlyRooms = certOnlyRoom
         configuration.historyPath = history == "none" ? nil : history
         configuration.historySync = historySync
         configuration.historyOnJoin = historyOnJoin

@@ -78,7 +78,7 @@ struct ClientPartsTests {
         let usages = help.split(separator: "\n").filter { $0.hasPrefix("  /") }.map {
             String($0.dropFirst(2).prefix(20)).trimmingCharacters(in: .whitespaces)  // the usage column
         }
-        #expect(usages.count == 14)
+        #expect(usages.count == 15)
         for usage in usages { #expect(readme.contains("`\(usage)`"), "README lists \(usage)") }
         for name in InputTranslator.commandNames { #expect(help.contains("  \(name)"), "/help lists \(name)") }
     }

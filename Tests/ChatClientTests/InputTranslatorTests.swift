@@ -20,6 +20,8 @@ struct InputTranslatorTests {
         ("/who", "WHO"),
         ("/who #dev", "WHO #dev"),
         ("/rooms", "ROOMS"),
+        ("/certonly", "CERTONLY"),
+        ("/certonly #Ops", "CERTONLY #Ops"),
         ("/nick carol", "NICK carol"),
         ("/me waves", "SAY /me waves"),
         ("/whoami", "WHOAMI"),
@@ -42,7 +44,7 @@ struct InputTranslatorTests {
     }
 
     @Test("nothing is sent for unknown commands or bad usage", arguments: [
-        "/frob", "/join", "/join #a #b", "/msg bob", "/nick", "/me", "/raw", "/rooms x", "/who #a #b",
+        "/frob", "/join", "/join #a #b", "/msg bob", "/nick", "/me", "/raw", "/rooms x", "/certonly #a #b", "/who #a #b",
     ])
     func invalid(_ typed: String) {
         guard case .invalid = InputTranslator.translate(typed) else {

@@ -205,7 +205,7 @@ enum FuzzChecks {
         var words: [String] = [], texts: [String] = []
         switch command {
         case .nick(let word), .join(let word): words = [word]
-        case .part(let word), .who(let word), .ping(let word): words = word.map { [$0] } ?? []
+        case .part(let word), .who(let word), .ping(let word), .certificateOnly(let word): words = word.map { [$0] } ?? []
         case .say(let text): texts = [text]
         case .message(let target, let text): words = [target]; texts = [text]
         case .capabilities(let request): words = request ?? []
@@ -229,7 +229,7 @@ enum FuzzChecks {
     static func encode(_ command: Command) -> String {
         switch command {
         case .nick(let word), .join(let word): "\(command.verb) \(word)"
-        case .part(let word), .who(let word), .ping(let word): word.map { "\(command.verb) \($0)" } ?? command.verb
+        case .part(let word), .who(let word), .ping(let word), .certificateOnly(let word): word.map { "\(command.verb) \($0)" } ?? command.verb
         case .say(let text): "SAY \(text)"
         case .message(let target, let text): "MSG \(target) \(text)"
         case .capabilities(let request): request.map { "CAP REQ " + $0.joined(separator: " ") } ?? "CAP LS"

@@ -100,11 +100,11 @@ struct MultiSessionTests {
         limits.commandsPerSecond = 2.5
         limits.sessionsPerUser = 4
         let client = Client(ChatServerCore(limits: limits))
-        #expect(client.send("CAP LS") == ["OK CAP LS rate=50/2.5 line=4096 sessions=4"])
-        #expect(client.send("cap") == ["OK CAP LS rate=50/2.5 line=4096 sessions=4"])
-        #expect(Client(ChatServerCore()).send("CAP") == ["OK CAP LS rate=40/20 line=4096 sessions=1"])
+        #expect(client.send("CAP LS") == ["OK CAP LS rate=50/2.5 line=4096 sessions=4 room-flags"])
+        #expect(client.send("cap") == ["OK CAP LS rate=50/2.5 line=4096 sessions=4 room-flags"])
+        #expect(Client(ChatServerCore()).send("CAP") == ["OK CAP LS rate=40/20 line=4096 sessions=1 room-flags"])
         #expect(client.send("CAP REQ history").first?.hasPrefix("ERR BAD_ARGUMENTS no capability 'history' to enable") == true)
         #expect(client.send("CAP FROB").first?.hasPrefix("ERR BAD_ARGUMENTS usage: CAP") == true)
-        #expect(client.send("HELP") == ["OK HELP NICK JOIN PART SAY MSG ROOMS WHO WHOAMI PING HELP BYE CAP HISTORY"])
+        #expect(client.send("HELP") == ["OK HELP NICK JOIN PART SAY MSG ROOMS WHO WHOAMI PING HELP BYE CAP HISTORY CERTONLY"])
     }
 }

@@ -40,6 +40,7 @@ struct ChatServiceTests {
         "first_command|--first-command-timeout 1",
         "per_address|--max-clients-per-address 3",
         "multi_session|--sessions-per-user 2",
+        "cert_only_rooms|--cert-only-room #staff",
     ])
     func limitScenario(_ caseText: String) throws {
         let parts = caseText.split(separator: "|").map(String.init)

@@ -15,7 +15,7 @@ struct ServerBinaryTests {
     }
 
     @Test("bad configuration: one clear error line and a non-zero exit", arguments: [
-        "missing-cert", "mismatched-key", "unreadable-ca", "bad-address",
+        "missing-cert", "mismatched-key", "unreadable-ca", "bad-address", "cert-only-lobby", "cert-only-bad-name",
     ])
     func badConfiguration(_ which: String) {
         var arguments = ["--cert", pki.cert("server"), "--key", pki.key("server"), "--listen", "127.0.0.1:0"]
@@ -30,6 +30,12 @@ struct ServerBinaryTests {
         case "unreadable-ca":
             arguments += ["--client-ca", "/nonexistent-ca.pem"]
             expected = "reading CA file /nonexistent-ca.pem"
+        case "cert-only-lobby":
+            arguments += ["--cert-only-room", "#Lobby"]
+            expected = "--cert-only-room #Lobby is the starting room (--lobby), which admits everyone"
+        case "cert-only-bad-name":
+            arguments += ["--cert-only-room", "staff"]
+            expected = "--cert-only-room 'staff' is not a room name"
         default:
             arguments[5] = "127.0.0.1"
             expected = "malformed address '127.0.0.1'"

@@ -208,6 +208,28 @@ def multi_session():
     expect(third.cmd("CAP LS").startswith("OK CAP LS rate=40/20 line=4096 sessions=2"), third.events)
 
 
+def cert_only_rooms():
+    """Server runs with --cert-only-room #staff: only certificate users get in; CERTONLY marks #ops."""
+    alice, bob, guest, plain = Peer("alice"), Peer("bob"), Peer(), Peer(plain=True)
+    expect(alice.cmd("JOIN #staff") == "OK JOIN #staff 1", alice.events)
+    for peer, trust in ((guest, "tls"), (plain, "plain")):
+        reply = peer.cmd("JOIN #staff")
+        expect(reply == "ERR NOT_ALLOWED #staff admits certificate users only; you are %s" % trust, reply)
+        expect(peer.cmd("MSG #staff sneaking in").startswith("ERR NOT_IN_ROOM"), peer.events)
+    expect(bob.cmd("CAP REQ room-flags") == "OK CAP REQ room-flags", bob.events)
+    expect(alice.cmd("JOIN #ops") == "OK JOIN #ops 1", alice.events)
+    expect(bob.cmd("JOIN #ops") == "OK JOIN #ops 2", bob.events)
+    expect(alice.cmd("CERTONLY #ops") == "OK CERTONLY #ops", alice.events)
+    expect(bob.event("NOTICE cert-only") == "NOTICE cert-only #ops admits certificate users only from now on (set by alice)", bob.events)
+    reply = guest.cmd("JOIN #ops")
+    expect(reply == "ERR NOT_ALLOWED #ops admits certificate users only; you are tls", reply)
+    reply = bob.cmd("ROOMS")
+    expect(reply == "OK ROOMS 3 #lobby:4 #ops:2:cert #staff:1:cert", reply)
+    reply = guest.cmd("ROOMS")
+    expect(reply == "OK ROOMS 3 #lobby:4 #ops:2 #staff:1", "no flags without room-flags: " + reply)
+    expect(not any("cert-only" in e for e in alice.events + guest.events + plain.events), "only room-flags sessions are told")
+
+
 def idle():
     """Server runs with --idle-timeout 1 --ping-grace 1: answer the PING and stay; ignore it and go."""
     silent, lively = Peer(plain=True), Peer(plain=True)
@@ -274,7 +296,8 @@ def framing():
 
 
 SCENARIOS = {f.__name__: f for f in [broadcast, identity, selfsigned_alice, hostile_certificates, plain_mixed, with_tlschat,
-                                     framing, rate_limit, idle, first_command, per_address, multi_session]}
+                                     framing, rate_limit, idle, first_command, per_address, multi_session,
+                                     cert_only_rooms]}
 
 def run(table, name):
     """Runs table[name]; prints PASSED NAME, or FAILED with the reason and exits 1."""
