@@ -3,14 +3,18 @@
 // is one more entry in `migrations` (never edit a shipped entry), applied in
 // its own transaction; a file written by a newer tlschatd is refused, and so
 // is an SQLite file of another program. `PRAGMA application_id` marks our files.
-// Opening also sets WAL mode and the synchronous level. Layout (version 1):
+// Opening also sets WAL mode and the synchronous level. Layout (version 3):
 // - scopes: one row per room or conversation (kind, name, peer), with the
 //   number of messages it holds, kept by the store, so count-based retention
-//   never has to count;
-// - messages: id (AUTOINCREMENT: never reused, even after the newest rows
-//   were deleted), scope, time (ms since the epoch), sender, recipient,
-//   trust, text; indexed by (scope, id) (the index on scope carries the rowid)
-//   for paging, and by time for age-based retention;
+//   never has to count (indexed by that count since version 2);
+// - messages: id (given by the store, never reused: see counters), scope,
+//   time (ms since the epoch), sender, recipient, trust, text; indexed by
+//   (scope, id) (the index on scope carries the rowid) for paging. Age-based
+//   retention walks the oldest ids, which the store gives in time order, so
+//   no index on time is kept (versions 1 and 2 had one, and AUTOINCREMENT:
+//   each cost a b-tree write per stored message);
+// - counters: next_message_id, the id after the highest ever given, written
+//   in every transaction that stores messages;
 // - history: a read-only view joining both, for operators with the sqlite3 CLI.
 // It does not read or write messages (SQLiteHistoryStore does).
 import ChatCore
@@ -53,7 +57,38 @@ enum HistorySchema {
         """
         CREATE INDEX scopes_by_count ON scopes (message_count);
         """,
+        // 3: ids given by the store (a counter written once per transaction) instead of
+        // AUTOINCREMENT, and no index on time: two fewer b-tree writes per stored message.
+        """
+        CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+        INSERT INTO counters (name, value) VALUES ('next_message_id', 1 + max(
+            coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0),
+            coalesce((SELECT max(id) FROM messages), 0)));
+        CREATE TABLE messages_v3 (
+            id INTEGER PRIMARY KEY,
+            scope INTEGER NOT NULL REFERENCES scopes (id),
+            time INTEGER NOT NULL,
+            sender TEXT NOT NULL,
+            recipient TEXT,
+            trust TEXT NOT NULL,
+            text TEXT NOT NULL
+        );
+        INSERT INTO messages_v3 SELECT id, scope, time, sender, recipient, trust, text FROM messages ORDER BY id;
+        DROP VIEW history;
+        DROP TABLE messages;
+        DELETE FROM sqlite_sequence WHERE name = 'messages';
+        ALTER TABLE messages_v3 RENAME TO messages;
+        CREATE INDEX messages_by_scope ON messages (scope);
+        """ + historyView,
     ]
+
+    static let historyView = """
+        CREATE VIEW history AS
+            SELECT m.id, s.kind, s.name AS scope, s.peer, m.time,
+                   strftime('%Y-%m-%dT%H:%M:%fZ', m.time / 1000.0, 'unixepoch') AS utc,
+                   m.sender, m.recipient, m.trust, m.text
+            FROM messages AS m JOIN scopes AS s ON s.id = m.scope;
+        """
 
     /// The version this tlschatd writes.
     static var currentVersion: Int64 { Int64(migrations.count) }

@@ -13,16 +13,20 @@ final class HistoryStatements {
     static let columns = "id, time, sender, recipient, trust, text"
     static let newestBelowSQL = "SELECT \(columns) FROM messages WHERE scope = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"
     static let oldestAboveSQL = "SELECT \(columns) FROM messages WHERE scope = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+    /// Among the `?2` oldest ids, those older than `?1` (ids are given in time order; a message
+    /// stored after the clock went back waits until the older-looking ones before it go).
     static let deleteOlderThanSQL =
-        "DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE time < ?1 ORDER BY time LIMIT ?2) RETURNING scope"
+        "DELETE FROM messages WHERE id IN (SELECT id FROM messages ORDER BY id LIMIT ?2) AND time < ?1 RETURNING scope"
     static let deleteOldestOfScopeSQL =
         "DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE scope = ?1 ORDER BY id LIMIT ?2) RETURNING scope"
 
     let begin: SQLiteStatement
     let commit: SQLiteStatement
     let rollback: SQLiteStatement
-    /// (scope, time, sender, recipient, trust, text)
-    let insertMessage: SQLiteStatement
+    /// -> the id after the highest ever given
+    let readNextID: SQLiteStatement
+    /// (the id after the highest given)
+    let writeNextID: SQLiteStatement
     /// (kind, name, peer) -> id
     let findScope: SQLiteStatement
     /// (kind, name, peer)
@@ -46,9 +50,10 @@ final class HistoryStatements {
         begin = try connection.prepare("BEGIN IMMEDIATE", doing: "beginning a transaction")
         commit = try connection.prepare("COMMIT", doing: "committing")
         rollback = try connection.prepare("ROLLBACK", doing: "rolling back")
-        insertMessage = try connection.prepare(
-            "INSERT INTO messages (scope, time, sender, recipient, trust, text) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            doing: "storing a message")
+        readNextID = try connection.prepare(
+            "SELECT value FROM counters WHERE name = 'next_message_id'", doing: "reading the id counter")
+        writeNextID = try connection.prepare(
+            "UPDATE counters SET value = ?1 WHERE name = 'next_message_id'", doing: "keeping the id counter")
         findScope = try connection.prepare(
             "SELECT id FROM scopes WHERE kind = ?1 AND name = ?2 AND peer = ?3", doing: "finding a room or conversation")
         insertScope = try connection.prepare(
@@ -66,7 +71,7 @@ final class HistoryStatements {
 
     /// Finalizes every statement (before the connection closes).
     func finalizeAll() {
-        for statement in [begin, commit, rollback, insertMessage, findScope, insertScope, addToCount, setCount,
+        for statement in [begin, commit, rollback, readNextID, writeNextID, findScope, insertScope, addToCount, setCount,
                           newestBelow, oldestAbove, deleteOlderThan, overfullScopes, deleteOldestOfScope] {
             statement.finalize()
         }

@@ -1,6 +1,7 @@
 // SQLiteHistoryStore+Pruning: retention in bounded steps. One call deletes at
 // most `maximumRows` rows in one transaction: first the oldest messages older
-// than the age limit (found through the index on time), then, with what is
+// than the age limit (among the `maximumRows` oldest ids: ids are given in
+// time order, so this walks the start of the table, no index on time), then, with what is
 // left of the budget, the oldest messages of each room or conversation that
 // holds more than `keepPerScope` (found through the per-scope message counts
 // the store keeps, then the index on scope: no counting, no table scan).

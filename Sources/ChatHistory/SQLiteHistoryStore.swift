@@ -33,6 +33,9 @@ public final class SQLiteHistoryStore: HistoryStore {
     public let path: String
     let connection: SQLiteConnection
     let statements: HistoryStatements
+    private let inserts: MessageInserts
+    /// The id the next stored message gets (ids of a batch that rolled back were never given out).
+    private var nextID: Int64
     private let lock: DatabaseLock
     /// Checkpoints the WAL on its own thread (WALCheckpointer); nil: SQLite's automatic ones.
     private var checkpointer: WALCheckpointer?
@@ -50,8 +53,9 @@ public final class SQLiteHistoryStore: HistoryStore {
         try Self.createPrivately(path)
         connection = try SQLiteConnection(path: path)
         try HistorySchema.open(connection, synchronous: synchronous.rawValue.uppercased())
-        try Self.skipIDsGivenBeforeAnUnsyncedCrash(connection, synchronous: synchronous)
         statements = try HistoryStatements(connection)
+        inserts = MessageInserts(connection)
+        nextID = try Self.skipIDsGivenBeforeAnUnsyncedCrash(connection, statements, synchronous: synchronous)
         if WALCheckpointer.isPossible, let background = try? WALCheckpointer(path: path), background.start() {
             checkpointer = background
             // A backstop only: if the thread gets no CPU the WAL still stops at about 40 MB.
@@ -65,19 +69,36 @@ public final class SQLiteHistoryStore: HistoryStore {
 
     /// With synchronous=NORMAL a power failure can take back the last commits, and with them
     /// the id counter, so ids clients already saw would be given again. At every start the
-    /// counter moves on by `idsSkippedAtStart` in a transaction synced to disk (FULL for this
-    /// one commit): ids lost that way are never reused, as PROTOCOL.md promises. A new
-    /// database (no id given yet) starts at 1.
-    private static func skipIDsGivenBeforeAnUnsyncedCrash(_ connection: SQLiteConnection, synchronous: Synchronous) throws(HistoryError) {
+    /// counter (the higher of the stored one and the newest message's id + 1) moves on by
+    /// `idsSkippedAtStart` in a transaction synced to disk (FULL for this one commit): ids lost
+    /// that way are never reused, as PROTOCOL.md promises. A new database (no id given yet)
+    /// starts at 1. Returns the first id to give.
+    private static func skipIDsGivenBeforeAnUnsyncedCrash(_ connection: SQLiteConnection, _ statements: HistoryStatements,
+                                                          synchronous: Synchronous) throws(HistoryError) -> Int64 {
         let what = "moving the id counter past ids an unsynced crash may have lost"
+        let counter: Int64
+        do {
+            defer { statements.readNextID.reset() }
+            counter = try statements.readNextID.step() ? statements.readNextID.int64(0) : 1
+        }
+        let newest = try connection.prepare("SELECT coalesce(max(id), 0) FROM messages", doing: what)
+        defer { newest.finalize() }
+        let afterNewest = try newest.step() ? newest.int64(0) + 1 : 1
+        let next = max(counter, afterNewest)
+        guard next > 1 else { return 1 }
+        let skipped = next + idsSkippedAtStart
         try connection.execute("PRAGMA synchronous = FULL", doing: what)
-        try connection.execute("UPDATE sqlite_sequence SET seq = seq + \(idsSkippedAtStart) WHERE name = 'messages'", doing: what)
-        try connection.execute("PRAGMA synchronous = \(synchronous.rawValue.uppercased())", doing: what)
+        defer { try? connection.execute("PRAGMA synchronous = \(synchronous.rawValue.uppercased())", doing: what) }
+        defer { statements.writeNextID.reset() }
+        try statements.writeNextID.bind(1, skipped)
+        try statements.writeNextID.run()
+        return skipped
     }
 
     deinit {
         checkpointer?.stop()
         statements.finalizeAll()
+        inserts.finalizeAll()
         connection.close()
     }
 
@@ -86,16 +107,23 @@ public final class SQLiteHistoryStore: HistoryStore {
         var stored = entries
         var newScopeIDs: [HistoryScope: Int64] = [:]
         var added: [Int64: Int64] = [:]
+        var rows: [(scope: Int64, entry: HistoryEntry)] = []
+        rows.reserveCapacity(entries.count)
         try transaction { () throws(HistoryError) in
+            rows.removeAll(keepingCapacity: true)
             for index in stored.indices {
                 let scopeID = try scopeID(stored[index].scope, creating: &newScopeIDs)
-                stored[index].id = try insert(stored[index], scope: scopeID)
+                stored[index].id = nextID + Int64(index)
+                rows.append((scopeID, stored[index]))
                 added[scopeID, default: 0] += 1
             }
+            try inserts.insert(rows[...])
+            try run(statements.writeNextID, nextID + Int64(stored.count))
             for (scopeID, count) in added {
                 try run(statements.addToCount, scopeID, count)
             }
         }
+        nextID += Int64(stored.count)
         remember(newScopeIDs)
         return stored
     }
@@ -198,19 +226,6 @@ public final class SQLiteHistoryStore: HistoryStore {
             try statement.bind(Int32(index + 1), value)
         }
         try statement.run()
-    }
-
-    private func insert(_ entry: HistoryEntry, scope scopeID: Int64) throws(HistoryError) -> Int64 {
-        let statement = statements.insertMessage
-        defer { statement.reset() }
-        try statement.bind(1, scopeID)
-        try statement.bind(2, entry.time)
-        try statement.bind(3, entry.sender)
-        try statement.bind(4, entry.recipient)
-        try statement.bind(5, entry.trust.rawValue)
-        try statement.bind(6, entry.text)
-        try statement.run()
-        return connection.lastInsertedRowID
     }
 
     private func entry(_ row: SQLiteStatement, scope: HistoryScope) throws(HistoryError) -> HistoryEntry {

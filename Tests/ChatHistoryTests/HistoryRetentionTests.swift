@@ -71,23 +71,62 @@ extension ChatHistoryTests {
             let byAge = try store.queryPlan(of: .pruneByAge)
             let byCount = try store.queryPlan(of: .pruneByCount)
             print("plan pruneByAge:\n\(byAge)\nplan pruneByCount:\n\(byCount)")
-            #expect(byAge.contains("USING COVERING INDEX messages_by_time (time<?)"))
+            #expect(byAge.contains("SEARCH messages USING INTEGER PRIMARY KEY (rowid=?)"), "each deleted row found by id")
+            #expect(byAge.contains("SCAN messages") && byAge.contains("LIST SUBQUERY") && !byAge.contains("TEMP B-TREE"),
+                    "the oldest ids, walked in rowid order under the LIMIT, never sorted")
             #expect(byCount.contains("USING COVERING INDEX messages_by_scope (scope=?)"))
-            #expect(!byAge.contains("SCAN") && !byCount.contains("SCAN"))
+            #expect(!byCount.contains("SCAN"))
             let overfull = try store.queryPlan(of: .overfullScopes)
             #expect(overfull.contains("scopes_by_count (message_count>?)") && !overfull.contains("SCAN"), "\(overfull)")
         }
 
-        @Test func aVersionOneFileIsMigratedKeepingItsMessages() throws {
+        /// A file as tlschatd wrote it at schema `version` (1 or 2): AUTOINCREMENT ids, an index on
+        /// time (and from 2 on the index on counts); three messages of #a, ids 1...3, the counter at 500
+        /// as if newer messages had been stored and deleted.
+        static func oldFile(version: Int, at path: String) throws {
+            let raw = try RawDatabase(path)
+            try raw.execute("""
+                PRAGMA application_id = \(0x544C_4348);
+                CREATE TABLE scopes (id INTEGER PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN ('room', 'conversation')),
+                    name TEXT NOT NULL, peer TEXT NOT NULL DEFAULT '', message_count INTEGER NOT NULL DEFAULT 0,
+                    UNIQUE (kind, name, peer));
+                CREATE TABLE messages (id INTEGER PRIMARY KEY AUTOINCREMENT, scope INTEGER NOT NULL REFERENCES scopes (id),
+                    time INTEGER NOT NULL, sender TEXT NOT NULL, recipient TEXT, trust TEXT NOT NULL, text TEXT NOT NULL);
+                CREATE INDEX messages_by_scope ON messages (scope);
+                CREATE INDEX messages_by_time ON messages (time);
+                CREATE VIEW history AS SELECT m.id, s.name AS scope, m.text FROM messages AS m JOIN scopes AS s ON s.id = m.scope;
+                \(version >= 2 ? "CREATE INDEX scopes_by_count ON scopes (message_count);" : "")
+                INSERT INTO scopes (kind, name, message_count) VALUES ('room', '#a', 3);
+                INSERT INTO messages (scope, time, sender, trust, text) VALUES
+                    (1, 1000, 'alice', 'cert', 'm0'), (1, 1001, 'alice', 'cert', 'm1'), (1, 1002, 'alice', 'cert', 'm2');
+                UPDATE sqlite_sequence SET seq = 500 WHERE name = 'messages';
+                PRAGMA user_version = \(version);
+                """)
+        }
+
+        @Test(arguments: [1, 2]) func anOlderFileIsMigratedKeepingItsMessagesAndIds(version: Int) throws {
+            let database = try TemporaryDatabase()
+            try Self.oldFile(version: version, at: database.path)
+            let store = try database.open()
+            let kept = try store.messages(in: .room("#a"), .latest, limit: 10)
+            #expect(kept.map(\.id) == [1, 2, 3] && texts(kept) == ["m0", "m1", "m2"])
+            let next = try store.append([roomMessage("#a", "after the migration")])[0].id
+            #expect(next == 501 + SQLiteHistoryStore.idsSkippedAtStart, "ids go on past the old counter, never reused")
+            #expect(try store.queryPlan(of: .overfullScopes).contains("scopes_by_count"))
+            #expect(try store.pruneStep(olderThan: nil, keepPerScope: 1, maximumRows: 10) == 3, "the counts came along")
+            let raw = try RawDatabase(database.path)
+            #expect(throws: Never.self) { try raw.execute("SELECT utc, sender FROM history") }
+            #expect(throws: (any Error).self, "no index on time any more") { try raw.execute("DROP INDEX messages_by_time") }
+        }
+
+        @Test func idsStayUniqueWhenTheNewestMessagesWereDeleted() throws {
             let database = try TemporaryDatabase()
             var store: SQLiteHistoryStore? = try database.open()
             let stored = try fill(store!, "#a", count: 3)
             store = nil
-            let raw = try RawDatabase(database.path)  // make it what version 1 wrote
-            try raw.execute("DROP INDEX scopes_by_count; PRAGMA user_version = 1")
-            store = try database.open()
-            #expect(try store!.messages(in: .room("#a"), .latest, limit: 10) == stored)
-            #expect(try store!.queryPlan(of: .overfullScopes).contains("scopes_by_count"))
+            try RawDatabase(database.path).execute("DELETE FROM messages")  // e.g. by hand, or retention
+            let next = try database.open().append([roomMessage("#a", "again")])[0].id
+            #expect(next == stored[2].id + 1 + SQLiteHistoryStore.idsSkippedAtStart)
         }
     }
 }
