@@ -37,6 +37,8 @@ public struct ServerConfiguration: Sendable {
     public var commandsPerSecond = 20.0
     /// Connections one certificate user may hold at once; 1: a new login replaces the old.
     public var sessionsPerUser = 1
+    /// Tell a `cert` user whose certificate expires within this many days (0: never).
+    public var certificateExpiryWarningDays = CertificateExpiryNotice.defaultWarningDays
     /// The history database, or nil: no history is kept. (tlschatd's `--history` default
     /// is `defaultHistoryPath`; the library's is none, so in-process tests opt in.)
     public var historyPath: String?
@@ -100,6 +102,7 @@ public struct ServerConfiguration: Sendable {
         require(lobby == "none" || lobbyRoom != nil, "--lobby must be a room name (#name) or none")
         require(commandBurst >= 1 && commandsPerSecond > 0, "--command-burst and --commands-per-second must be positive")
         require((1...64).contains(sessionsPerUser), "--sessions-per-user must be 1...64")
+        require((0...3650).contains(certificateExpiryWarningDays), "--warn-expiry-days must be 0...3650 (0: never)")
         require((0...ChatServerCore.maximumHistoryLimit).contains(historyOnJoin),
                 "--history-on-join must be 0...\(ChatServerCore.maximumHistoryLimit) messages")
         require(historyMaximumAgeSeconds.map { $0 >= 60 } ?? true, "--history-max-age must be at least 60 seconds (e.g. 3600, 90m, 12h, 30d)")

@@ -83,6 +83,9 @@ struct TLSChatDaemon: ParsableCommand {
     @Option(help: "Connections one certificate user may hold at once (1-64); they share rooms and messages. 1: a new login replaces the old one.")
     var sessionsPerUser: Int = 1
 
+    @Option(help: "Tell a user signed in with a client certificate that expires within this many days (NOTICE expiry after the greeting; 0: never).")
+    var warnExpiryDays: Int = 14
+
     @Option(help: ArgumentHelp("History database (SQLite, created 0600), or 'none' to keep no history.",
                                discussion: "Default: $STATE_DIRECTORY/history.sqlite, else $XDG_STATE_HOME/tlschat/history.sqlite, else ~/.local/state/tlschat/history.sqlite."))
     var history: String = ServerConfiguration.defaultHistoryPath
@@ -120,6 +123,7 @@ struct TLSChatDaemon: ParsableCommand {
         configuration.commandBurst = commandBurst
         configuration.commandsPerSecond = commandsPerSecond
         configuration.sessionsPerUser = sessionsPerUser
+        configuration.certificateExpiryWarningDays = warnExpiryDays
         configuration.historyPath = history == "none" ? nil : history
         configuration.historySync = historySync
         configuration.historyOnJoin = historyOnJoin
