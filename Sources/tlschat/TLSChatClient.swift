@@ -53,7 +53,7 @@ struct TLSChatClient: ParsableCommand {
                                valueName: "name"))
     var serverName: String?
 
-    @Option(help: "CA certificates (PEM) to verify the server with. Default: the system CA store.")
+    @Option(help: "CA certificates (PEM) to verify the server with. Default: the system CA store (with --pin and no --ca: no CA, the pin alone).")
     var ca: String?
 
     @Option(help: ArgumentHelp("Client certificate chain (PEM, leaf first, then any intermediates) to sign in with; needs --key.",
