@@ -5,9 +5,10 @@
 // The table maps OpenSSL's texts (alert reasons such as "tlsv13 alert
 // certificate required", verification results such as "hostname mismatch")
 // to sentences for people; the original text is kept as the detail. A wrong
-// host names the names the certificate covers; a plaintext greeting where TLS
-// was expected, or TLS where --plain was used, names the transport the port
-// speaks. The executable turns ChatNet's close reason into a
+// host names the names the certificate covers; a key that matches no --pin
+// is named as such (the detail shows the expected and received pins); a
+// plaintext greeting where TLS was expected, or TLS where --plain was used,
+// names the transport the port speaks. The executable turns ChatNet's close reason into a
 // `DisconnectCause` (strings only, so this library stays free of ChatNet).
 // Text that came from the peer (certificate names, bytes) is made safe for the
 // terminal. It does not print. Pure.
@@ -76,6 +77,10 @@ public enum DisconnectExplainer {
     static let nonTLSMarker = "server sent non-TLS bytes first: \""
     static let plaintextGreeting = "this port speaks plaintext chat/1 (it answered unencrypted); tlschat never falls back to plaintext: use --plain only if you accept that nothing is encrypted or verified"
 
+    /// What ChatNet's TLS client adds when the server's public key matches no --pin.
+    static let pinMismatchMarker = "server public key pin mismatch: "
+    static let pinMismatch = "the server's public key matches none of your --pin values: this is another server, or its key was replaced; nothing was sent (pin a new key only once its operator confirms it: tlschat --print-pin, Scripts/gen-certs pin)"
+
     /// The plain-words meaning of an OpenSSL error text, if the table knows it.
     public static func meaning(ofTLSText text: String) -> String? {
         if let range = text.firstRange(of: nonTLSMarker) {
@@ -83,6 +88,7 @@ public enum DisconnectExplainer {
             if bytes.hasPrefix("HELLO") || bytes.hasPrefix("NOTIC") { return plaintextGreeting }  // a record header: 5 bytes
             return "the server answered with something that is not TLS (it began \"\(Sanitizer.forTerminal(String(bytes)))\"): is this the right port?"
         }
+        if text.contains(pinMismatchMarker) { return pinMismatch }
         if let mismatch = nameMismatch(in: text) { return mismatch }
         let verifyMarker = "certificate verification: "
         if let range = text.firstRange(of: verifyMarker) {

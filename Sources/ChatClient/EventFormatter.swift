@@ -7,7 +7,8 @@
 // line; SAY/MSG replies echo what we said and mention "sent N/M" only when
 // someone missed it. Everything from the network goes through `Sanitizer`.
 // `isAlert` says which events deserve the bell and highlighting (a private
-// message, or a room message that mentions our name). Stored live messages
+// message, a room message that mentions our name, or a notice that needs
+// action, such as a certificate about to expire). Stored live messages
 // (MSGID, PRIVID) look exactly like MSG and PRIV; past ones (HIST) carry a
 // marker ("·history·", or "·missed·" after a reconnection) and the time they
 // were stored, and never count as alerts. This file does not
@@ -38,6 +39,8 @@ public enum EventFormatter {
             text = "\(room) <-- \(TrustMarker.decorate(name, trust: trust)) \(how)"
         case .renamed(let old, let new, let trust):
             text = "\(TrustMarker.decorate(old, trust: trust)) is now \(TrustMarker.decorate(new, trust: trust))"
+        case .notice(let topic, let notice) where importantNoticeTopics.contains(topic):
+            text = "WARNING [\(topic)]: \(notice)"
         case .notice(let topic, let notice):
             text = "notice [\(topic)]: \(notice)"
         case .other(let line):
@@ -45,6 +48,10 @@ public enum EventFormatter {
         }
         return [stamp(time, text)]
     }
+
+    /// NOTICE topics that need the user's action (e.g. `expiry`: the client certificate expires
+    /// soon): shown as "WARNING", highlighted, with the bell.
+    public static let importantNoticeTopics: Set<String> = ["expiry"]
 
     /// The marker of a past message shown on request or on joining a room.
     public static let historyMarker = "·history·"
@@ -141,6 +148,7 @@ public enum EventFormatter {
     /// True for an event addressed to us: a private message from someone else, or a room
     /// message from someone else that mentions `ownName` (see `mentions`).
     public static func isAlert(_ event: ServerEvent, ownName: String?) -> Bool {
+        if case .notice(let topic, _) = event, importantNoticeTopics.contains(topic) { return true }
         guard let ownName else { return false }
         switch event {
         case .privateMessage(let from, _, _), .storedPrivateMessage(_, let from, _, _):

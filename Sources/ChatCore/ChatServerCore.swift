@@ -33,6 +33,8 @@ public final class ChatServerCore {
     var staged: [StagedMessage] = []
     /// Sessions that enabled `history` (ids on live messages); 0 keeps fan-out on its plain path.
     var sessionsWantingIDs = 0
+    /// Tell a `cert` user whose certificate expires within this many days (0: never).
+    public var certificateExpiryWarningDays = CertificateExpiryNotice.defaultWarningDays
     private var nextSessionID = 1
     private var nextGuestNumber = 1
 
@@ -51,9 +53,10 @@ public final class ChatServerCore {
     // MARK: Lifecycle
 
     /// A new client finished connecting (after the TLS handshake). Binds its
-    /// name, puts it in the default room and sends the greeting.
+    /// name, puts it in the default room and sends the greeting. `now` (seconds since
+    /// 1970-01-01 UTC; nil: unknown) decides the certificate expiry notice.
     @discardableResult
-    public func connect(link: ChatSessionLink, credentials: ClientCredentials) -> ChatSession {
+    public func connect(link: ChatSessionLink, credentials: ClientCredentials, now: Int64? = nil) -> ChatSession {
         let certificateName = rules.certificateName(credentials.certificateCommonName)
         let trust: Trust = certificateName != nil ? .cert : (credentials.transport == .plain ? .plain : .tls)
         if let certificateName, let holders = sessionsByName[NameRules.key(certificateName)],
@@ -74,6 +77,10 @@ public final class ChatServerCore {
         session.send("HELLO chat/1 \(serverName) \(credentials.transport.rawValue) \(session.name) \(trust.rawValue) \(session.currentRoom ?? lobby ?? "-")")
         if certificateName == nil && credentials.certificateFingerprint != nil {
             session.send("NOTICE identity certificate name not usable as a chat name")
+        }
+        if certificateName != nil, let notAfter = credentials.certificateNotAfter, let now,
+           let notice = CertificateExpiryNotice.line(notAfter: notAfter, now: now, warningDays: certificateExpiryWarningDays) {
+            session.send(notice)
         }
         if sibling == nil, let lobby { _ = enter(lobby, session) }
         return session

@@ -1,8 +1,8 @@
 // Identity: trust levels and the name rules of PROTOCOL.md section 3.
 //
 // The server layer hands the core an explicit `ClientCredentials` value (the
-// transport and, only for a verified client certificate, its commonName and
-// fingerprint); the core never looks at connections. `NameRules` validates
+// transport and, only for a verified client certificate, its commonName,
+// fingerprint and end of validity); the core never looks at connections. `NameRules` validates
 // and normalises names: certificate names are bare, anonymous names live in
 // the "~" namespace, comparisons are ASCII case-insensitive. Pure.
 
@@ -27,11 +27,16 @@ public struct ClientCredentials: Sendable {
     public var certificateCommonName: String?
     /// "sha256:" + hex of the verified client certificate, else nil.
     public var certificateFingerprint: String?
+    /// When the verified client certificate stops being valid (notAfter), in seconds since
+    /// 1970-01-01 UTC, else nil.
+    public var certificateNotAfter: Int64?
 
-    public init(transport: Transport, certificateCommonName: String? = nil, certificateFingerprint: String? = nil) {
+    public init(transport: Transport, certificateCommonName: String? = nil, certificateFingerprint: String? = nil,
+                certificateNotAfter: Int64? = nil) {
         self.transport = transport
         self.certificateCommonName = certificateCommonName
         self.certificateFingerprint = certificateFingerprint
+        self.certificateNotAfter = certificateNotAfter
     }
 }
 

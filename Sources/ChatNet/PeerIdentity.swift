@@ -1,10 +1,11 @@
 // PeerIdentity: what a verified peer certificate says about its owner, as
 // plain Swift values for the layers above (no OpenSSL types escape).
 //
-// `PeerIdentity.extract` reads the subject CN, the subject alternative names
-// and the SHA-256 fingerprint from a certificate OpenSSL has already verified.
-// It does not verify anything itself and does not decide what name a chat
-// user gets; that is an identity rule of the chat core.
+// `PeerIdentity.extract` reads the subject CN, the subject alternative names,
+// the SHA-256 fingerprint and the end of validity (notAfter) from a
+// certificate OpenSSL has already verified. It does not verify anything
+// itself and does not decide what name a chat user gets or whether an expiry
+// is near; those are rules of the chat core.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -21,12 +22,17 @@ public struct PeerIdentity: Sendable, Equatable, CustomStringConvertible {
     public let fingerprintSHA256: String
     /// The full subject, one line, e.g. "/CN=alice".
     public let subject: String
+    /// The end of the certificate's validity (notAfter), in seconds since 1970-01-01 UTC;
+    /// nil if it could not be read.
+    public let notAfter: Int64?
 
-    public init(commonName: String?, subjectAlternativeNames: [String], fingerprintSHA256: String, subject: String) {
+    public init(commonName: String?, subjectAlternativeNames: [String], fingerprintSHA256: String, subject: String,
+                notAfter: Int64? = nil) {
         self.commonName = commonName
         self.subjectAlternativeNames = subjectAlternativeNames
         self.fingerprintSHA256 = fingerprintSHA256
         self.subject = subject
+        self.notAfter = notAfter
     }
 
     public var description: String {
@@ -39,7 +45,19 @@ public struct PeerIdentity: Sendable, Equatable, CustomStringConvertible {
             commonName: commonName(of: certificate),
             subjectAlternativeNames: alternativeNames(of: certificate),
             fingerprintSHA256: fingerprint(of: certificate),
-            subject: subjectLine(of: certificate))
+            subject: subjectLine(of: certificate),
+            notAfter: notAfter(of: certificate))
+    }
+
+    private static func notAfter(of certificate: OpaquePointer) -> Int64? {
+        guard let time = X509_get0_notAfter(certificate) else { return nil }
+        var parts = tm()
+        TLSError.clearQueue()
+        guard ASN1_TIME_to_tm(time, &parts) == 1 else {
+            TLSError.clearQueue()
+            return nil
+        }
+        return Int64(timegm(&parts))
     }
 
     private static func commonName(of certificate: OpaquePointer) -> String? {

@@ -58,6 +58,13 @@ public struct TLSConfiguration: Sendable {
     /// larger one lets one read(2) bring many records and moves a cut record's start less
     /// often; tlschat-bench's connections, which receive far more than they send, use it.
     public var readBufferLength: Int?
+    /// Client: pins of the server's public key (see `ServerKeyPin`); when not empty the server
+    /// must match one of them. With `trustRoots` too, normal verification AND a pin; with
+    /// `trustRoots` nil, the pin stands in for the CA (TLSContext+Pinning says what exactly).
+    public var serverKeyPins: [ServerKeyPin] = []
+    /// Client: look at the server's certificate WITHOUT verifying it (tlschat --print-pin with
+    /// no --ca). A connection of such a context refuses to carry any data.
+    public var inspectOnly = false
 
     /// A server; `clientAuthentication` defaults to `.optional` when `clientCA` is given, else `.none`.
     public static func server(

@@ -1,13 +1,14 @@
 // TLSConnection+ClientDiagnostics: what a TLS client records so that a failed
 // or surprising handshake can be explained in words.
 //
-// Three facts, all read from OpenSSL or the socket, none of them a decision:
+// Four facts, all read from OpenSSL or the socket, none of them a decision:
 // whether the server sent a CertificateRequest (OpenSSL calls a client's
 // certificate callback exactly when it handles one, whether or not we have a
 // certificate), the server's first record header (from OpenSSL's message
 // callback: a plaintext greeting where a ServerHello should be), and, on
 // a host name or IP address mismatch, the names the server certificate does
-// cover. It does not print and does not decide what the user is told; the
+// cover, and on a key pin mismatch, the expected pins and the key received.
+// It does not print and does not decide what the user is told; the
 // client's DisconnectExplainer does.
 #if canImport(Glibc)
 import Glibc
@@ -60,6 +61,11 @@ extension TLSConnection {
         }
         var mismatch: (certificateNames: [String], expected: String)?
         let result = SSL_get_verify_result(ssl)
+        let pins = context.configuration.serverKeyPins
+        if result == X509_V_ERR_APPLICATION_VERIFICATION, !pins.isEmpty {
+            let leaf = SSL_get_peer_cert_chain(ssl).flatMap { CTLSShim_sk_X509_num($0) > 0 ? CTLSShim_sk_X509_value($0, 0) : nil }
+            reasons.append(ServerKeyPin.mismatch(received: leaf.flatMap { TLSContext.publicKeyDigest(of: $0) } ?? [], expected: pins))
+        }
         if result == X509_V_ERR_HOSTNAME_MISMATCH || result == X509_V_ERR_IP_ADDRESS_MISMATCH,
            let chain = SSL_get_peer_cert_chain(ssl), CTLSShim_sk_X509_num(chain) > 0,
            let leaf = CTLSShim_sk_X509_value(chain, 0) {

@@ -8,7 +8,8 @@
 // new readiness event. Each SSL_write takes up to 16 KiB (one record) from the
 // front of what the connection has queued: its range of the loop's broadcast
 // arena, or its own contiguous output buffer. A loop timer enforces the handshake deadline. After the
-// handshake, the verify result is checked again and the peer identity kept.
+// handshake, the verify result (and a client's key pin) is checked again and
+// the peer identity kept.
 // A client also notes whether the server asked for its certificate and what
 // the server's first bytes were, so failures can be explained
 // (TLSConnection+ClientDiagnostics). This file does not choose policy;
@@ -24,6 +25,8 @@ public final class TLSConnection: StreamConnection {
     private var handshakeTimer: LoopTimer?
     private var verifiedPeer: PeerIdentity?
     private var negotiated = "TLS (handshaking)"
+    /// An inspect-only client (the server is not verified) never writes application data.
+    private let refusesData: Bool
     /// Client: the name the server certificate must match.
     let expectedServerName: String?
     /// Client: the header (5 bytes) of the first record the server sent, as OpenSSL read it.
@@ -31,6 +34,9 @@ public final class TLSConnection: StreamConnection {
     /// Client: true once the server sent a CertificateRequest during the handshake. Without
     /// one, OpenSSL never sends our certificate: the connection is anonymous at the TLS level.
     public internal(set) var serverRequestedCertificate = false
+    /// Client: the pin (SHA-256 of the SubjectPublicKeyInfo) of the server's certificate, once
+    /// the handshake is done (with an inspect-only context: whatever the server presented).
+    public private(set) var serverKeyPin: ServerKeyPin?
 
     public override var security: TransportSecurity { .tls }
     public override var peerIdentity: PeerIdentity? { verifiedPeer }
@@ -41,6 +47,7 @@ public final class TLSConnection: StreamConnection {
         precondition(context.configuration.role == .server, "an accepted socket needs a server context")
         self.context = context
         expectedServerName = nil
+        refusesData = false
         super.init(socket: socket, loop: loop, connecting: false)
         do {
             ssl = try context.makeSession(descriptor: socket.descriptor, serverName: nil)
@@ -73,6 +80,7 @@ public final class TLSConnection: StreamConnection {
         self.context = context
         self.ssl = ssl
         expectedServerName = serverName
+        refusesData = context.configuration.inspectOnly
         super.init(socket: socket, loop: loop, connecting: true)
         watchForCertificateRequest(ssl)
         watchFirstServerRecord(ssl)
@@ -138,7 +146,19 @@ public final class TLSConnection: StreamConnection {
         let result = SSL_get_verify_result(ssl)
         let certificate = SSL_get1_peer_certificate(ssl)
         defer { if let certificate { X509_free(certificate) } }
-        if let certificate {
+        if let certificate, context.configuration.role == .client {
+            let digest = TLSContext.publicKeyDigest(of: certificate)
+            serverKeyPin = digest.map { ServerKeyPin(digest: $0) }
+            if context.configuration.inspectOnly { return handshakeDone(ssl) }
+            guard context.acceptsServer(verifyResult: result, keyDigest: digest) else {
+                var reasons = ["peer certificate not verified"]
+                if !context.configuration.serverKeyPins.isEmpty {
+                    reasons.append(ServerKeyPin.mismatch(received: digest ?? [], expected: context.configuration.serverKeyPins))
+                }
+                return .end(.handshakeFailed(TLSError(operation: "handshake", reasons: reasons, verifyFailure: verifyFailure(ssl))))
+            }
+            verifiedPeer = PeerIdentity.extract(from: certificate)
+        } else if let certificate {
             guard result == X509_V_OK else {
                 return .end(.handshakeFailed(TLSError(operation: "handshake", reasons: ["peer certificate not verified"],
                                                       verifyFailure: verifyFailure(ssl))))
@@ -149,6 +169,10 @@ public final class TLSConnection: StreamConnection {
         } else if context.configuration.role == .client || context.configuration.clientAuthentication == .require {
             return .end(.handshakeFailed(TLSError(operation: "handshake", reasons: ["peer sent no certificate"])))
         }
+        return handshakeDone(ssl)
+    }
+
+    private func handshakeDone(_ ssl: OpaquePointer) -> TransportStep {
         let version = String(cString: SSL_get_version(ssl))
         let cipher = SSL_get_current_cipher(ssl).flatMap { SSL_CIPHER_get_name($0) }.map { String(cString: $0) } ?? "?"
         negotiated = "\(version) \(cipher)"
@@ -172,6 +196,9 @@ public final class TLSConnection: StreamConnection {
 
     override func transportWrite(_ pending: UnsafeRawBufferPointer) -> TransportStep {
         guard let ssl else { return .end(.localClose) }
+        if refusesData {
+            return .end(.tlsFailure(TLSError(operation: "write", reasons: ["this connection did not verify the server; it carries no data"])))
+        }
         // One record of up to 16 KiB from the front of the queue. A retry after WANT_*
         // passes the same prefix (possibly moved, possibly longer), as OpenSSL requires.
         let length = min(pending.count, Self.maximumRecordPayload)

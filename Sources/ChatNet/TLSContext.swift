@@ -4,8 +4,9 @@
 // Applies the policy (versions, suites, groups, no compression, no
 // renegotiation), loads and cross-checks certificate and key, sets up peer
 // verification with a callback that can only make verification stricter
-// (it adds the EKU requirement; it never turns a failure into success), and
-// the memory-saving modes. Every failure is a `TLSError` naming the file or
+// (it adds the EKU requirement; it never turns a failure into success, except
+// where a client's key pin stands in for a CA: TLSContext+Pinning), and the
+// memory-saving modes. Every failure is a `TLSError` naming the file or
 // step. It does not do I/O; `TLSConnection` does.
 #if canImport(Glibc)
 import Glibc
@@ -100,7 +101,8 @@ public final class TLSContext {
         case .system:
             try check(SSL_CTX_set_default_verify_paths(context) == 1, "loading the system CA store")
         case nil:
-            if configuration.role == .client || configuration.clientAuthentication != .none {
+            let pinsOrInspection = !configuration.serverKeyPins.isEmpty || configuration.inspectOnly
+            if (configuration.role == .client && !pinsOrInspection) || configuration.clientAuthentication != .none {
                 throw TLSError(operation: "configuring verification", reasons: ["certificate verification needs trust roots (a CA file)"])
             }
         }
@@ -112,15 +114,19 @@ public final class TLSContext {
             case .require: mode = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT
             }
         }
+        if configuration.role == .client && configuration.inspectOnly { mode = SSL_VERIFY_NONE }  // its connections carry no data
         SSL_CTX_set_verify(context, mode) { preverified, store in
             TLSContext.verifyCertificate(preverified: preverified, store: store)
         }
+        try registerPinsForVerification()
     }
 
     /// Keeps OpenSSL's verdict, and additionally requires the leaf certificate to
     /// carry the extended key usage for its role (serverAuth for a server,
     /// clientAuth for a client). A certificate without any EKU is rejected too.
+    /// A client with pins also needs the server's key to match one (TLSContext+Pinning).
     static func verifyCertificate(preverified: Int32, store: OpaquePointer?) -> Int32 {
+        if let store, let pinned = pinnedVerdict(preverified: preverified, store: store) { return pinned }
         guard preverified == 1, let store else { return preverified }
         guard X509_STORE_CTX_get_error_depth(store) == 0,
               let leaf = X509_STORE_CTX_get_current_cert(store),

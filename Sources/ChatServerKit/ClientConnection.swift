@@ -76,10 +76,11 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
         if let identity = connection.peerIdentity {  // set only for a verified certificate
             credentials.certificateCommonName = identity.commonName
             credentials.certificateFingerprint = "sha256:" + identity.fingerprintSHA256.filter { $0 != ":" }
+            credentials.certificateNotAfter = identity.notAfter
         }
         openedAt = MonotonicClock.now()
         lastInputAt = openedAt
-        let session = server.core.connect(link: self, credentials: credentials)
+        let session = server.core.connect(link: self, credentials: credentials, now: HistoryKeeper.wallClockMilliseconds() / 1000)
         self.session = session
         server.opened(self, session: session)
     }

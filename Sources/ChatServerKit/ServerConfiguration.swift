@@ -39,6 +39,9 @@ public struct ServerConfiguration: Sendable {
     public var sessionsPerUser = 1
     /// Rooms that admit certificate users only whenever they exist (as given, e.g. "#ops").
     public var certificateOnlyRooms: [String] = []
+
+    /// Tell a `cert` user whose certificate expires within this many days (0: never).
+    public var certificateExpiryWarningDays = CertificateExpiryNotice.defaultWarningDays
     /// The history database, or nil: no history is kept. (tlschatd's `--history` default
     /// is `defaultHistoryPath`; the library's is none, so in-process tests opt in.)
     public var historyPath: String?
@@ -112,6 +115,7 @@ public struct ServerConfiguration: Sendable {
             require(key != nil, "--cert-only-room '\(room)' is not a room name (# and 1-32 characters of A-Z a-z 0-9 . _ -)")
             require(key == nil || key != lobbyRoom, "--cert-only-room \(room) is the starting room (--lobby), which admits everyone")
         }
+        require((0...3650).contains(certificateExpiryWarningDays), "--warn-expiry-days must be 0...3650 (0: never)")
         require((0...ChatServerCore.maximumHistoryLimit).contains(historyOnJoin),
                 "--history-on-join must be 0...\(ChatServerCore.maximumHistoryLimit) messages")
         require(historyMaximumAgeSeconds.map { $0 >= 60 } ?? true, "--history-max-age must be at least 60 seconds (e.g. 3600, 90m, 12h, 30d)")

@@ -114,8 +114,15 @@ final class ServerLink: ConnectionDelegate {
         guard connection === self.connection else { return }  // a connection given up on earlier
         var description = connection.securityDescription
         if let address = connection.remoteAddress { description += " to \(address)" }
-        if let peer = connection.peerIdentity, case .tls(_, let serverName) = transport {
-            description += ", server certificate verified for \(serverName) (\(peer.subject))"
+        if let peer = connection.peerIdentity, case .tls(let context, let serverName) = transport {
+            let pins = context.configuration.serverKeyPins
+            if pins.isEmpty {
+                description += ", server certificate verified for \(serverName) (\(peer.subject))"
+            } else if context.configuration.trustRoots == nil {
+                description += ", server key matches --pin (\(peer.subject); no CA: the pin alone identifies the server)"
+            } else {
+                description += ", server certificate verified for \(serverName) (\(peer.subject)) and its key matches --pin"
+            }
         }
         onOpen(description)
         switch transport {

@@ -18,7 +18,8 @@ struct TLSChatClient: ParsableCommand {
         abstract: "TLSChat client: chat over chat/1, TLS-verified by default.",
         discussion: """
             Examples: tlschat 127.0.0.1:2222 --ca Certs/ca.pem --cert Certs/alice.pem --key Certs/alice.key; \
-            tlschat [::1]:2222 --ca Certs/ca.pem; tlschat 127.0.0.1 --server-name localhost --ca Certs/ca.pem.
+            tlschat [::1]:2222 --ca Certs/ca.pem; tlschat 127.0.0.1 --server-name localhost --ca Certs/ca.pem; \
+            tlschat --print-pin chat.example:2222 then tlschat chat.example:2222 --pin sha256:... (a self-signed server).
 
             Interactive when stdin is a terminal (type /help); on a server that keeps history it \
             shows a room's recent messages when you join it (faded, marked ·history·) and /history \
@@ -52,7 +53,7 @@ struct TLSChatClient: ParsableCommand {
                                valueName: "name"))
     var serverName: String?
 
-    @Option(help: "CA certificates (PEM) to verify the server with. Default: the system CA store.")
+    @Option(help: "CA certificates (PEM) to verify the server with. Default: the system CA store (with --pin and no --ca: no CA, the pin alone).")
     var ca: String?
 
     @Option(help: ArgumentHelp("Client certificate chain (PEM, leaf first, then any intermediates) to sign in with; needs --key.",
@@ -61,6 +62,16 @@ struct TLSChatClient: ParsableCommand {
 
     @Option(help: "Private key (PEM) of --cert.")
     var key: String?
+
+    @Option(name: .customLong("pin"),
+            help: ArgumentHelp("Pin the server's public key: sha256: and the SHA-256 of its SubjectPublicKeyInfo, 44 base64 characters or 64 hex digits (repeat for rotation: any one match is enough).",
+                               discussion: "With --ca: normal verification AND the pin. Without --ca: the pin replaces the CA (a self-signed server): the certificate need not chain to a CA or name the host, but its dates and serverAuth usage are still checked. A mismatch aborts the handshake before anything is sent and prints the expected and the received pin.",
+                               valueName: "sha256:pin"))
+    var pins: [String] = []
+
+    @Flag(help: ArgumentHelp("Print the pin of the server's public key (for --pin) and exit; nothing is sent.",
+                             discussion: "With --ca (and --server-name) the server is verified first; without --ca the pin is of whatever answered, NOT verified (stderr says so). Scripts/gen-certs pin FILE prints the pin of a certificate file."))
+    var printPin = false
 
     @Flag(help: ArgumentHelp("Connect WITHOUT TLS, to a server's plaintext listener: nothing is encrypted or verified.",
                              discussion: "If no greeting comes within 1 s, tlschat sends blank lines (ignored by chat/1); a port that then answers with TLS or hangs up is reported as speaking TLS."))
@@ -82,12 +93,20 @@ struct TLSChatClient: ParsableCommand {
         get throws(ServerEndpoint.Problem) { try ServerEndpoint.parse(host, port: port) }
     }
 
+    /// The --pin values, parsed.
+    private var serverKeyPins: [ServerKeyPin] {
+        get throws(ServerKeyPin.Problem) { try pins.map { pin throws(ServerKeyPin.Problem) in try ServerKeyPin.parse(pin) } }
+    }
+
     func validate() throws {
         do { _ = try endpoint } catch { throw ValidationError(error.description) }
         if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together: give both or neither") }
         if plain && (cert != nil || ca != nil || serverName != nil) {
             throw ValidationError("--plain has no TLS: --ca, --cert, --key and --server-name cannot be used with it")
         }
+        if plain && (!pins.isEmpty || printPin) { throw ValidationError("--plain has no TLS: --pin and --print-pin cannot be used with it") }
+        if printPin && !pins.isEmpty { throw ValidationError("--print-pin prints the server's pin; it takes no --pin") }
+        do { _ = try serverKeyPins } catch { throw ValidationError(error.description) }
         if let serverName, serverName.isEmpty || !serverName.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 32 && $0.value < 127 }) {
             throw ValidationError("--server-name must be a host name or IP address (printable ASCII, no spaces)")
         }
@@ -111,9 +130,21 @@ struct TLSChatClient: ParsableCommand {
             transport = .plain
         } else {
             do {
-                let tls = TLSConfiguration.client(trustRoots: ca.map { .file($0) } ?? .system,
+                var tls = TLSConfiguration.client(trustRoots: ca.map { .file($0) } ?? .system,
                                                   certificateChainFile: cert, privateKeyFile: key)
-                transport = .tls(try TLSContext(tls), serverName: serverName ?? server.host)
+                tls.serverKeyPins = try serverKeyPins
+                if ca == nil && (!tls.serverKeyPins.isEmpty || printPin) { tls.trustRoots = nil }  // the pin, not a CA
+                tls.inspectOnly = printPin && ca == nil
+                let context = try TLSContext(tls)
+                if printPin {
+                    let status = try PinPrinter(loop: try EventLoop()).run(addresses: addresses, context: context,
+                                                                            serverName: serverName ?? server.host)
+                    if status != 0 { throw ExitCode(status) }
+                    return
+                }
+                transport = .tls(context, serverName: serverName ?? server.host)
+            } catch let exit as ExitCode {
+                throw exit
             } catch {
                 StandardStreams.diagnostic("error: \(error)")
                 throw ExitCode(64)

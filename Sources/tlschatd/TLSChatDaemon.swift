@@ -86,6 +86,9 @@ struct TLSChatDaemon: ParsableCommand {
     @Option(help: "A room that admits certificate users only whenever it exists (repeatable; not the starting room). Users can also mark a room with CERTONLY.")
     var certOnlyRoom: [String] = []
 
+    @Option(help: "Tell a user signed in with a client certificate that expires within this many days (NOTICE expiry after the greeting; 0: never).")
+    var warnExpiryDays: Int = 14
+
     @Option(help: ArgumentHelp("History database (SQLite, created 0600), or 'none' to keep no history.",
                                discussion: "Default: $STATE_DIRECTORY/history.sqlite, else $XDG_STATE_HOME/tlschat/history.sqlite, else ~/.local/state/tlschat/history.sqlite."))
     var history: String = ServerConfiguration.defaultHistoryPath
@@ -124,6 +127,7 @@ struct TLSChatDaemon: ParsableCommand {
         configuration.commandsPerSecond = commandsPerSecond
         configuration.sessionsPerUser = sessionsPerUser
         configuration.certificateOnlyRooms = certOnlyRoom
+        configuration.certificateExpiryWarningDays = warnExpiryDays
         configuration.historyPath = history == "none" ? nil : history
         configuration.historySync = historySync
         configuration.historyOnJoin = historyOnJoin
