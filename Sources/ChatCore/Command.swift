@@ -24,6 +24,8 @@ public enum Command: Equatable, Sendable {
     case capabilities(request: [String]?)
     /// HISTORY TARGET [BEFORE ID | AFTER ID] [LIMIT N] (limit nil: the server's default).
     case history(target: String, range: HistoryRange, limit: Int?)
+    /// STARTTLS: switch this plaintext connection to TLS (PROTOCOL.md section 12).
+    case startTLS
 
     /// The canonical verb used in `OK VERB ...` replies.
     public var verb: String {
@@ -41,10 +43,11 @@ public enum Command: Equatable, Sendable {
         case .bye: "BYE"
         case .capabilities: "CAP"
         case .history: "HISTORY"
+        case .startTLS: "STARTTLS"
         }
     }
 
-    public static let allVerbs = ["NICK", "JOIN", "PART", "SAY", "MSG", "ROOMS", "WHO", "WHOAMI", "PING", "HELP", "BYE", "CAP", "HISTORY"]
+    public static let allVerbs = ["NICK", "JOIN", "PART", "SAY", "MSG", "ROOMS", "WHO", "WHOAMI", "PING", "HELP", "BYE", "CAP", "HISTORY", "STARTTLS"]
 }
 
 public enum CommandParser {
@@ -141,6 +144,7 @@ public enum CommandParser {
             if words.count >= 2 && isASCIIWord(words[0], "REQ") { return .success(.capabilities(request: Array(words.dropFirst()))) }
             return usage("CAP [LS] | CAP REQ NAME...")
         case "HISTORY": return parseHistory(words)
+        case "STARTTLS": return words.isEmpty ? .success(.startTLS) : usage("STARTTLS")
         default:
             let shown = verb.count > 32 ? String(verb.prefix(32)) + "..." : verb
             return .failure(CommandError(.unknownCommand, "unknown command '\(shown)'; try HELP"))
