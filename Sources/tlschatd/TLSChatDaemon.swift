@@ -35,7 +35,7 @@ struct TLSChatDaemon: ParsableCommand {
     @Flag(help: "Allow --plain-listen on a non-loopback address (traffic and names travel unprotected).")
     var allowPublicPlaintext = false
 
-    @Flag(help: "On --plain-listen, refuse every command but STARTTLS, CAP, PING and BYE (ERR NOT_ALLOWED) until the client upgrades to TLS with STARTTLS; such clients join the starting room only once upgraded. (STARTTLS itself always works there.)")
+    @Flag(name: .customLong("plain-require-starttls"), help: "On --plain-listen, refuse every command but STARTTLS, CAP, PING and BYE (ERR NOT_ALLOWED) until the client upgrades to TLS with STARTTLS; such clients join the starting room only once upgraded. (STARTTLS itself always works there.)")
     var plainRequireStartTLS = false
 
     @Option(help: "CA file for verifying client certificates (CA certificates only). Enables client certificates.")
