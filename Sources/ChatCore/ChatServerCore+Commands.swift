@@ -4,6 +4,7 @@
 
 extension ChatServerCore {
     func execute(_ command: Command, for session: ChatSession) -> Result<String, CommandError> {
+        if let refusal = refusalBeforeStartTLS(command, session) { return .failure(refusal) }
         switch command {
         case .nick(let requested): return nick(requested, session)
         case .join(let room): return join(room, session)
@@ -21,6 +22,7 @@ extension ChatServerCore {
         case .capabilities(let request): return capabilities(request, session)
         case .history(let target, let range, let limit): return readHistory(target, range, limit: limit, for: session)
         case .certificateOnly(let room): return roomOrCurrent(room, session).flatMap { makeCertificateOnly($0, by: session) }
+        case .startTLS: return startTLS(session)
         }
     }
 
@@ -166,7 +168,7 @@ extension ChatServerCore {
         guard let request else {
             let rate = limits.commandsPerSecond
             let perSecond = rate == rate.rounded() && rate < 1e15 ? String(Int(rate)) : String(rate)
-            return .success("LS rate=\(limits.commandBurst)/\(perSecond) line=\(limits.maximumLineLength) sessions=\(limits.sessionsPerUser) room-flags\(historyCapabilityTokens)")
+            return .success("LS rate=\(limits.commandBurst)/\(perSecond) line=\(limits.maximumLineLength) sessions=\(limits.sessionsPerUser) room-flags\(historyCapabilityTokens)\(startTLSCapabilityToken(session))")
         }
         guard let refused = enableCapabilities(request, for: session) else { return .success("REQ " + request.joined(separator: " ")) }
         let shown = refused.count > 32 ? String(refused.prefix(32)) + "..." : refused

@@ -31,6 +31,9 @@ public final class ChatServerCore {
     public var historyFailed: ((HistoryError) -> Void)?
     /// Stored messages accepted this loop iteration, committed together by `commitStaged`.
     var staged: [StagedMessage] = []
+    /// Plaintext sessions must send STARTTLS before anything but CAP, PING and BYE, and
+    /// join the starting room only once upgraded (tlschatd --plain-require-starttls).
+    public var requireStartTLS = false
     /// Sessions that enabled `history` (ids on live messages); 0 keeps fan-out on its plain path.
     var sessionsWantingIDs = 0
     /// Tell a `cert` user whose certificate expires within this many days (0: never).
@@ -74,7 +77,9 @@ public final class ChatServerCore {
         let sibling = sessionsByName[key]?.first
         sessionsByName[key, default: []].append(session)
         if let sibling { attach(session, alongside: sibling) }
-        session.send("HELLO chat/1 \(serverName) \(credentials.transport.rawValue) \(session.name) \(trust.rawValue) \(session.currentRoom ?? lobby ?? "-")")
+        session.awaitsUpgradeForLobby = mustUpgradeFirst(session)  // greeted into no room (section 13)
+        let greetingRoom = session.awaitsUpgradeForLobby ? nil : lobby
+        session.send("HELLO chat/1 \(serverName) \(credentials.transport.rawValue) \(session.name) \(trust.rawValue) \(session.currentRoom ?? greetingRoom ?? "-")")
         if certificateName == nil && credentials.certificateFingerprint != nil {
             session.send("NOTICE identity certificate name not usable as a chat name")
         }
@@ -82,13 +87,14 @@ public final class ChatServerCore {
            let notice = CertificateExpiryNotice.line(notAfter: notAfter, now: now, warningDays: certificateExpiryWarningDays) {
             session.send(notice)
         }
-        if sibling == nil, let lobby { _ = enter(lobby, session) }
+        if sibling == nil, let lobby, !session.awaitsUpgradeForLobby { _ = enter(lobby, session) }
         return session
     }
 
     /// One complete line from the client.
     public func receive(line: [UInt8], from session: ChatSession) {
         guard !session.isGone else { return }  // after BYE or replacement: ignore the rest
+        guard session.upgrade != .upgrading else { return }  // sent after STARTTLS: never executed
         guard let parsed = CommandParser.parse(line) else { return }
         if session.isWaitingForCommit {
             // Only another message that will be stored may go ahead of the commit: any
@@ -124,7 +130,7 @@ public final class ChatServerCore {
     /// The client sent a command faster than its rate allows: this command's
     /// one reply is `ERR RATE_LIMITED` and it is otherwise ignored.
     public func refuseRateLimited(_ session: ChatSession) {
-        guard !session.isGone else { return }
+        guard !session.isGone, session.upgrade != .upgrading else { return }
         if session.isWaitingForCommit { return session.heldInput.append(.rateLimited) }
         session.send(CommandError(.rateLimited, "too many commands; slow down").line)
     }

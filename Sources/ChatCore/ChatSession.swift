@@ -5,7 +5,7 @@ public final class ChatSession {
     public let id: Int
     public internal(set) var name: String
     public internal(set) var trust: Trust
-    public let credentials: ClientCredentials
+    public internal(set) var credentials: ClientCredentials
     let link: ChatSessionLink
     /// Rooms joined, oldest first; the last is the current room.
     var rooms: [String] = []
@@ -16,11 +16,22 @@ public final class ChatSession {
     /// Enabled with CAP REQ room-flags: ROOMS and WHO mark certificate-only rooms, and
     /// a room of this session that becomes one is announced with NOTICE cert-only.
     var wantsRoomFlags = false
+    /// STARTTLS (ChatServerCore+StartTLS): accepted and not yet finished, and whether this
+    /// session is held out of the starting room until it upgrades.
+    var upgrade: UpgradeState = .none
+    var awaitsUpgradeForLobby = false
     /// Stored messages of this session waiting for the batch commit (their OK comes then).
     var stagedCount = 0
     /// Input that arrived behind a staged message: replayed in order after the commit,
     /// so replies keep the order of the commands. Bounded by one read of input a loop iteration.
     var heldInput: [HeldInput] = []
+
+    /// Where a session is with STARTTLS.
+    enum UpgradeState {
+        case none       // never asked (or not on the plaintext listener)
+        case upgrading  // OK STARTTLS sent; no input counts until the TLS handshake is done
+        case done       // now TLS
+    }
 
     /// Input held back while an earlier stored message of the session is uncommitted.
     enum HeldInput {

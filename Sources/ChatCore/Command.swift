@@ -26,6 +26,8 @@ public enum Command: Equatable, Sendable {
     case history(target: String, range: HistoryRange, limit: Int?)
     /// CERTONLY [ROOM]: the room (default: current) admits certificate users only from now on.
     case certificateOnly(String?)
+    /// STARTTLS: switch this plaintext connection to TLS (PROTOCOL.md section 13).
+    case startTLS
 
     /// The canonical verb used in `OK VERB ...` replies.
     public var verb: String {
@@ -44,10 +46,11 @@ public enum Command: Equatable, Sendable {
         case .capabilities: "CAP"
         case .history: "HISTORY"
         case .certificateOnly: "CERTONLY"
+        case .startTLS: "STARTTLS"
         }
     }
 
-    public static let allVerbs = ["NICK", "JOIN", "PART", "SAY", "MSG", "ROOMS", "WHO", "WHOAMI", "PING", "HELP", "BYE", "CAP", "HISTORY", "CERTONLY"]
+    public static let allVerbs = ["NICK", "JOIN", "PART", "SAY", "MSG", "ROOMS", "WHO", "WHOAMI", "PING", "HELP", "BYE", "CAP", "HISTORY", "CERTONLY", "STARTTLS"]
 }
 
 public enum CommandParser {
@@ -145,6 +148,7 @@ public enum CommandParser {
             return usage("CAP [LS] | CAP REQ NAME...")
         case "HISTORY": return parseHistory(words)
         case "CERTONLY": return words.count <= 1 ? .success(.certificateOnly(words.first)) : usage("CERTONLY [#ROOM]")
+        case "STARTTLS": return words.isEmpty ? .success(.startTLS) : usage("STARTTLS")
         default:
             let shown = verb.count > 32 ? String(verb.prefix(32)) + "..." : verb
             return .failure(CommandError(.unknownCommand, "unknown command '\(shown)'; try HELP"))

@@ -32,11 +32,17 @@ public protocol ChatSessionLink: AnyObject {
     /// Bytes that can still be queued before the client counts as not reading (a long
     /// reply such as HISTORY stops short of it instead of getting the client closed).
     var outputRoom: Int { get }
+    /// STARTTLS was accepted and `OK STARTTLS` queued: switch the connection to TLS now
+    /// (nothing more may be read as plaintext), then call `ChatServerCore.upgraded` after
+    /// the handshake, or end the connection if it fails. A link without TLS never calls back,
+    /// so the session stays frozen: it never falls back to plaintext.
+    func startTLS()
 }
 
 extension ChatSessionLink {
     public func sessionRenamed(from oldName: String, to newName: String) {}
     public var outputRoom: Int { Int.max }
+    public func startTLS() {}
 }
 
 /// Why the core ended a session: one short word each, for logs and metrics.

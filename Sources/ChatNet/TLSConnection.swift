@@ -12,7 +12,9 @@
 // the peer identity kept.
 // A client also notes whether the server asked for its certificate and what
 // the server's first bytes were, so failures can be explained
-// (TLSConnection+ClientDiagnostics). This file does not choose policy;
+// (TLSConnection+ClientDiagnostics). A connection upgraded with STARTTLS
+// (PlainConnection+StartTLS) first sends the plaintext replies it still owes,
+// raw, then handshakes on the same socket. This file does not choose policy;
 // `TLSContext` does.
 #if canImport(Glibc)
 import Glibc
@@ -37,6 +39,10 @@ public final class TLSConnection: StreamConnection {
     /// Client: the pin (SHA-256 of the SubjectPublicKeyInfo) of the server's certificate, once
     /// the handshake is done (with an inspect-only context: whatever the server presented).
     public private(set) var serverKeyPin: ServerKeyPin?
+    /// After STARTTLS: plaintext bytes owed from before the upgrade (ending with the
+    /// `OK STARTTLS` reply), written raw before the handshake reads or writes anything.
+    private var plaintextPrefix: [UInt8] = []
+    private var plaintextPrefixSent = 0
 
     public override var security: TransportSecurity { .tls }
     public override var peerIdentity: PeerIdentity? { verifiedPeer }
@@ -86,6 +92,28 @@ public final class TLSConnection: StreamConnection {
         watchFirstServerRecord(ssl)
     }
 
+    /// Takes over the socket of an open plaintext connection (STARTTLS, see
+    /// PlainConnection+StartTLS): a server context (no `serverName`) accepts, a client
+    /// context connects and verifies `serverName`. `plaintextPrefix` goes out first, raw.
+    init(upgrading socket: Socket, loop: EventLoop, context: TLSContext, serverName: String?,
+         plaintextPrefix: [UInt8]) throws(TLSError) {
+        precondition((context.configuration.role == .client) == (serverName != nil), "a client names its server; a server does not")
+        self.context = context
+        expectedServerName = serverName
+        self.plaintextPrefix = plaintextPrefix
+        refusesData = context.configuration.inspectOnly
+        super.init(socket: socket, loop: loop, connecting: false)
+        let ssl = try context.makeSession(descriptor: socket.descriptor, serverName: serverName)
+        self.ssl = ssl
+        if serverName == nil {
+            SSL_set_accept_state(ssl)
+        } else {
+            SSL_set_connect_state(ssl)
+            watchForCertificateRequest(ssl)
+            watchFirstServerRecord(ssl)
+        }
+    }
+
     /// The most plaintext one TLS record carries (RFC 8446, 5.1).
     static let maximumRecordPayload = 16 * 1024
     /// SSL_free_buffers could free a buffer still holding a record before OpenSSL 3.0.14.
@@ -118,6 +146,7 @@ public final class TLSConnection: StreamConnection {
 
     override func transportHandshake() -> TransportStep {
         guard let ssl else { return .end(.localClose) }
+        if let blocked = sendPlaintextPrefix() { return blocked }
         TLSError.clearQueue()
         Errno.clear()
         let status = SSL_do_handshake(ssl)
@@ -138,6 +167,23 @@ public final class TLSConnection: StreamConnection {
             }
             return .end(.handshakeFailed(explainedClientFailure(error, ssl: ssl)))
         }
+    }
+
+    /// Writes what is left of the plaintext prefix; nil once all of it is sent. Nothing is
+    /// read meanwhile: bytes the peer sent after STARTTLS wait in the kernel for the handshake.
+    private func sendPlaintextPrefix() -> TransportStep? {
+        while plaintextPrefixSent < plaintextPrefix.count {
+            let sent = plaintextPrefix.withUnsafeBytes { bytes in
+                Result { () throws(Errno) in try socket.write(UnsafeRawBufferPointer(rebasing: bytes[plaintextPrefixSent...])) }
+            }
+            switch sent {
+            case .success(.done(let count)): plaintextPrefixSent += count
+            case .success(.wouldBlock(let needs)): return .wouldBlock(needs: needs)
+            case .failure(let error): return .end(PlainConnection.reason(for: error))
+            }
+        }
+        if !plaintextPrefix.isEmpty { plaintextPrefix = [] }
+        return nil
     }
 
     /// The handshake succeeded; double-check the verification verdict before

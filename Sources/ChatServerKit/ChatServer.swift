@@ -49,6 +49,27 @@ final class ChatServer {
 
     var connectionCount: Int { clients.count }
 
+    /// The TLS context a plaintext connection upgrades with (STARTTLS): the TLS listener's
+    /// current one, so both listeners apply the same policy and client-certificate rules.
+    var startTLSContext: TLSContext { context }
+
+    /// One line per STARTTLS upgrade: the new security and identity (never message contents).
+    func upgraded(_ client: ClientConnection, session: ChatSession, from oldName: String, discardedBytes: Int) {
+        let connection = client.connection
+        logger.info("upgraded", metadata: [
+            "peer": "\(connection.remoteAddress?.description ?? "?")", "transport": "plain->tls",
+            "security": "\(connection.securityDescription)", "old": "\(oldName)", "name": "\(session.name)",
+            "trust": "\(session.trust.rawValue)", "certificate": "\(LogFields.certificate(connection.peerIdentity))",
+            "discarded-bytes": "\(discardedBytes)",
+        ])
+    }
+
+    /// The TLS session for a STARTTLS upgrade could not even be created (the connection is closed).
+    func startTLSFailed(_ client: ClientConnection, error: String) {
+        logger.warning("STARTTLS failed", metadata: [
+            "peer": "\(client.connection.remoteAddress?.description ?? "?")", "detail": "\(LogFields.quoted(error))"])
+    }
+
     /// Listens on `address`; returns the bound address (port 0 resolved).
     func listen(on address: SocketAddress, transport: Transport) throws -> SocketAddress {
         let listener = try Listener(loop: loop, address: address, onError: { [logger] error in

@@ -47,6 +47,7 @@ public final class ChatService {
         let core = ChatServerCore(limits: limits, lobby: configuration.lobbyRoom)
         core.historyOnJoin = configuration.historyOnJoin
         core.certificateExpiryWarningDays = configuration.certificateExpiryWarningDays
+        core.requireStartTLS = configuration.plainRequireStartTLS
         server = ChatServer(loop: loop, context: context, core: core, settings: configuration.serverSettings, logger: logger)
         if let settings = configuration.historySettings {
             // A file size limit (RLIMIT_FSIZE) reached while writing history must come back

@@ -2,8 +2,9 @@
 // session. Frames incoming bytes into bounded lines for the core, applies the
 // per-client command rate (TokenBucket), records activity for the idle sweep,
 // hands the core's encoded messages to the connection (room events as shared
-// broadcasts), and reports the end. It holds no chat rules; those are in
-// ChatServerCore.
+// broadcasts), and reports the end. After STARTTLS it moves the session onto a
+// TLS connection on the same socket (ClientConnection+StartTLS). It holds no
+// chat rules; those are in ChatServerCore.
 //
 // Ownership: ChatServer holds this object while its connection lives; the
 // session and this object point at each other (the core calls back through
@@ -14,10 +15,13 @@ import ChatNet
 
 final class ClientConnection: ConnectionDelegate, ChatSessionLink {
     unowned let server: ChatServer
-    let connection: StreamConnection
+    /// Replaced once, by the TLS connection, when a plaintext client upgrades with STARTTLS.
+    var connection: StreamConnection
     let transport: Transport
     let peerHost: String
-    private var framer: LineFramer
+    var framer: LineFramer
+    /// Set while a STARTTLS upgrade waits for its handshake (see ClientConnection+StartTLS).
+    var upgradingFrom: (name: String, discardedBytes: Int)?
     private var commandRate: TokenBucket
     /// Refusals a client may collect: it refills at the command rate, so only a client
     /// sending far above its rate for a while (not a paste) runs out and is closed.
@@ -62,6 +66,7 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
     }
 
     func connectionDidOpen(_ connection: any Connection) {
+        if upgradingFrom != nil { return finishUpgrade() }
         guard transport == .plain else { return startSession() }
         // A TLS client that dialled the plaintext port speaks first (a ClientHello, 0x16):
         // wait briefly for that, so it is refused before it is greeted or counted as a user.
@@ -69,15 +74,22 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
         greetingTimer = server.loop.schedule(after: .milliseconds(100)) { [unowned self] in startSession() }
     }
 
-    private func startSession() {
-        guard session == nil, connection.state == .open else { return }
-        greetingTimer?.cancel()
+    /// What the core knows of this connection's security: the transport and, for a verified
+    /// certificate only, its name and fingerprint.
+    func currentCredentials(transport: Transport) -> ClientCredentials {
         var credentials = ClientCredentials(transport: transport)
         if let identity = connection.peerIdentity {  // set only for a verified certificate
             credentials.certificateCommonName = identity.commonName
             credentials.certificateFingerprint = "sha256:" + identity.fingerprintSHA256.filter { $0 != ":" }
             credentials.certificateNotAfter = identity.notAfter
         }
+        return credentials
+    }
+
+    private func startSession() {
+        guard session == nil, connection.state == .open else { return }
+        greetingTimer?.cancel()
+        let credentials = currentCredentials(transport: transport)
         openedAt = MonotonicClock.now()
         lastInputAt = openedAt
         let session = server.core.connect(link: self, credentials: credentials, now: HistoryKeeper.wallClockMilliseconds() / 1000)
@@ -99,13 +111,15 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
         let now = MonotonicClock.now()
         lastInputAt = now
         idlePingSentAt = nil
-        for event in framer.feed(bytes) {
+        let events = framer.feed(bytes)
+        for (index, event) in events.enumerated() {
             switch event {
             case .line(let line):
                 guard !CommandParser.isBlank(line) else { continue }  // not a command: no reply, no rate token
                 sentFirstCommand = true
                 if commandRate.take(now: now) {
                     server.core.receive(line: line, from: session)
+                    if upgradingFrom != nil { return discardPipelined(events[(index + 1)...]) }
                 } else if refusalAllowance.take(now: now) {
                     server.core.refuseRateLimited(session)
                 } else {
@@ -131,13 +145,14 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
     // MARK: ChatSessionLink
 
     func send(_ message: OutboundMessage) -> Bool {
-        guard connection.state == .open else { return false }
+        // While a STARTTLS handshake runs, events queue on the TLS connection and follow it.
+        guard connection.state == .open || connection.state == .handshaking else { return false }
         if message.isBroadcast {
             message.bytes.withUnsafeBytes { connection.write($0, sharedAs: message) }
         } else {
             message.bytes.withUnsafeBytes { connection.write($0) }
         }
-        return connection.state == .open  // a full queue closes the connection instead
+        return connection.state == .open || connection.state == .handshaking  // a full queue closes it instead
     }
 
     func closeAfterFlush(_ reason: SessionEndReason) {

@@ -18,6 +18,8 @@ public struct ServerConfiguration: Sendable {
     /// Plaintext chat/1 listeners; loopback only unless `allowPublicPlaintext`.
     public var plainListen: [String] = []
     public var allowPublicPlaintext = false
+    /// Plaintext listeners refuse everything but STARTTLS, CAP, PING and BYE until the upgrade.
+    public var plainRequireStartTLS = false
     public var clientCA: String?
     /// nil: optional with a client CA, else none.
     public var clientAuthentication: TLSConfiguration.ClientAuthentication?

@@ -10,8 +10,12 @@
 // reports what the transport reveals about a mistake: a --cert the server
 // never asked for (`UnusedCertificateWarning`), and a --plain connection to a
 // port that speaks TLS (`PlaintextPortCheck`: after a short silence it sends
-// blank lines and watches for a TLS record or a hang-up). It does not
-// interpret lines; the session does.
+// blank lines and watches for a TLS record or a hang-up). With --starttls it
+// connects in plaintext, sends only STARTTLS (StartTLSNegotiation), and on
+// `OK STARTTLS` switches the same socket to TLS, verified exactly as a TLS
+// connection; any other answer, or bytes after `OK STARTTLS` before the
+// handshake, end it: it never continues in plaintext. It does not interpret
+// lines; the session does.
 import ChatClient
 import ChatCore
 import ChatNet
@@ -20,12 +24,17 @@ final class ServerLink: ConnectionDelegate {
     enum Transport {
         case tls(TLSContext, serverName: String)
         case plain
+        /// Plaintext port, upgraded with STARTTLS before anything else is sent.
+        case startTLS(TLSContext, serverName: String)
     }
 
     /// The longest line accepted from the server. chat/1 says clients accept lines of any
     /// length (events add room, name and trust to a text of up to the server's --max-line,
     /// at most 1 MiB); this bound only stops a broken server from exhausting memory.
     static let maximumLineLength = 4 << 20
+    /// How long --starttls waits for the plaintext greeting and `OK STARTTLS` (the TLS
+    /// handshake that follows has its own deadline).
+    static let startTLSDeadlineSeconds = 5
 
     private let loop: EventLoop
     private let allAddresses: [SocketAddress]
@@ -37,6 +46,8 @@ final class ServerLink: ConnectionDelegate {
     private var failedAttempts: [String] = []
     private var plainCheck = PlaintextPortCheck()
     private var probeTimer: LoopTimer?
+    /// Set while a --starttls connection is still plaintext.
+    private var negotiation: StartTLSNegotiation?
     private(set) var isClosed = false
 
     var onOpen: (_ description: String) -> Void = { _ in }
@@ -60,6 +71,7 @@ final class ServerLink: ConnectionDelegate {
         addresses = allAddresses[...]
         framer = LineFramer(maximumLineLength: ServerLink.maximumLineLength)
         failedAttempts = []
+        negotiation = nil
         plainCheck = PlaintextPortCheck()
         isClosed = false
         start()
@@ -74,7 +86,7 @@ final class ServerLink: ConnectionDelegate {
                 switch transport {
                 case .tls(let context, let serverName):
                     next = try TLSConnection.connect(to: address, serverName: serverName, loop: loop, context: context)
-                case .plain:
+                case .plain, .startTLS:
                     next = try PlainConnection.connect(to: address, loop: loop)
                 }
                 next.delegate = self
@@ -112,9 +124,19 @@ final class ServerLink: ConnectionDelegate {
 
     func connectionDidOpen(_ connection: any Connection) {
         guard connection === self.connection else { return }  // a connection given up on earlier
+        if case .startTLS = transport, connection.security == .plain {
+            negotiation = StartTLSNegotiation()  // not open for the session until TLS is up
+            probeTimer = loop.schedule(after: .seconds(Self.startTLSDeadlineSeconds)) { [weak self] in
+                guard let self, negotiation != nil, let connection = self.connection else { return }
+                abandon(connection, "STARTTLS failed: no chat/1 plaintext greeting and OK STARTTLS within \(Self.startTLSDeadlineSeconds) s (is this the TLS port? then drop --starttls)")
+            }
+            return
+        }
         var description = connection.securityDescription
         if let address = connection.remoteAddress { description += " to \(address)" }
-        if let peer = connection.peerIdentity, case .tls(let context, let serverName) = transport {
+        switch transport {
+        case .tls(let context, let serverName), .startTLS(let context, let serverName):
+            guard let peer = connection.peerIdentity else { break }
             let pins = context.configuration.serverKeyPins
             if pins.isEmpty {
                 description += ", server certificate verified for \(serverName) (\(peer.subject))"
@@ -123,10 +145,12 @@ final class ServerLink: ConnectionDelegate {
             } else {
                 description += ", server certificate verified for \(serverName) (\(peer.subject)) and its key matches --pin"
             }
+        case .plain: break
         }
+        if case .startTLS = transport { description += ", upgraded from plaintext with STARTTLS" }
         onOpen(description)
         switch transport {
-        case .tls(let context, _):
+        case .tls(let context, _), .startTLS(let context, _):
             let requested = (connection as? TLSConnection)?.serverRequestedCertificate ?? false
             if let warning = UnusedCertificateWarning.text(certificateGiven: context.configuration.certificateChainFile != nil,
                                                            serverRequestedCertificate: requested) {
@@ -146,6 +170,7 @@ final class ServerLink: ConnectionDelegate {
             connection.close(.immediate)
             return end(verdict)
         }
+        if negotiation != nil { return negotiate(connection, bytes) }
         for event in framer.feed(bytes) {
             guard !isClosed else { return }
             switch event {
@@ -168,6 +193,48 @@ final class ServerLink: ConnectionDelegate {
             return end(.connectFailed(failedAttempts.joined(separator: "; ")))
         }
         end(plainCheck.explain(Self.cause(of: reason)))
+    }
+
+    /// The plaintext part of --starttls: only STARTTLS is sent; nothing received is shown.
+    private func negotiate(_ connection: any Connection, _ bytes: UnsafeRawBufferPointer) {
+        let events = framer.feed(bytes)
+        for (index, event) in events.enumerated() {
+            guard case .line(let line) = event, var negotiation else {
+                return abandon(connection, "the server sent an over-long line before STARTTLS")
+            }
+            let step = negotiation.received(line: String(decoding: line, as: UTF8.self))
+            self.negotiation = negotiation
+            switch step {
+            case .wait: continue
+            case .send(let line): connection.write(line + "\n")
+            case .fail(let reason): return abandon(connection, "STARTTLS failed: \(reason)")
+            case .upgrade:
+                guard index == events.count - 1, framer.bufferedByteCount == 0 else {
+                    return abandon(connection, "STARTTLS failed: the server sent data after OK STARTTLS, before the TLS handshake (refused: it could be injected)")
+                }
+                return upgrade(connection)
+            }
+        }
+    }
+
+    private func upgrade(_ connection: any Connection) {
+        guard case .startTLS(let context, let serverName) = transport, let plain = connection as? PlainConnection else { return }
+        self.negotiation = nil
+        cancelProbe()
+        do {
+            let tls = try plain.upgradeToTLS(context: context, serverName: serverName)
+            tls.delegate = self
+            self.connection = tls
+            try tls.start()
+        } catch {
+            abandon(connection, "STARTTLS failed: \(error)")
+        }
+    }
+
+    private func abandon(_ connection: any Connection, _ reason: String) {
+        negotiation = nil
+        connection.close(.immediate)
+        end(.other(reason))
     }
 
     private func end(_ cause: DisconnectCause) {

@@ -77,6 +77,10 @@ struct TLSChatClient: ParsableCommand {
                              discussion: "If no greeting comes within 1 s, tlschat sends blank lines (ignored by chat/1); a port that then answers with TLS or hangs up is reported as speaking TLS."))
     var plain = false
 
+    @Flag(name: .customLong("starttls"), help: ArgumentHelp("Connect to a server's plaintext listener (give its port) and upgrade to TLS with STARTTLS before sending anything else.",
+                             discussion: "The server is verified exactly as over TLS (--ca or the system store, the host name or --server-name, --cert/--key sent when asked). If the server refuses STARTTLS, sends anything after OK STARTTLS before the handshake, or the handshake fails, tlschat stops with the reason (exit 3): it never continues in plaintext. Nothing received before the upgrade is shown."))
+    var startTLS = false
+
     @Option(help: "Name to ask for after connecting (sends NICK NAME).")
     var name: String?
 
@@ -101,6 +105,9 @@ struct TLSChatClient: ParsableCommand {
     func validate() throws {
         do { _ = try endpoint } catch { throw ValidationError(error.description) }
         if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together: give both or neither") }
+        if plain && startTLS {
+            throw ValidationError("--plain and --starttls contradict each other: --starttls never continues in plaintext")
+        }
         if plain && (cert != nil || ca != nil || serverName != nil) {
             throw ValidationError("--plain has no TLS: --ca, --cert, --key and --server-name cannot be used with it")
         }
@@ -142,7 +149,8 @@ struct TLSChatClient: ParsableCommand {
                     if status != 0 { throw ExitCode(status) }
                     return
                 }
-                transport = .tls(context, serverName: serverName ?? server.host)
+                transport = startTLS ? .startTLS(context, serverName: serverName ?? server.host)
+                    : .tls(context, serverName: serverName ?? server.host)
             } catch let exit as ExitCode {
                 throw exit
             } catch {

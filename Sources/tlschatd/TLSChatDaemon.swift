@@ -35,6 +35,9 @@ struct TLSChatDaemon: ParsableCommand {
     @Flag(help: "Allow --plain-listen on a non-loopback address (traffic and names travel unprotected).")
     var allowPublicPlaintext = false
 
+    @Flag(name: .customLong("plain-require-starttls"), help: "On --plain-listen, refuse every command but STARTTLS, CAP, PING and BYE (ERR NOT_ALLOWED) until the client upgrades to TLS with STARTTLS; such clients join the starting room only once upgraded. (STARTTLS itself always works there.)")
+    var plainRequireStartTLS = false
+
     @Option(help: "CA file for verifying client certificates (CA certificates only). Enables client certificates.")
     var clientCa: String?
 
@@ -110,6 +113,7 @@ struct TLSChatDaemon: ParsableCommand {
         if !listen.isEmpty { configuration.listen = listen }
         configuration.plainListen = plainListen
         configuration.allowPublicPlaintext = allowPublicPlaintext
+        configuration.plainRequireStartTLS = plainRequireStartTLS
         configuration.clientCA = clientCa
         configuration.clientAuthentication = clientAuth
         configuration.tlsPolicy = tlsPolicy

@@ -19,6 +19,9 @@ final class FakeLink: ChatSessionLink {
         return true
     }
     func closeAfterFlush(_ reason: SessionEndReason) { closed = true }
+    /// How often the core asked this link to switch to TLS (STARTTLS).
+    var startTLSCalls = 0
+    func startTLS() { startTLSCalls += 1 }
     /// Lines received since the last call.
     func take() -> [String] { defer { lines = [] }; return lines }
 }

@@ -33,6 +33,8 @@ final class FuzzLink: ChatSessionLink {
     }
 
     func closeAfterFlush(_ reason: SessionEndReason) { closed = true }
+    /// A simulated STARTTLS handshake never finishes: the session stays frozen, taking nothing.
+    func startTLS() { accepting = false }
     var isLive: Bool { !closed && !disconnected }
     var lines: [String] { messages.map { String(decoding: $0.dropLast(), as: UTF8.self) } }
 }

@@ -188,6 +188,7 @@ enum FuzzChecks {
             let sub = words.first.map { string($0.unicodeScalars.map(asciiUppercased)) }
             if words.isEmpty || (words.count == 1 && sub == "LS") { return .success(.capabilities(request: nil)) }
             return given(words.count >= 2 && sub == "REQ", .capabilities(request: Array(words.dropFirst())))
+        case "STARTTLS": return given(words.isEmpty, .startTLS)
         default: return given(words.isEmpty, .bye)
         }
     }
@@ -212,7 +213,7 @@ enum FuzzChecks {
         case .history(let target, _, let limit):
             words = [target]
             try require(limit.map { $0 >= 1 } ?? true, "\(command): limit below 1")
-        case .rooms, .whoAmI, .help, .bye: break
+        case .rooms, .whoAmI, .help, .bye, .startTLS: break
         }
         for word in words {
             try require(!word.isEmpty && !word.unicodeScalars.contains(" "), "\(command): word argument '\(word)' is empty or has a space")
@@ -241,7 +242,7 @@ enum FuzzChecks {
                 case .after(let id): " AFTER \(id)"
                 }
             }() + (limit.map { " LIMIT \($0)" } ?? "")
-        case .rooms, .whoAmI, .help, .bye: command.verb
+        case .rooms, .whoAmI, .help, .bye, .startTLS: command.verb
         }
     }
 

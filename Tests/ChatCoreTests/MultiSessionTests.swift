@@ -105,6 +105,6 @@ struct MultiSessionTests {
         #expect(Client(ChatServerCore()).send("CAP") == ["OK CAP LS rate=40/20 line=4096 sessions=1 room-flags"])
         #expect(client.send("CAP REQ history").first?.hasPrefix("ERR BAD_ARGUMENTS no capability 'history' to enable") == true)
         #expect(client.send("CAP FROB").first?.hasPrefix("ERR BAD_ARGUMENTS usage: CAP") == true)
-        #expect(client.send("HELP") == ["OK HELP NICK JOIN PART SAY MSG ROOMS WHO WHOAMI PING HELP BYE CAP HISTORY CERTONLY"])
+        #expect(client.send("HELP") == ["OK HELP NICK JOIN PART SAY MSG ROOMS WHO WHOAMI PING HELP BYE CAP HISTORY CERTONLY STARTTLS"])
     }
 }
