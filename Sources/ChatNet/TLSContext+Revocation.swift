@@ -1,8 +1,10 @@
 // TLSContext+Revocation: loads the server's CRL file (tlschatd --crl: PEM,
 // one or more CRLs) into the verify store and turns on CRL checking for the
 // client certificate and every certificate above it in its chain
-// (X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL). A CRL must be signed by
-// a CA of the client-CA file, or the file is refused; a CA of that file
+// (X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL). A CRL issued in the
+// name of a CA of the client-CA file must be signed by it, or the file is
+// refused (a CRL of an intermediate is checked at each handshake against the
+// intermediate the client sends); a CA of that file
 // without a CRL, and a CRL past its nextUpdate, are reported as warnings
 // because both make OpenSSL refuse the certificates concerned (fail closed).
 // It also answers "which certificate of this chain is revoked?" for the log
@@ -40,15 +42,21 @@ extension TLSContext {
         var covered = Set<Int>()
         for (index, list) in lists.enumerated() {
             let issuer = Self.nameLine(X509_CRL_get_issuer(list))
-            guard let signer = authorities.firstIndex(where: { certificate in
-                X509_NAME_cmp(X509_get_subject_name(certificate), X509_CRL_get_issuer(list)) == 0
-                    && X509_CRL_verify(list, X509_get0_pubkey(certificate)) == 1
-            }) else {
-                TLSError.clearQueue()
-                throw TLSError(operation: operation, reasons: [
-                    "CRL \(index + 1) (issuer \(issuer)) is not signed by a CA in \(caFile): wrong CA, or the CA file and the CRL do not belong together"])
+            let namesakes = authorities.indices.filter {
+                X509_NAME_cmp(X509_get_subject_name(authorities[$0]), X509_CRL_get_issuer(list)) == 0
             }
-            covered.insert(signer)
+            let signer = namesakes.first { X509_CRL_verify(list, X509_get0_pubkey(authorities[$0])) == 1 }
+            TLSError.clearQueue()
+            if let signer {
+                covered.insert(signer)
+            } else if namesakes.isEmpty {
+                // An intermediate's CRL: that CA comes from the client's chain, and OpenSSL checks the
+                // CRL's signature against it at each handshake.
+                warnings.append("CRL \(index + 1) in \(path) is issued by \(issuer), not a CA of \(caFile): used for chains through an intermediate of that name (its signature is checked at the handshake)")
+            } else {
+                throw TLSError(operation: operation, reasons: [
+                    "CRL \(index + 1) (issuer \(issuer)) is not signed by the CA of that name in \(caFile): wrong CA (another key), or the CA file and the CRL do not belong together"])
+            }
             if let next = X509_CRL_get0_nextUpdate(list), X509_cmp_current_time(next) < 0 {
                 warnings.append(configuration.allowExpiredRevocationList
                     ? "CRL of \(issuer) in \(path) expired on \(Self.date(next)); used anyway (--crl-allow-expired)"
