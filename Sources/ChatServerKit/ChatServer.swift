@@ -3,8 +3,10 @@
 // (overall and per source address: over them a socket is closed at once),
 // wraps each accepted socket in a connection with its ClientConnection glue,
 // sweeps idle clients once a second (first-command deadline, idle PING, then
-// close), logs connection lifecycles (never message contents), and shuts down
-// gracefully. Chat rules live in ChatServerCore; transport rules in ChatNet.
+// close), logs connection lifecycles (never message contents), ends the
+// sessions a newly loaded CRL revokes, and shuts down gracefully. It takes the
+// TLS context for each new handshake from a TLSContextProvider (TLSReloader
+// swaps it). Chat rules live in ChatServerCore; transport rules in ChatNet.
 import ChatCore
 import ChatNet
 import Logging
