@@ -61,4 +61,6 @@ public enum SessionEndReason: String, Sendable, CaseIterable {
     case shutdown
     /// The client kept sending far above its command rate (refusals ran out).
     case flood = "rate-limit"
+    /// A CRL loaded after the session began lists its certificate (or one above it).
+    case revoked
 }

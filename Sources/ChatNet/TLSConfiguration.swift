@@ -41,6 +41,11 @@ public struct TLSConfiguration: Sendable {
     /// Client: CAs for the server certificate (required).
     public var trustRoots: TrustRoots?
     public var clientAuthentication: ClientAuthentication
+    /// Server: PEM file of CRLs (one or more) that client certificates are checked
+    /// against, leaf and every intermediate (nil: no revocation checking).
+    public var revocationListFile: String?
+    /// Server: accept a CRL whose nextUpdate has passed (that one verify error only).
+    public var allowExpiredRevocationList = false
     public var policy: Policy
     /// Key-exchange groups, in preference order.
     public var groups: [String] = ["X25519", "P-256"]

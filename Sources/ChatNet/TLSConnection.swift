@@ -23,7 +23,7 @@ internal import CTLSShim
 
 public final class TLSConnection: StreamConnection {
     public let context: TLSContext
-    private var ssl: OpaquePointer?
+    private(set) var ssl: OpaquePointer?
     private var handshakeTimer: LoopTimer?
     private var verifiedPeer: PeerIdentity?
     private var negotiated = "TLS (handshaking)"
@@ -160,7 +160,7 @@ public final class TLSConnection: StreamConnection {
         case SSL_ERROR_WANT_READ: return .wouldBlock(needs: .read)
         case SSL_ERROR_WANT_WRITE: return .wouldBlock(needs: .write)
         default:
-            var error = TLSError.drain("handshake", verifyFailure: verifyFailure(ssl))
+            var error = explainedRevocation(TLSError.drain("handshake", verifyFailure: verifyFailure(ssl)), ssl: ssl)
             if error.reasons.isEmpty {
                 let detail = code == SSL_ERROR_SYSCALL && errno.rawValue != 0 ? "\(errno)" : "peer closed the connection"
                 error = TLSError(operation: "handshake", reasons: [detail], verifyFailure: error.verifyFailure)

@@ -4,7 +4,7 @@
 // serverAuth) as the server's own, an expired or not yet valid one, and a
 // client-CA file holding a certificate that is not a CA (a user's leaf given
 // by mistake). CRLs found in the client-CA file are reported as a warning:
-// they are loaded but not checked. Each refusal is one TLSError naming the
+// without --crl they are loaded but not checked. Each refusal is one TLSError naming the
 // file and the fix. It does not verify chains (the handshake does).
 #if canImport(Glibc)
 import Glibc
@@ -60,8 +60,8 @@ extension TLSContext {
                 continue
             }
         }
-        guard revocationLists > 0 else { return [] }
-        return ["\(path) holds \(revocationLists) CRL(s) that tlschatd does not check: revoked client certificates are still accepted"]
+        guard revocationLists > 0, configuration.revocationListFile == nil else { return [] }
+        return ["\(path) holds \(revocationLists) CRL(s) that tlschatd does not check: revoked client certificates are still accepted (give CRLs with --crl FILE)"]
     }
 
     private static func subject(of certificate: OpaquePointer) -> String {
@@ -70,7 +70,7 @@ extension TLSContext {
         return "subject " + String(cString: line)
     }
 
-    private static func date(_ time: UnsafePointer<ASN1_TIME>) -> String {
+    static func date(_ time: UnsafePointer<ASN1_TIME>) -> String {
         var parts = tm()
         guard ASN1_TIME_to_tm(time, &parts) == 1 else { return "an unreadable date" }
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }

@@ -18,6 +18,8 @@ public final class TLSContext {
     public let configuration: TLSConfiguration
     /// Problems found at start that do not stop the server (see TLSContext+StartupChecks).
     public private(set) var warnings: [String] = []
+    /// The CRLs loaded from `revocationListFile` (each `X509_CRL *` up-referenced; freed in deinit).
+    var revocationLists: [OpaquePointer] = []
 
     static let tls12Suites = [
         "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
@@ -38,10 +40,14 @@ public final class TLSContext {
         if configuration.role == .server {
             configureSessions()
             if configuration.startupChecks { warnings = try checkServerFiles() }
+            if let file = configuration.revocationListFile { warnings += try loadRevocationLists(file) }
         }
     }
 
-    deinit { SSL_CTX_free(context) }
+    deinit {
+        for list in revocationLists { X509_CRL_free(list) }
+        SSL_CTX_free(context)
+    }
 
     private func check(_ ok: Bool, _ operation: @autoclosure () -> String) throws(TLSError) {
         if !ok { throw TLSError.drain(operation()) }
@@ -115,8 +121,14 @@ public final class TLSContext {
             }
         }
         if configuration.role == .client && configuration.inspectOnly { mode = SSL_VERIFY_NONE }  // its connections carry no data
-        SSL_CTX_set_verify(context, mode) { preverified, store in
-            TLSContext.verifyCertificate(preverified: preverified, store: store)
+        if configuration.role == .server && configuration.allowExpiredRevocationList {
+            SSL_CTX_set_verify(context, mode) { preverified, store in
+                TLSContext.verifyCertificate(preverified: preverified, store: store, acceptingExpiredCRL: true)
+            }
+        } else {
+            SSL_CTX_set_verify(context, mode) { preverified, store in
+                TLSContext.verifyCertificate(preverified: preverified, store: store, acceptingExpiredCRL: false)
+            }
         }
         try registerPinsForVerification()
     }
@@ -125,8 +137,14 @@ public final class TLSContext {
     /// carry the extended key usage for its role (serverAuth for a server,
     /// clientAuth for a client). A certificate without any EKU is rejected too.
     /// A client with pins also needs the server's key to match one (TLSContext+Pinning).
-    static func verifyCertificate(preverified: Int32, store: OpaquePointer?) -> Int32 {
+    /// With `acceptingExpiredCRL` (tlschatd --crl-allow-expired) exactly one failure
+    /// is forgiven: a CRL past its nextUpdate; the CRL is still applied.
+    static func verifyCertificate(preverified: Int32, store: OpaquePointer?, acceptingExpiredCRL: Bool) -> Int32 {
         if let store, let pinned = pinnedVerdict(preverified: preverified, store: store) { return pinned }
+        if preverified == 0, acceptingExpiredCRL, let store, X509_STORE_CTX_get_error(store) == X509_V_ERR_CRL_HAS_EXPIRED {
+            X509_STORE_CTX_set_error(store, X509_V_OK)  // else it would stay the final verify result
+            return 1
+        }
         guard preverified == 1, let store else { return preverified }
         guard X509_STORE_CTX_get_error_depth(store) == 0,
               let leaf = X509_STORE_CTX_get_current_cert(store),
@@ -152,7 +170,7 @@ public final class TLSContext {
         _ = CTLSShim_SSL_CTX_set_session_cache_mode(context, Int(SSL_SESS_CACHE_OFF))
     }
 
-    private static func requireReadable(_ path: String, what: String) throws(TLSError) {
+    static func requireReadable(_ path: String, what: String) throws(TLSError) {
         if access(path, R_OK) != 0 {
             let reason = String(cString: strerror(Errno.current.rawValue))
             throw TLSError(operation: "reading \(what) \(path)", reasons: [reason])

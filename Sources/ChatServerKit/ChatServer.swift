@@ -3,8 +3,10 @@
 // (overall and per source address: over them a socket is closed at once),
 // wraps each accepted socket in a connection with its ClientConnection glue,
 // sweeps idle clients once a second (first-command deadline, idle PING, then
-// close), logs connection lifecycles (never message contents), and shuts down
-// gracefully. Chat rules live in ChatServerCore; transport rules in ChatNet.
+// close), logs connection lifecycles (never message contents), ends the
+// sessions a newly loaded CRL revokes, and shuts down gracefully. It takes the
+// TLS context for each new handshake from a TLSContextProvider (TLSReloader
+// swaps it). Chat rules live in ChatServerCore; transport rules in ChatNet.
 import ChatCore
 import ChatNet
 import Logging
@@ -24,7 +26,8 @@ final class ChatServer {
 
     let core: ChatServerCore
     let loop: EventLoop
-    private let context: TLSContext
+    /// The TLS context for new handshakes (a reload replaces it; live sessions keep theirs).
+    let contexts: TLSContextProvider
     private let settings: Settings
     private let logger: Logger
     private var listeners: [Listener] = []
@@ -38,9 +41,9 @@ final class ChatServer {
     private var refusedSinceLastLog = 0
     private var lastRefusalLog: UInt64 = 0
 
-    init(loop: EventLoop, context: TLSContext, core: ChatServerCore, settings: Settings, logger: Logger) {
+    init(loop: EventLoop, contexts: TLSContextProvider, core: ChatServerCore, settings: Settings, logger: Logger) {
         self.loop = loop
-        self.context = context
+        self.contexts = contexts
         self.core = core
         self.settings = settings
         self.logger = logger
@@ -51,7 +54,7 @@ final class ChatServer {
 
     /// The TLS context a plaintext connection upgrades with (STARTTLS): the TLS listener's
     /// current one, so both listeners apply the same policy and client-certificate rules.
-    var startTLSContext: TLSContext { context }
+    var startTLSContext: TLSContext { contexts.current }
 
     /// One line per STARTTLS upgrade: the new security and identity (never message contents).
     func upgraded(_ client: ClientConnection, session: ChatSession, from oldName: String, discardedBytes: Int) {
@@ -88,7 +91,7 @@ final class ChatServer {
         let connection: StreamConnection  // concrete class: the per-message path avoids existential calls
         do {
             if transport == .tls {
-                connection = try TLSConnection(accepted: socket, loop: loop, context: context)
+                connection = try TLSConnection(accepted: socket, loop: loop, context: contexts.current)
             } else {
                 connection = PlainConnection(accepted: socket, loop: loop)
             }
@@ -180,6 +183,18 @@ final class ChatServer {
             logger.info("connection failed before the chat started", metadata: metadata)
         }
         if shuttingDown && clients.isEmpty { loop.stop() }
+    }
+
+    /// Ends, with `NOTICE revoked`, every session whose verified chain `context`'s CRLs list.
+    func endRevokedSessions(by context: TLSContext) {
+        for client in clients.values {
+            guard let session = client.session, let tls = client.connection as? TLSConnection,
+                  let revoked = tls.revokedCertificate(by: context) else { continue }
+            logger.warning("certificate revoked during the session, closing", metadata: [
+                "peer": "\(tls.remoteAddress?.description ?? "?")", "name": "\(session.name)",
+                "serial": "\(revoked.serial)", "subject": "\(LogFields.quoted(revoked.subject))"])
+            core.dropRevoked(session, serial: revoked.serial)
+        }
     }
 
     /// Stops accepting, tells everyone, closes every connection gracefully,

@@ -3,8 +3,9 @@
 // its history when configured (HistoryKeeper; SIGXFSZ is then ignored so a
 // file size limit is a failed write, not the end of the server), the
 // listeners (TLS always, plaintext only when asked for and loopback unless
-// allowed), and, when asked to, the signals that stop it (SIGTERM, SIGINT) or
-// that it must survive (SIGHUP: logged; there is nothing to reload yet).
+// allowed), the TLSReloader (certificate files watched and reloaded; revoked
+// sessions ended), and, when asked to, the signals that stop it (SIGTERM,
+// SIGINT) or reload it (SIGHUP).
 // tlschatd only fills the configuration and calls `run`; tests build one
 // in-process and drive its loop. It does not parse flags, tune the process
 // (heap, descriptor limit) or print anything but through its logger and the
@@ -23,6 +24,7 @@ public final class ChatService {
     private let configuration: ServerConfiguration
     private var signals: SignalWatcher?
     private var history: HistoryKeeper?
+    private let reloader: TLSReloader
     /// Where each listener is bound (port 0 resolved), in the order they were opened.
     public private(set) var boundAddresses: [(transport: Transport, address: SocketAddress)] = []
 
@@ -48,7 +50,12 @@ public final class ChatService {
         core.historyOnJoin = configuration.historyOnJoin
         core.certificateExpiryWarningDays = configuration.certificateExpiryWarningDays
         core.requireStartTLS = configuration.plainRequireStartTLS
-        server = ChatServer(loop: loop, context: context, core: core, settings: configuration.serverSettings, logger: logger)
+        reloader = try TLSReloader(configuration: configuration.tls, initial: context, loop: loop, logger: logger,
+                                   watch: configuration.watchCertificateFiles)
+        server = ChatServer(loop: loop, contexts: reloader.contexts, core: core, settings: configuration.serverSettings, logger: logger)
+        reloader.onReloaded = { [unowned server] fresh in
+            if fresh.checksRevocation { server.endRevokedSessions(by: fresh) }
+        }
         if let settings = configuration.historySettings {
             // A file size limit (RLIMIT_FSIZE) reached while writing history must come back
             // as a failed write (EFBIG: the message is delivered, reported `unstored`), not
@@ -91,7 +98,8 @@ public final class ChatService {
 
     private func received(signal number: Int32) {
         if number == SIGHUP {
-            logger.notice("received SIGHUP: nothing to reload yet (certificates and settings are read at start); ignored")
+            logger.notice("received SIGHUP: reloading the certificate, key, client CA and CRL files")
+            reloader.reload(trigger: "SIGHUP")
             return
         }
         logger.info("received signal \(number), shutting down")
@@ -101,6 +109,7 @@ public final class ChatService {
     /// Runs the loop until the server has shut down (SIGTERM, SIGINT or `shutDown`).
     public func run() throws {
         try loop.run()
+        reloader.close()
         history?.close()
         signals?.close()
         signals = nil

@@ -21,6 +21,12 @@ public struct ServerConfiguration: Sendable {
     /// Plaintext listeners refuse everything but STARTTLS, CAP, PING and BYE until the upgrade.
     public var plainRequireStartTLS = false
     public var clientCA: String?
+    /// CRLs (PEM) for client certificates; needs `clientCA`.
+    public var revocationListFile: String?
+    /// Accept a CRL past its nextUpdate (that one condition only).
+    public var allowExpiredRevocationList = false
+    /// Watch the certificate, key, client-CA and CRL files and reload on change (inotify).
+    public var watchCertificateFiles = true
     /// nil: optional with a client CA, else none.
     public var clientAuthentication: TLSConfiguration.ClientAuthentication?
     public var tlsPolicy: TLSConfiguration.Policy = .modern
@@ -123,6 +129,10 @@ public struct ServerConfiguration: Sendable {
         require(historyMaximumAgeSeconds.map { $0 >= 60 } ?? true, "--history-max-age must be at least 60 seconds (e.g. 3600, 90m, 12h, 30d)")
         require(historyMaximumMessagesPerRoom.map { $0 >= 1 } ?? true, "--history-max-messages-per-room must be at least 1")
         require(historyPath.map { !$0.isEmpty } ?? true, "--history needs a file path, or none")
+        if revocationListFile != nil && (clientCA == nil || clientAuthentication == TLSConfiguration.ClientAuthentication.none) {
+            found.append("--crl needs --client-ca FILE and client certificates (the CRLs are checked against that CA)")
+        }
+        require(!allowExpiredRevocationList || revocationListFile != nil, "--crl-allow-expired needs --crl FILE")
         if clientCA == nil, let wanted = clientAuthentication, wanted != .none {
             found.append("--client-auth \(wanted.rawValue) needs --client-ca FILE (the CA that issues client certificates)")
         }
@@ -134,6 +144,8 @@ public struct ServerConfiguration: Sendable {
             certificateChainFile: certificateChainFile, privateKeyFile: privateKeyFile, clientCA: clientCA,
             clientAuthentication: clientAuthentication, policy: tlsPolicy)
         tls.handshakeTimeout = .seconds(handshakeTimeoutSeconds)
+        tls.revocationListFile = revocationListFile
+        tls.allowExpiredRevocationList = allowExpiredRevocationList
         return tls
     }
 

@@ -1,7 +1,7 @@
 // tlschatd: the TLSChat server executable. Parses the flags into a
 // ServerConfiguration, tunes the process (freed-heap retention, descriptor
 // limit, time zone), and runs ChatServerKit's ChatService until SIGTERM or
-// SIGINT (SIGHUP is logged and ignored). It holds no server logic: checks and
+// SIGINT (SIGHUP reloads the certificate files). It holds no server logic: checks and
 // wiring are in ChatServerKit, transport in ChatNet, chat rules in ChatCore.
 import ArgumentParser
 import ChatCore
@@ -20,7 +20,8 @@ struct TLSChatDaemon: ParsableCommand {
         abstract: "TLS-secured group chat server speaking chat/1 (see PROTOCOL.md).",
         version: TLSChatVersion.string)
 
-    @Option(help: "Server certificate chain (PEM, leaf first, then every intermediate: exactly this chain is sent).")
+    @Option(help: ArgumentHelp("Server certificate chain (PEM, leaf first, then every intermediate: exactly this chain is sent).",
+                               discussion: "--cert, --key, --client-ca and --crl are watched (their directories and symlink targets, so rename-over and certbot's symlink swaps count) and reloaded on change or SIGHUP without dropping anyone; a broken new file is refused with one log line and the previous files stay in use. A warning is logged at start, after each reload and daily when the certificate expires within 30 days."))
     var cert: String
 
     @Option(help: "Private key of the server certificate (PEM).")
@@ -40,6 +41,13 @@ struct TLSChatDaemon: ParsableCommand {
 
     @Option(help: "CA file for verifying client certificates (CA certificates only). Enables client certificates.")
     var clientCa: String?
+
+    @Option(help: ArgumentHelp("CRL file (PEM, one or more CRLs, each signed by a CA of --client-ca): client certificates are checked against it, leaf and every intermediate; a revoked one fails the handshake (alert certificate_revoked).",
+                               discussion: "Every CA of --client-ca needs a CRL in this file: certificates under a CA without one are refused, and so are those under a CRL past its nextUpdate (see --crl-allow-expired). The file, like --cert, --key and --client-ca, is watched: a new CRL applies to new handshakes within 2 s and ends the sessions it revokes (NOTICE revoked)."))
+    var crl: String?
+
+    @Flag(help: "Accept a CRL whose nextUpdate has passed (only that verify error; its revocations still apply). Default: such a CRL refuses every certificate of its CA.")
+    var crlAllowExpired = false
 
     @Option(help: "Client certificates: none, optional or require (optional and require need --client-ca). Default: optional with --client-ca, else none.")
     var clientAuth: TLSConfiguration.ClientAuthentication?
@@ -115,6 +123,8 @@ struct TLSChatDaemon: ParsableCommand {
         configuration.allowPublicPlaintext = allowPublicPlaintext
         configuration.plainRequireStartTLS = plainRequireStartTLS
         configuration.clientCA = clientCa
+        configuration.revocationListFile = crl
+        configuration.allowExpiredRevocationList = crlAllowExpired
         configuration.clientAuthentication = clientAuth
         configuration.tlsPolicy = tlsPolicy
         configuration.handshakeTimeoutSeconds = handshakeTimeout

@@ -1,5 +1,5 @@
 // CLinuxShim: Linux system calls that Glibc's Swift module does not expose
-// (epoll, accept4, signalfd, mallopt, CPU affinity, eventfd, memfd)
+// (epoll, accept4, signalfd, inotify, mallopt, CPU affinity, eventfd, memfd)
 // and atomics on memory shared between processes (tlschat-bench --workers). Declarations and one-line forwarders only, no logic.
 #ifndef CLINUXSHIM_H
 #define CLINUXSHIM_H
@@ -14,6 +14,7 @@
 #include <sched.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 

@@ -9,6 +9,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 
 static inline int CTLSShim_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version) {
     return (int)SSL_CTX_set_min_proto_version(ctx, version);
@@ -48,6 +49,9 @@ static inline int CTLSShim_sk_X509_num(const STACK_OF(X509) *certificates) {
 }
 static inline X509 *CTLSShim_sk_X509_value(const STACK_OF(X509) *certificates, int index) {
     return sk_X509_value(certificates, index);
+}
+static inline int CTLSShim_SSL_CTX_get0_chain_certs(SSL_CTX *ctx, STACK_OF(X509) **chain) {
+    return (int)SSL_CTX_get0_chain_certs(ctx, chain);
 }
 static inline int CTLSShim_sk_X509_OBJECT_num(const STACK_OF(X509_OBJECT) *objects) {
     return sk_X509_OBJECT_num(objects);

@@ -21,10 +21,12 @@ final class ServerProcess {
     /// Starts tlschatd with the test PKI's server certificate plus `arguments`, on
     /// 127.0.0.1 port `listenPort` (0: any free port, the usual case). `launcher`: a command that
     /// execs tlschatd in its own process (e.g. `["prlimit", "--fsize=N", "--"]`), so the PID stays the server's.
+    /// `certificate`: the chain and key files to serve instead of the test PKI's server pair.
     init(_ arguments: [String] = [], clientCA: Bool = true, listenPort: Int = 0, environment: [String: String] = [:],
-         launcher: [String] = []) throws {
+         launcher: [String] = [], certificate: (chain: String, key: String)? = nil) throws {
         let pki = TestPKI.shared
-        var all = ["--cert", pki.cert("server"), "--key", pki.key("server"), "--listen", "127.0.0.1:\(listenPort)"]
+        let served = certificate ?? (pki.cert("server"), pki.key("server"))
+        var all = ["--cert", served.chain, "--key", served.key, "--listen", "127.0.0.1:\(listenPort)"]
         if clientCA { all += ["--client-ca", pki.cert("ca")] }
         // History on, in a database of this server's own (tlschatd's default is one per user).
         if !arguments.contains("--history") {

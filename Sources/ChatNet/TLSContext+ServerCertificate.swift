@@ -1,0 +1,72 @@
+// TLSContext+ServerCertificate: what a server context serves, for the
+// operator: the leaf's serial, subject and expiry (days left and the date),
+// used by the reload log line and the expiry warning; and the checks a
+// reloaded chain must pass before it replaces the running one: every
+// certificate of the chain file is signed by the one after it, and the chain
+// hangs under the same issuer as the chain being served (a reload never
+// switches to another CA; that takes a restart). It changes nothing.
+#if canImport(Glibc)
+import Glibc
+#endif
+internal import CTLSShim
+
+/// The server's own certificate, as the log shows it.
+public struct ServedCertificate: Sendable, Equatable {
+    public let serial: String
+    public let subject: String
+    /// notAfter as "YYYY-MM-DD HH:MM UTC".
+    public let notAfter: String
+    /// Whole days from now until notAfter (negative once expired).
+    public let daysLeft: Int
+}
+
+extension TLSContext {
+    /// The leaf this server context sends (nil for a client context without a certificate).
+    public var servedCertificate: ServedCertificate? {
+        guard let leaf = SSL_CTX_get0_certificate(context), let end = X509_get0_notAfter(leaf) else { return nil }
+        var days: Int32 = 0, seconds: Int32 = 0
+        _ = ASN1_TIME_diff(&days, &seconds, nil, end)
+        return ServedCertificate(serial: Self.serial(of: leaf), subject: Self.nameLine(X509_get_subject_name(leaf)),
+                                 notAfter: Self.date(end), daysLeft: Int(days))
+    }
+
+    /// The leaf first, then the chain file's other certificates.
+    private var servedChain: [OpaquePointer] {
+        guard let leaf = SSL_CTX_get0_certificate(context) else { return [] }
+        var chain = [leaf]
+        var extra: OpaquePointer?
+        if CTLSShim_SSL_CTX_get0_chain_certs(context, &extra) == 1, let extra {
+            for index in 0..<CTLSShim_sk_X509_num(extra) {
+                if let certificate = CTLSShim_sk_X509_value(extra, index) { chain.append(certificate) }
+            }
+        }
+        return chain
+    }
+
+    /// Refuses a chain that cannot replace `previous`'s: a certificate not signed by the next
+    /// one in the file, or a top certificate from another issuer than the one served now.
+    public func checkReplaces(_ previous: TLSContext) throws(TLSError) {
+        let file = configuration.certificateChainFile ?? "?"
+        let operation = "checking server certificate \(file)"
+        let chain = servedChain
+        for index in chain.indices.dropLast() {
+            let (child, parent) = (chain[index], chain[index + 1])
+            TLSError.clearQueue()
+            guard X509_check_issued(parent, child) == X509_V_OK, X509_verify(child, X509_get0_pubkey(parent)) == 1 else {
+                TLSError.clearQueue()
+                throw TLSError(operation: operation, reasons: [
+                    "certificate \(index + 1) (\(Self.nameLine(X509_get_subject_name(child)))) is not signed by the next one in the file (\(Self.nameLine(X509_get_subject_name(parent)))): the chain does not belong together"])
+            }
+        }
+        guard let top = chain.last, let previousTop = previous.servedChain.last else { return }
+        let sameName = X509_NAME_cmp(X509_get_issuer_name(top), X509_get_issuer_name(previousTop)) == 0
+        var sameKey = true
+        if let key = X509_get0_authority_key_id(top), let previousKey = X509_get0_authority_key_id(previousTop) {
+            sameKey = ASN1_OCTET_STRING_cmp(key, previousKey) == 0
+        }
+        if !sameName || !sameKey {
+            throw TLSError(operation: operation, reasons: [
+                "it is issued by \(Self.nameLine(X509_get_issuer_name(top)))\(sameName ? " (another key)" : ""), not by the CA of the certificate being served (\(Self.nameLine(X509_get_issuer_name(previousTop)))): wrong CA; a reload keeps the CA, restart tlschatd to change it"])
+        }
+    }
+}

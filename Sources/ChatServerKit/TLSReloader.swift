@@ -1,0 +1,139 @@
+// TLSReloader: keeps the server's TLS configuration in step with its files
+// without a restart. The certificate chain, key, client CA and CRL are
+// watched (FileWatcher: inotify on their directories and their symlink
+// targets' directories, debounced) and SIGHUP asks for a reload too. A
+// reload builds a complete new TLSContext from all the files and swaps it
+// into the TLSContextProvider only if every check passes (the start-up checks,
+// the chain signed in order and by the same CA as before, CRLs signed by the
+// client CA); otherwise the previous context stays, one error line names the
+// file and the reason, and the next change of any file is tried again.
+// Live sessions keep the context they were made with. After a new CRL, the
+// server is asked to end the sessions it revokes. It also warns when the
+// served certificate expires within 30 days: at start, after each reload and
+// once a day. It does not parse flags or decide chat rules.
+import ChatNet
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+final class TLSReloader {
+    let contexts: TLSContextProvider
+    private let configuration: TLSConfiguration
+    private let logger: Logger
+    private var watcher: FileWatcher?
+    private var dailyCheck: LoopTimer?
+    /// The files as they were at the last attempt (good or bad): an attempt repeats only after a change.
+    private var attempted: [FileStamp]
+    /// The files as they were when `contexts.current` was built.
+    private var loaded: [FileStamp]
+    /// Called after a successful reload with the new context (ChatServer ends revoked sessions).
+    var onReloaded: (TLSContext) -> Void = { _ in }
+
+    /// Days before the served certificate's notAfter when warnings start.
+    static let expiryWarningDays = 30
+
+    init(configuration: TLSConfiguration, initial: TLSContext, loop: EventLoop, logger: Logger, watch: Bool) throws {
+        contexts = TLSContextProvider(initial)
+        self.configuration = configuration
+        self.logger = logger
+        attempted = Self.stamps(of: Self.files(of: configuration))
+        loaded = attempted
+        if watch {
+            do {
+                watcher = try FileWatcher(loop: loop, paths: Self.files(of: configuration)) { [unowned self] in
+                    filesChanged()
+                }
+            } catch {
+                throw ServiceError("cannot watch the certificate files' directories for changes: \(error)")
+            }
+        }
+        warnIfExpiringSoon(initial)
+        dailyCheck = loop.scheduleRepeating(every: .seconds(86_400)) { [unowned self] in
+            warnIfExpiringSoon(contexts.current)
+        }
+    }
+
+    deinit { close() }
+
+    func close() {
+        watcher?.close()
+        watcher = nil
+        dailyCheck?.cancel()
+        dailyCheck = nil
+    }
+
+    /// The files a reload reads, in the order errors name them.
+    static func files(of configuration: TLSConfiguration) -> [String] {
+        var files = [configuration.certificateChainFile, configuration.privateKeyFile].compactMap { $0 }
+        if case .file(let path)? = configuration.trustRoots { files.append(path) }
+        if let crl = configuration.revocationListFile { files.append(crl) }
+        return files
+    }
+
+    /// A watched directory changed: reload if one of our files is not what was last tried.
+    private func filesChanged() {
+        let now = Self.stamps(of: Self.files(of: configuration))
+        guard now != attempted else { return }
+        reload(trigger: "file-change")
+    }
+
+    /// Builds a new context from every file; swaps it in only if all of it is good.
+    func reload(trigger: String) {
+        let files = Self.files(of: configuration)
+        let before = Self.stamps(of: files)
+        attempted = before
+        defer { refreshWatches() }
+        let fresh: TLSContext
+        do {
+            fresh = try TLSContext(configuration)
+            try fresh.checkReplaces(contexts.current)
+        } catch {
+            let file = files.first { error.description.contains($0) } ?? files.joined(separator: ",")
+            logger.error("TLS reload refused, still serving the previous certificates", metadata: [
+                "trigger": "\(trigger)", "file": "\(file)", "reason": "\(LogFields.quoted(error.description))"])
+            return
+        }
+        let changed = zip(files, zip(before, loaded)).filter { $0.1.0 != $0.1.1 }.map(\.0)
+        loaded = before
+        contexts.replace(with: fresh)
+        let served = fresh.servedCertificate
+        logger.notice("TLS configuration reloaded; new handshakes use it, live sessions keep theirs", metadata: [
+            "trigger": "\(trigger)", "changed": "\(changed.isEmpty ? "nothing" : changed.joined(separator: ","))",
+            "serial": "\(served?.serial ?? "?")", "not-after": "\(LogFields.quoted(served?.notAfter ?? "?"))"])
+        for warning in fresh.warnings { logger.warning("\(warning)") }
+        warnIfExpiringSoon(fresh)
+        onReloaded(fresh)
+    }
+
+    private func refreshWatches() {
+        do {
+            try watcher?.refreshWatches()
+        } catch {
+            logger.warning("cannot watch a certificate directory; SIGHUP still reloads", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func warnIfExpiringSoon(_ context: TLSContext) {
+        guard let served = context.servedCertificate, served.daysLeft < Self.expiryWarningDays else { return }
+        let file = configuration.certificateChainFile ?? "?"
+        logger.warning("server certificate \(file) expires in \(served.daysLeft) days, on \(served.notAfter): renew it (a changed file is reloaded without a restart)", metadata: [
+            "days-left": "\(served.daysLeft)", "serial": "\(served.serial)"])
+    }
+
+    /// What identifies a file's current content: the inode and times of what the path leads to.
+    struct FileStamp: Equatable {
+        var device: UInt64 = 0, inode: UInt64 = 0, size: Int64 = -1
+        var modified: Int = 0, modifiedNanoseconds: Int = 0, changed: Int = 0, changedNanoseconds: Int = 0
+    }
+
+    static func stamps(of files: [String]) -> [FileStamp] {
+        files.map { path in
+            var info = stat()
+            guard stat(path, &info) == 0 else { return FileStamp() }
+            return FileStamp(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
+                             modified: info.st_mtim.tv_sec, modifiedNanoseconds: info.st_mtim.tv_nsec,
+                             changed: info.st_ctim.tv_sec, changedNanoseconds: info.st_ctim.tv_nsec)
+        }
+    }
+}
