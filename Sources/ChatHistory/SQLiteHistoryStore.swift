@@ -40,8 +40,8 @@ public final class SQLiteHistoryStore: HistoryStore {
     /// Checkpoints the WAL on its own thread (WALCheckpointer); nil: SQLite's automatic ones.
     private var checkpointer: WALCheckpointer?
     /// Scope ids already known, so the hot path skips a lookup (emptied when it grows large).
-    private var scopeIDs: [HistoryScope: Int64] = [:]
-    private static let maximumCachedScopes = 4096
+    var scopeIDs: [HistoryScope: Int64] = [:]
+    static let maximumCachedScopes = 4096
 
     /// Opens or creates the history database at `path`. Throws `.locked` when another
     /// store holds it (in any process), `.corrupt` for a damaged or non-SQLite file,
@@ -236,62 +236,6 @@ public final class SQLiteHistoryStore: HistoryStore {
         }
         return HistoryEntry(id: id, time: row.int64(1), scope: scope, sender: row.text(2) ?? "",
                             recipient: row.text(3), trust: trust, text: row.text(5) ?? "")
-    }
-
-    // MARK: - Scopes
-
-    /// How a scope is keyed in the scopes table; a conversation's two names in sorted order.
-    private static func key(_ scope: HistoryScope) -> (kind: String, name: String, peer: String) {
-        switch scope {
-        case .room(let name): ("room", name, "")
-        case .conversation(let a, let b): a <= b ? ("conversation", a, b) : ("conversation", b, a)
-        }
-    }
-
-    /// The id of `scope`, added to the scopes table (inside the caller's transaction) if new.
-    /// New ids go to `created`, to be remembered only once the transaction has committed.
-    private func scopeID(_ scope: HistoryScope, creating created: inout [HistoryScope: Int64]) throws(HistoryError) -> Int64 {
-        if let id = scopeIDs[scope] ?? created[scope] { return id }
-        let id: Int64
-        if let existing = try lookUp(scope) {
-            id = existing
-        } else {
-            let statement = statements.insertScope
-            defer { statement.reset() }
-            try bindKey(scope, to: statement)
-            try statement.run()
-            id = connection.lastInsertedRowID
-        }
-        created[scope] = id
-        return id
-    }
-
-    /// The id of `scope` if it has ever held a message.
-    private func existingScopeID(_ scope: HistoryScope) throws(HistoryError) -> Int64? {
-        if let id = scopeIDs[scope] { return id }
-        guard let id = try lookUp(scope) else { return nil }
-        remember([scope: id])
-        return id
-    }
-
-    private func lookUp(_ scope: HistoryScope) throws(HistoryError) -> Int64? {
-        let statement = statements.findScope
-        defer { statement.reset() }
-        try bindKey(scope, to: statement)
-        return try statement.step() ? statement.int64(0) : nil
-    }
-
-    private func bindKey(_ scope: HistoryScope, to statement: SQLiteStatement) throws(HistoryError) {
-        let key = Self.key(scope)
-        try statement.bind(1, key.kind)
-        try statement.bind(2, key.name)
-        try statement.bind(3, key.peer)
-    }
-
-    private func remember(_ ids: [HistoryScope: Int64]) {
-        guard !ids.isEmpty else { return }
-        if scopeIDs.count + ids.count > Self.maximumCachedScopes { scopeIDs.removeAll(keepingCapacity: true) }
-        scopeIDs.merge(ids) { _, new in new }
     }
 
     // MARK: - Files
