@@ -54,8 +54,8 @@ def stop(server):
 def prefill(database, rooms):
     db = sqlite3.connect(database)
     version = db.execute("PRAGMA user_version").fetchone()[0]
-    if version not in (1, 2):
-        raise SystemExit(f"history schema version {version}: this script knows versions 1 and 2")
+    if version not in (1, 2, 3, 4):
+        raise SystemExit(f"history schema version {version}: this script knows versions 1 to 4")
     now = int(time.time() * 1000)
     text = "x" * 100
     for room, count in rooms:
@@ -63,6 +63,8 @@ def prefill(database, rooms):
         db.execute("""WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
                       INSERT INTO messages (scope, time, sender, trust, text) SELECT ?, ?, 'alice', 'cert', ? FROM n""",
                    (count, scope, now, text))
+        if version >= 3:  # ids are the store's own from version 3: move its counter past these rows
+            db.execute("UPDATE counters SET value = max(value, (SELECT max(id) + 1 FROM messages)) WHERE name = 'next_message_id'")
         db.commit()
     ranges = {room: db.execute("SELECT min(m.id), max(m.id) FROM messages m JOIN scopes s ON s.id = m.scope WHERE s.name = ?",
                                (room,)).fetchone() for room, _ in rooms}

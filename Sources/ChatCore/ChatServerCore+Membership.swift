@@ -28,7 +28,7 @@ extension ChatServerCore {
     /// becomes `roomName`; the other sessions keep theirs (or take it if they had none).
     func enter(_ roomName: String, _ session: ChatSession) -> Int {
         let room = rooms[roomName] ?? ChatRoom(name: roomName)
-        if rooms[roomName] == nil { room.certificateOnly = limits.certificateOnlyRooms.contains(roomName) }
+        if rooms[roomName] == nil { room.certificateOnly = isCertificateOnlyByName(roomName) }
         rooms[roomName] = room
         let others = room.members
         let siblings = siblings(of: session)

@@ -22,6 +22,9 @@ public final class ChatServerCore {
     var rooms: [String: ChatRoom] = [:]
     /// Durable history (nil: none is kept). Set before the first client connects.
     public var history: (any HistoryStore)?
+    /// Rooms a member marked with CERTONLY: certificate-only whenever they exist, for the
+    /// life of the process, and for good when history is kept (loadCertificateOnlyMarks).
+    var markedCertificateOnlyRooms: Set<String> = []
     /// How many past messages a session that enabled `join-history` gets on JOIN.
     public var historyOnJoin = 20
     /// The server's wall clock in milliseconds, for commits the core must make at once

@@ -94,4 +94,11 @@ public protocol HistoryStore: AnyObject {
     /// `keepPerScope` of their scope (nil: no count limit). Returns how many it deleted;
     /// the caller runs it again later while that is `maximumRows`.
     func pruneStep(olderThan: Int64?, keepPerScope: Int?, maximumRows: Int) throws(HistoryError) -> Int
+
+    /// Rooms marked certificate-only with CERTONLY. The mark protects the room's stored
+    /// messages, so it is kept with them, for good (read once at start).
+    func certificateOnlyRooms() throws(HistoryError) -> Set<String>
+
+    /// Marks `room` certificate-only, durably (committed before it returns).
+    func markCertificateOnly(room: String) throws(HistoryError)
 }

@@ -3,10 +3,11 @@
 // is one more entry in `migrations` (never edit a shipped entry), applied in
 // its own transaction; a file written by a newer tlschatd is refused, and so
 // is an SQLite file of another program. `PRAGMA application_id` marks our files.
-// Opening also sets WAL mode and the synchronous level. Layout (version 3):
+// Opening also sets WAL mode and the synchronous level. Layout (version 4):
 // - scopes: one row per room or conversation (kind, name, peer), with the
 //   number of messages it holds, kept by the store, so count-based retention
-//   never has to count (indexed by that count since version 2);
+//   never has to count (indexed by that count since version 2), and (since
+//   version 4) whether the room was marked certificate-only;
 // - messages: id (given by the store, never reused: see counters), scope,
 //   time (ms since the epoch), sender, recipient, trust, text; indexed by
 //   (scope, id) (the index on scope carries the rowid) for paging. Age-based
@@ -80,6 +81,10 @@ enum HistorySchema {
         ALTER TABLE messages_v3 RENAME TO messages;
         CREATE INDEX messages_by_scope ON messages (scope);
         """ + historyView,
+        // 4: rooms marked certificate-only (CERTONLY) keep the mark with their history.
+        """
+        ALTER TABLE scopes ADD COLUMN certificate_only INTEGER NOT NULL DEFAULT 0;
+        """,
     ]
 
     static let historyView = """
@@ -94,8 +99,9 @@ enum HistorySchema {
     static var currentVersion: Int64 { Int64(migrations.count) }
 
     /// Checks the file is ours (or empty) and not newer, then sets WAL mode and `synchronous`
-    /// and migrates it.
-    static func open(_ connection: SQLiteConnection, synchronous: String) throws(HistoryError) {
+    /// and migrates it. Returns whether the file was new (nothing in it before).
+    @discardableResult
+    static func open(_ connection: SQLiteConnection, synchronous: String) throws(HistoryError) -> Bool {
         let path = connection.path
         let version = try value("PRAGMA user_version", connection, doing: "reading the schema version").integer
         if version > currentVersion {
@@ -120,6 +126,7 @@ enum HistorySchema {
         for step in Int(version)..<migrations.count {
             try migrate(connection, from: step)
         }
+        return version == 0 && tables == 0
     }
 
     private static func migrate(_ connection: SQLiteConnection, from version: Int) throws(HistoryError) {

@@ -61,3 +61,29 @@ extension SQLiteHistoryStore {
         scopeIDs.merge(ids) { _, new in new }
     }
 }
+
+extension SQLiteHistoryStore {
+    public func certificateOnlyRooms() throws(HistoryError) -> Set<String> {
+        let statement = try connection.prepare(
+            "SELECT name FROM scopes WHERE kind = 'room' AND certificate_only = 1", doing: "reading certificate-only rooms")
+        defer { statement.finalize() }
+        var names: Set<String> = []
+        while try statement.step() {
+            if let name = statement.text(0) { names.insert(name) }
+        }
+        return names
+    }
+
+    public func markCertificateOnly(room: String) throws(HistoryError) {
+        var created: [HistoryScope: Int64] = [:]
+        try transaction { () throws(HistoryError) in
+            let id = try scopeID(.room(room), creating: &created)
+            let statement = try connection.prepare(
+                "UPDATE scopes SET certificate_only = 1 WHERE id = ?1", doing: "marking a room certificate-only")
+            defer { statement.finalize() }
+            try statement.bind(1, id)
+            try statement.run()
+        }
+        remember(created)
+    }
+}

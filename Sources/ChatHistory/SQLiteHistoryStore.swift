@@ -52,10 +52,10 @@ public final class SQLiteHistoryStore: HistoryStore {
         lock = try DatabaseLock(lockPath: path + ".lock", databasePath: path)
         try Self.createPrivately(path)
         connection = try SQLiteConnection(path: path)
-        try HistorySchema.open(connection, synchronous: synchronous.rawValue.uppercased())
+        let isNew = try HistorySchema.open(connection, synchronous: synchronous.rawValue.uppercased())
         statements = try HistoryStatements(connection)
         inserts = MessageInserts(connection)
-        nextID = try Self.skipIDsGivenBeforeAnUnsyncedCrash(connection, statements, synchronous: synchronous)
+        nextID = try Self.skipIDsGivenBeforeAnUnsyncedCrash(connection, statements, synchronous: synchronous, isNew: isNew)
         if WALCheckpointer.isPossible, let background = try? WALCheckpointer(path: path), background.start() {
             checkpointer = background
             // A backstop only: if the thread gets no CPU the WAL still stops at about 40 MB.
@@ -71,10 +71,11 @@ public final class SQLiteHistoryStore: HistoryStore {
     /// the id counter, so ids clients already saw would be given again. At every start the
     /// counter (the higher of the stored one and the newest message's id + 1) moves on by
     /// `idsSkippedAtStart` in a transaction synced to disk (FULL for this one commit): ids lost
-    /// that way are never reused, as PROTOCOL.md promises. A new database (no id given yet)
-    /// starts at 1. Returns the first id to give.
+    /// that way are never reused, as PROTOCOL.md promises. A database created by this start
+    /// begins at 1; any other skips, even if it holds no message (ids given before a power
+    /// loss may be gone from it). Returns the first id to give.
     private static func skipIDsGivenBeforeAnUnsyncedCrash(_ connection: SQLiteConnection, _ statements: HistoryStatements,
-                                                          synchronous: Synchronous) throws(HistoryError) -> Int64 {
+                                                          synchronous: Synchronous, isNew: Bool) throws(HistoryError) -> Int64 {
         let what = "moving the id counter past ids an unsynced crash may have lost"
         let counter: Int64
         do {
@@ -84,9 +85,7 @@ public final class SQLiteHistoryStore: HistoryStore {
         let newest = try connection.prepare("SELECT coalesce(max(id), 0) FROM messages", doing: what)
         defer { newest.finalize() }
         let afterNewest = try newest.step() ? newest.int64(0) + 1 : 1
-        let next = max(counter, afterNewest)
-        guard next > 1 else { return 1 }
-        let skipped = next + idsSkippedAtStart
+        let skipped = isNew ? 1 : max(counter, afterNewest) + idsSkippedAtStart
         try connection.execute("PRAGMA synchronous = FULL", doing: what)
         defer { try? connection.execute("PRAGMA synchronous = \(synchronous.rawValue.uppercased())", doing: what) }
         defer { statements.writeNextID.reset() }

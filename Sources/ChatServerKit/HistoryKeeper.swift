@@ -48,6 +48,11 @@ final class HistoryKeeper {
         self.core = core
         self.logger = logger
         core.history = store
+        do {
+            try core.loadCertificateOnlyMarks()
+        } catch {
+            throw ServiceError("history \(settings.path): \(error.description)")
+        }
         core.historyFailed = { [unowned self] error in failed(error) }
         core.wallClock = { Self.wallClockMilliseconds() }
         loop.addBeforeFlushHook { [unowned self, unowned loop] in

@@ -52,7 +52,26 @@ struct CertificateOnlyRoomTests {
         #expect(alice.send("JOIN #mixed") == ["OK JOIN #mixed 1"])
         #expect(alice.send("CERTONLY") == ["OK CERTONLY #mixed"], "a fresh room of one cert user")
         _ = alice.send("PART #mixed")
-        #expect(guest.send("JOIN #mixed") == ["OK JOIN #mixed 1"], "the mark ends when the room empties and vanishes")
+        #expect(guest.send("JOIN #mixed") == ["ERR NOT_ALLOWED #mixed admits certificate users only; you are tls"],
+                "the mark stays when the room empties and is re-created")
+    }
+
+    @Test("with history the mark is kept with the room's messages: after a restart nobody but cert users can join and read them")
+    func markSurvivesRestartWithHistory() throws {
+        let first = try HistoryFixture()
+        let alice = Client(first.core, cert: "alice")
+        #expect(alice.send("JOIN #secret") == ["OK JOIN #secret 1"])
+        #expect(alice.send("CERTONLY") == ["OK CERTONLY #secret"])
+        _ = alice.send("SAY for certificate users only")
+        first.commit()
+        _ = alice.send("BYE")
+        let restarted = ChatServerCore()  // a new process on the same database
+        restarted.history = first.store
+        try restarted.loadCertificateOnlyMarks()
+        let guest = Client(restarted), bob = Client(restarted, cert: "bob")
+        #expect(guest.send("JOIN #secret") == ["ERR NOT_ALLOWED #secret admits certificate users only; you are tls"])
+        #expect(guest.send("HISTORY #secret").first?.hasPrefix("ERR NOT_IN_ROOM") == true)
+        #expect(bob.send("JOIN #secret") == ["OK JOIN #secret 1"])
     }
 
     @Test("operator-named rooms admit cert users only whenever they exist")

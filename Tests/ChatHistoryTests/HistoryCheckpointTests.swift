@@ -27,6 +27,26 @@ struct HistoryCheckpointTests {
         #expect(try database.open().messages(in: .room("#a"), .latest, limit: 1000).count == 1000)
     }
 
+    @Test func aDatabaseOpenedBeforeSkipsEvenWithoutMessages() throws {
+        let database = try TemporaryDatabase()
+        var store: SQLiteHistoryStore? = try database.open()  // created; ids it gives may be lost unsynced
+        store = nil
+        let first = try database.open().append([roomMessage("#a", "one")])[0].id
+        #expect(first == 1 + SQLiteHistoryStore.idsSkippedAtStart, "only the start that creates the file begins at 1")
+        _ = store
+    }
+
+    @Test func certificateOnlyMarksAreKept() throws {
+        let database = try TemporaryDatabase()
+        var store: SQLiteHistoryStore? = try database.open()
+        #expect(try store!.certificateOnlyRooms().isEmpty)
+        try store!.markCertificateOnly(room: "#secret")
+        try store!.markCertificateOnly(room: "#secret")
+        _ = try store!.append([roomMessage("#open", "hi")])
+        store = nil
+        #expect(try database.open().certificateOnlyRooms() == ["#secret"])
+    }
+
     @Test func everyStartSkipsAMillionIds() throws {
         let database = try TemporaryDatabase()
         var store: SQLiteHistoryStore? = try database.open()
