@@ -122,7 +122,10 @@ extension ChatServerCore {
                 return .success("\(room) \(sendToRoom(room, text, from: session))")
             }
         }
-        guard let recipients = sessionsByName[NameRules.key(target)], let recipient = recipients.first else {
+        // A session that must still upgrade (--plain-require-starttls) is not reachable yet:
+        // its private messages would cross the network in plaintext.
+        guard let recipients = sessionsByName[NameRules.key(target)], let recipient = recipients.first,
+              !mustUpgradeFirst(recipient) else {
             return .failure(CommandError(.noSuchUser, "no user \(target) is connected"))
         }
         if history != nil, session.trust == .cert, recipient.trust == .cert {  // stored: only between certificate users

@@ -7,7 +7,8 @@
 // before it is durable. While a session has a staged message, its later
 // input waits (only further stored messages go ahead), so its replies keep
 // the order of its commands. If the store fails, delivery goes on and the
-// sender is told `unstored`. Reading history back (HISTORY, join-history) is
+// sender is told `unstored`. A replayed STARTTLS ends the replay: what was held
+// behind it is dropped, never run. Reading history back (HISTORY, join-history) is
 // in ChatServerCore+HistoryReads.swift. Pure: the store is behind
 // `HistoryStore`, and the time comes from the caller.
 
@@ -92,6 +93,8 @@ extension ChatServerCore {
                 let held = sender.heldInput
                 sender.heldInput.removeAll()
                 for input in held {
+                    // A replayed STARTTLS was accepted: nothing held behind it may run (section 13).
+                    guard sender.upgrade != .upgrading else { break }
                     switch input {
                     case .line(let line): receive(line: line, from: sender)
                     case .rateLimited: refuseRateLimited(sender)

@@ -6,12 +6,16 @@
 // Then the identity is evaluated again as for a new TLS connection: a usable
 // certificate name gives that name and `cert` trust (replacing an older
 // session of the same certificate, as a fresh login would), otherwise the
-// guest name stays with `tls` trust. The session keeps its rooms; the other
-// members see the plaintext identity leave (`PARTED ... quit`) and the new one
-// join (`JOINED`), lines every chat/1 client knows; the session itself gets a
-// new `HELLO` greeting. With `requireStartTLS` a plaintext session may only
-// send STARTTLS, CAP, PING and BYE, and is kept out of the starting room until
-// it upgrades. No TLS here: the core only learns the new credentials.
+// guest name stays with `tls` trust. The session keeps its rooms (and a
+// guest its name); the capabilities it enabled with CAP REQ in plaintext do
+// not carry over (an attacker on the path could have sent that CAP REQ), so the
+// client asks again over TLS. The other members see the plaintext identity
+// leave (`PARTED ... quit`) and the new one join (`JOINED`), lines every chat/1
+// client knows; the session itself gets a new `HELLO` greeting, and a `cert`
+// user the expiry notice exactly as on connect. With `requireStartTLS` a
+// plaintext session may only send STARTTLS, CAP, PING and BYE, is kept out of
+// the starting room and cannot be sent private messages until it upgrades.
+// No TLS here: the core only learns the new credentials.
 
 extension ChatServerCore {
     /// Verbs a plaintext session may use before STARTTLS when `requireStartTLS` is on.
@@ -51,8 +55,10 @@ extension ChatServerCore {
 
     /// The TLS handshake after STARTTLS finished: `credentials` are the new connection's
     /// (transport `tls`, and a verified certificate's name and fingerprint, if any).
-    public func upgraded(_ session: ChatSession, credentials: ClientCredentials) {
+    /// `now` (seconds since 1970-01-01 UTC; nil: unknown) decides the expiry notice, as in `connect`.
+    public func upgraded(_ session: ChatSession, credentials: ClientCredentials, now: Int64? = nil) {
         guard !session.isGone, session.upgrade == .upgrading else { return }
+        resetCapabilities(session)
         let oldRooms = session.rooms
         for room in oldRooms { leave(room, session, reason: "quit") }  // plaintext identity leaves (anonymous: one session)
         let oldKey = NameRules.key(session.name)
@@ -79,9 +85,16 @@ extension ChatServerCore {
             session.rooms.append(current)
         }
         session.send("HELLO chat/1 \(serverName) \(credentials.transport.rawValue) \(session.name) \(session.trust.rawValue) \(session.currentRoom ?? "-")")
-        if certificateName == nil && credentials.certificateFingerprint != nil {
-            session.send("NOTICE identity certificate name not usable as a chat name")
-        }
+        sendIdentityNotices(session, certificateName: certificateName, credentials: credentials, now: now)
+    }
+
+    /// Forgets what the session enabled with CAP REQ before the upgrade (PROTOCOL.md section
+    /// 13): those requests were plaintext, so anyone on the path could have made them.
+    private func resetCapabilities(_ session: ChatSession) {
+        if session.wantsMessageIDs { sessionsWantingIDs -= 1 }
+        session.wantsMessageIDs = false
+        session.wantsJoinHistory = false
+        session.wantsRoomFlags = false
     }
 
     /// Makes room for one more session of `certificateName`: when its user already holds

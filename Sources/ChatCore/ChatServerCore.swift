@@ -83,13 +83,7 @@ public final class ChatServerCore {
         session.awaitsUpgradeForLobby = mustUpgradeFirst(session)  // greeted into no room (section 13)
         let greetingRoom = session.awaitsUpgradeForLobby ? nil : lobby
         session.send("HELLO chat/1 \(serverName) \(credentials.transport.rawValue) \(session.name) \(trust.rawValue) \(session.currentRoom ?? greetingRoom ?? "-")")
-        if certificateName == nil && credentials.certificateFingerprint != nil {
-            session.send("NOTICE identity certificate name not usable as a chat name")
-        }
-        if certificateName != nil, let notAfter = credentials.certificateNotAfter, let now,
-           let notice = CertificateExpiryNotice.line(notAfter: notAfter, now: now, warningDays: certificateExpiryWarningDays) {
-            session.send(notice)
-        }
+        sendIdentityNotices(session, certificateName: certificateName, credentials: credentials, now: now)
         if sibling == nil, let lobby, !session.awaitsUpgradeForLobby { _ = enter(lobby, session) }
         return session
     }
@@ -186,6 +180,18 @@ public final class ChatServerCore {
     }
 
     // MARK: Shared helpers
+
+    /// The notices that follow a greeting (on connect and after STARTTLS): a certificate
+    /// whose name is not usable, or a `cert` user's certificate that expires soon.
+    func sendIdentityNotices(_ session: ChatSession, certificateName: String?, credentials: ClientCredentials, now: Int64?) {
+        if certificateName == nil && credentials.certificateFingerprint != nil {
+            session.send("NOTICE identity certificate name not usable as a chat name")
+        }
+        if certificateName != nil, let notAfter = credentials.certificateNotAfter, let now,
+           let notice = CertificateExpiryNotice.line(notAfter: notAfter, now: now, warningDays: certificateExpiryWarningDays) {
+            session.send(notice)
+        }
+    }
 
     private func freshGuestName() -> String {
         while true {

@@ -68,7 +68,8 @@ public struct TLSConfiguration: Sendable {
     /// `trustRoots` nil, the pin stands in for the CA (TLSContext+Pinning says what exactly).
     public var serverKeyPins: [ServerKeyPin] = []
     /// Client: look at the server's certificate WITHOUT verifying it (tlschat --print-pin with
-    /// no --ca). A connection of such a context refuses to carry any data.
+    /// no --ca). A connection of such a context refuses to carry any data, and the context
+    /// refuses a client certificate (it would be shown to a server nobody verified).
     public var inspectOnly = false
 
     /// A server; `clientAuthentication` defaults to `.optional` when `clientCA` is given, else `.none`.

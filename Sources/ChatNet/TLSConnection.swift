@@ -12,10 +12,9 @@
 // the peer identity kept.
 // A client also notes whether the server asked for its certificate and what
 // the server's first bytes were, so failures can be explained
-// (TLSConnection+ClientDiagnostics). A connection upgraded with STARTTLS
-// (PlainConnection+StartTLS) first sends the plaintext replies it still owes,
-// raw, then handshakes on the same socket. This file does not choose policy;
-// `TLSContext` does.
+// (TLSConnection+ClientDiagnostics). A connection upgraded with STARTTLS is
+// made and first sends the plaintext replies it still owes in
+// TLSConnection+Upgrade. This file does not choose policy; `TLSContext` does.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -40,9 +39,10 @@ public final class TLSConnection: StreamConnection {
     /// the handshake is done (with an inspect-only context: whatever the server presented).
     public private(set) var serverKeyPin: ServerKeyPin?
     /// After STARTTLS: plaintext bytes owed from before the upgrade (ending with the
-    /// `OK STARTTLS` reply), written raw before the handshake reads or writes anything.
-    private var plaintextPrefix: [UInt8] = []
-    private var plaintextPrefixSent = 0
+    /// `OK STARTTLS` reply), written raw before the handshake reads or writes anything
+    /// (TLSConnection+Upgrade).
+    var plaintextPrefix: [UInt8] = []
+    var plaintextPrefixSent = 0
 
     public override var security: TransportSecurity { .tls }
     public override var peerIdentity: PeerIdentity? { verifiedPeer }
@@ -75,40 +75,25 @@ public final class TLSConnection: StreamConnection {
         do {
             let ssl = try context.makeSession(descriptor: socket.descriptor, serverName: serverName)
             SSL_set_connect_state(ssl)
-            return TLSConnection(socket: socket, loop: loop, context: context, ssl: ssl, serverName: serverName)
+            return TLSConnection(socket: socket, loop: loop, context: context, ssl: ssl, serverName: serverName, connecting: true)
         } catch {
             socket.close()
             throw error
         }
     }
 
-    private init(socket: Socket, loop: EventLoop, context: TLSContext, ssl: OpaquePointer, serverName: String) {
+    /// Wraps `ssl`, made by `context` for `socket` with its connect or accept state set.
+    /// A client (`serverName` given) watches the handshake for its diagnostics.
+    /// `plaintextPrefix`: see TLSConnection+Upgrade.
+    init(socket: Socket, loop: EventLoop, context: TLSContext, ssl: OpaquePointer, serverName: String?,
+         connecting: Bool, plaintextPrefix: [UInt8] = []) {
         self.context = context
         self.ssl = ssl
-        expectedServerName = serverName
-        refusesData = context.configuration.inspectOnly
-        super.init(socket: socket, loop: loop, connecting: true)
-        watchForCertificateRequest(ssl)
-        watchFirstServerRecord(ssl)
-    }
-
-    /// Takes over the socket of an open plaintext connection (STARTTLS, see
-    /// PlainConnection+StartTLS): a server context (no `serverName`) accepts, a client
-    /// context connects and verifies `serverName`. `plaintextPrefix` goes out first, raw.
-    init(upgrading socket: Socket, loop: EventLoop, context: TLSContext, serverName: String?,
-         plaintextPrefix: [UInt8]) throws(TLSError) {
-        precondition((context.configuration.role == .client) == (serverName != nil), "a client names its server; a server does not")
-        self.context = context
         expectedServerName = serverName
         self.plaintextPrefix = plaintextPrefix
         refusesData = context.configuration.inspectOnly
-        super.init(socket: socket, loop: loop, connecting: false)
-        let ssl = try context.makeSession(descriptor: socket.descriptor, serverName: serverName)
-        self.ssl = ssl
-        if serverName == nil {
-            SSL_set_accept_state(ssl)
-        } else {
-            SSL_set_connect_state(ssl)
+        super.init(socket: socket, loop: loop, connecting: connecting)
+        if serverName != nil {
             watchForCertificateRequest(ssl)
             watchFirstServerRecord(ssl)
         }
@@ -167,23 +152,6 @@ public final class TLSConnection: StreamConnection {
             }
             return .end(.handshakeFailed(explainedClientFailure(error, ssl: ssl)))
         }
-    }
-
-    /// Writes what is left of the plaintext prefix; nil once all of it is sent. Nothing is
-    /// read meanwhile: bytes the peer sent after STARTTLS wait in the kernel for the handshake.
-    private func sendPlaintextPrefix() -> TransportStep? {
-        while plaintextPrefixSent < plaintextPrefix.count {
-            let sent = plaintextPrefix.withUnsafeBytes { bytes in
-                Result { () throws(Errno) in try socket.write(UnsafeRawBufferPointer(rebasing: bytes[plaintextPrefixSent...])) }
-            }
-            switch sent {
-            case .success(.done(let count)): plaintextPrefixSent += count
-            case .success(.wouldBlock(let needs)): return .wouldBlock(needs: needs)
-            case .failure(let error): return .end(PlainConnection.reason(for: error))
-            }
-        }
-        if !plaintextPrefix.isEmpty { plaintextPrefix = [] }
-        return nil
     }
 
     /// The handshake succeeded; double-check the verification verdict before

@@ -75,6 +75,10 @@ public final class TLSContext {
     }
 
     private func loadIdentity() throws(TLSError) {
+        if configuration.inspectOnly && configuration.certificateChainFile != nil {
+            throw TLSError(operation: "configuring an inspect-only client",
+                           reasons: ["it does not verify the server, so it must not send a client certificate"])
+        }
         guard let chain = configuration.certificateChainFile else {
             if configuration.role == .server {
                 throw TLSError(operation: "configuring server", reasons: ["a server needs a certificate and a private key"])

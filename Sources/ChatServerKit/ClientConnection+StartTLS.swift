@@ -6,7 +6,8 @@
 // that connection's delegate. Input already read behind STARTTLS is dropped
 // here, unexecuted (and the core ignores it too); input still in the kernel
 // reaches the handshake, which fails on it. When the handshake is done the
-// core re-evaluates the identity and the server logs one line. A failed
+// core re-evaluates the identity (with the wall clock, for the expiry notice)
+// and the server logs one line. A failed
 // handshake ends the session like any disconnect. No chat rules here.
 import ChatCore
 import ChatNet
@@ -44,7 +45,8 @@ extension ClientConnection {
     func finishUpgrade() {
         guard let (oldName, discarded) = upgradingFrom, let session else { return }
         upgradingFrom = nil
-        server.core.upgraded(session, credentials: currentCredentials(transport: .tls))
+        server.core.upgraded(session, credentials: currentCredentials(transport: .tls),
+                             now: HistoryKeeper.wallClockMilliseconds() / 1000)
         server.upgraded(self, session: session, from: oldName, discardedBytes: discarded)
     }
 }

@@ -6,7 +6,9 @@
 // With --ca the server is verified exactly as for a chat session (and stderr
 // says so); without it the pin is of whatever the server presented, and stderr
 // says clearly that it was NOT verified (the context is inspect-only: its
-// connection refuses to carry data). Tries the resolved addresses in order
+// connection refuses to carry data, and it holds no client certificate). It
+// speaks TLS from the first byte (tlschat refuses it with --starttls). Tries
+// the resolved addresses in order
 // until one answers. It holds no logic beyond that: the digest is ChatNet's,
 // the words for a failure are DisconnectExplainer's.
 import ChatClient

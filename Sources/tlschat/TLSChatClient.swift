@@ -70,7 +70,7 @@ struct TLSChatClient: ParsableCommand {
     var pins: [String] = []
 
     @Flag(help: ArgumentHelp("Print the pin of the server's public key (for --pin) and exit; nothing is sent.",
-                             discussion: "With --ca (and --server-name) the server is verified first; without --ca the pin is of whatever answered, NOT verified (stderr says so). Scripts/gen-certs pin FILE prints the pin of a certificate file."))
+                             discussion: "Give the TLS port (not with --starttls). With --ca (and --server-name) the server is verified first; without --ca the pin is of whatever answered, NOT verified (stderr says so), and --cert is refused: your certificate is never shown to an unverified server. Scripts/gen-certs pin FILE prints the pin of a certificate file."))
     var printPin = false
 
     @Flag(help: ArgumentHelp("Connect WITHOUT TLS, to a server's plaintext listener: nothing is encrypted or verified.",
@@ -113,6 +113,12 @@ struct TLSChatClient: ParsableCommand {
         }
         if plain && (!pins.isEmpty || printPin) { throw ValidationError("--plain has no TLS: --pin and --print-pin cannot be used with it") }
         if printPin && !pins.isEmpty { throw ValidationError("--print-pin prints the server's pin; it takes no --pin") }
+        if printPin && startTLS {
+            throw ValidationError("--print-pin speaks TLS from the first byte: give the server's TLS port, without --starttls")
+        }
+        if printPin && ca == nil && cert != nil {
+            throw ValidationError("--print-pin without --ca does not verify the server, so it never sends a client certificate: drop --cert and --key, or give --ca")
+        }
         do { _ = try serverKeyPins } catch { throw ValidationError(error.description) }
         if let serverName, serverName.isEmpty || !serverName.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 32 && $0.value < 127 }) {
             throw ValidationError("--server-name must be a host name or IP address (printable ASCII, no spaces)")

@@ -1,7 +1,8 @@
 // ExpiryNoticePeerTests: `NOTICE expiry` over the wire, seen by a client we
 // did not write (openssl s_client) and by tlschat. A client certificate that
 // expires in 5 days (made here with openssl, signed by the test CA) gets the
-// notice right after HELLO; a long-lived one (alice, 90 days) does not, and
+// notice right after HELLO (also after a STARTTLS upgrade, with tlschat
+// --starttls); a long-lived one (alice, 90 days) does not, and
 // `tlschatd --warn-expiry-days 0` turns it off. Waits poll with deadlines;
 // processes are ended by PID.
 import Foundation
@@ -52,6 +53,20 @@ struct ExpiryNoticePeerTests {
                                                                       "--cert", made.certificate, "--key", made.key], input: "/whoami\n")
         #expect(tlschat.status == 0, "\(tlschat.output)")
         #expect(tlschat.output.contains("HELLO chat/1 tlschatd tls carol cert #lobby\nNOTICE expiry your certificate expires "), "\(tlschat.output)")
+    }
+
+    @Test("tlschat --starttls with a certificate expiring in 5 days gets NOTICE expiry right after the new HELLO")
+    func expiringCertificateAfterStartTLS() throws {
+        let made = try shortLivedClient("erin", days: 5)
+        defer { try? FileManager.default.removeItem(atPath: made.directory) }
+        let server = try ServerProcess(["--plain-listen", "127.0.0.1:0"])
+        defer { server.stop() }
+        let plainPort = try #require(server.plainPort, "\(server.log)")
+        let tlschat = Subprocess.run(RepoPaths.executable("tlschat"), ["127.0.0.1:\(plainPort)", "--starttls", "--server-name", "localhost",
+                                                                      "--ca", pki.cert("ca"), "--cert", made.certificate, "--key", made.key],
+                                     input: "/whoami\n")
+        #expect(tlschat.status == 0, "\(tlschat.output)")
+        #expect(tlschat.output.contains("HELLO chat/1 tlschatd tls erin cert #lobby\nNOTICE expiry your certificate expires "), "\(tlschat.output)")
     }
 
     @Test("no NOTICE expiry for a long-lived certificate, nor with --warn-expiry-days 0")

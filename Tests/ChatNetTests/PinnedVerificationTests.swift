@@ -3,7 +3,8 @@
 // for the chain and the host name only: a certificate for another name is
 // accepted, but an expired one or one without serverAuth still fails with its
 // reason; a pin that does not match fails even with a valid chain, before
-// either side opens. Certificates come from `TestPKI`; pins are computed with
+// either side opens. An inspect-only context (--print-pin) takes no client
+// certificate. Certificates come from `TestPKI`; pins are computed with
 // openssl, not with our code.
 @testable import ChatNet
 import Foundation
@@ -64,5 +65,16 @@ struct PinnedVerificationTests {
         #expect(result.server?.opened != true)
         let text = try #require(failure(result.client))
         #expect(text.contains("server public key pin mismatch: expected \(try pin(of: "wronghost-server")), received \(try pin(of: "server"))"), "\(text)")
+    }
+
+    @Test("an inspect-only client context refuses a client certificate: it would go to a server nobody verified")
+    func inspectOnlyRefusesClientCertificate() throws {
+        var client = TLSConfiguration.client(certificateChainFile: pki.cert("alice"), privateKeyFile: pki.key("alice"))
+        client.trustRoots = nil
+        client.inspectOnly = true
+        #expect(throws: TLSError.self) { try TLSContext(client) }
+        client.certificateChainFile = nil
+        client.privateKeyFile = nil
+        _ = try TLSContext(client)
     }
 }

@@ -6,7 +6,9 @@
 // shows the handshake failed and no session); with two pins one match is
 // enough (rotation); a malformed pin is refused at start. --print-pin prints
 // what `Scripts/gen-certs pin` and an independent openssl pipeline compute,
-// and says whether the server was verified. Every wait polls a condition with
+// and says whether the server was verified; without --ca it refuses --cert (a
+// client certificate is never shown to an unverified server) and it refuses
+// --starttls. Every wait polls a condition with
 // a deadline; the servers are ended by PID.
 import Foundation
 import Testing
@@ -133,5 +135,23 @@ struct ServerPinningTests {
         // tlschatd greets every TLS client; --print-pin closes without a word (not even BYE).
         #expect(ChildProcess.waitUntil(timeout: 10) { server.log.components(separatedBy: "reason=peer-closed").count == 3 }, "\(server.log)")
         #expect(!server.log.contains("reason=bye"), "\(server.log)")
+    }
+
+    @Test("--print-pin never shows a client certificate to an unverified server; with --ca it may; --print-pin with --starttls is refused")
+    func printPinCertificateAndStartTLS() throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let alice = ["--cert", pki.cert("alice"), "--key", pki.key("alice")]
+        let unverified = chat(["--print-pin", "127.0.0.1:\(server.port)"] + alice, script: "")
+        #expect(unverified.status == 64, "\(unverified.output)")
+        #expect(unverified.output.contains("--print-pin without --ca does not verify the server, so it never sends a client certificate"),
+                "\(unverified.output)")
+        let verified = chat(["--print-pin", "127.0.0.1:\(server.port)", "--ca", pki.cert("ca")] + alice, script: "")
+        #expect(verified.status == 0, "\(verified.output)")
+        #expect(ChildProcess.waitUntil(timeout: 10) { server.log.contains("name=alice") }, "\(server.log)")
+        #expect(server.log.components(separatedBy: "[ChatServerKit] connected").count == 2, "only the verified one connected: \(server.log)")
+        let startTLS = chat(["--print-pin", "127.0.0.1:\(server.port)", "--starttls", "--ca", pki.cert("ca")], script: "")
+        #expect(startTLS.status == 64, "\(startTLS.output)")
+        #expect(startTLS.output.contains("--print-pin speaks TLS from the first byte"), "\(startTLS.output)")
     }
 }

@@ -2,8 +2,9 @@
 // Python's ssl module (Tests/Fixtures/starttls_client.py, a peer we did not
 // write): an upgrade with and without a client certificate (new greeting,
 // identity, what another member sees), bytes pipelined after STARTTLS never
-// executed, STARTTLS over TLS refused, and --plain-require-starttls; plus the
-// one log line an upgrade writes.
+// executed, STARTTLS over TLS refused, and --plain-require-starttls (a TLS user's
+// MSG to a session not yet upgraded is NO_SUCH_USER); plus the one log line an
+// upgrade writes.
 import Foundation
 import Testing
 
@@ -55,7 +56,7 @@ struct StartTLSTests {
         server.stop()
     }
 
-    @Test("--plain-require-starttls: only STARTTLS, CAP, PING and BYE before the upgrade, then the lobby")
+    @Test("--plain-require-starttls: only STARTTLS, CAP, PING and BYE before the upgrade, no private message reaches it (NO_SUCH_USER), then the lobby")
     func requireStartTLS() throws {
         let server = try run("require", ["--plain-require-starttls"])
         server.stop()

@@ -160,6 +160,14 @@ def require(ca, plain_port, tls_port):
         reply = raw_line(sock)
         if not reply.startswith(expected):
             fail("%s got %r" % (command, reply))
+    other = tls_context(ca).wrap_socket(socket.create_connection(("127.0.0.1", tls_port), timeout=TIMEOUT),
+                                        server_hostname="localhost")
+    other_lines = Lines(other)
+    other_lines.next()
+    other.sendall(("MSG %s secret\n" % guest).encode())  # would cross the network in plaintext
+    reply = other_lines.next()
+    if not reply.startswith("ERR NO_SUCH_USER "):
+        fail("MSG to a session that has not upgraded got %r" % reply)
     tls = starttls(sock, tls_context(ca))
     lines = Lines(tls)
     greeting = lines.next()
