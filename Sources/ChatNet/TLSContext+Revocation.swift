@@ -15,15 +15,6 @@ import Glibc
 #endif
 internal import CTLSShim
 
-/// A certificate a CRL lists, as the log and the user are told about it.
-public struct RevokedCertificate: Sendable, Equatable, CustomStringConvertible {
-    /// The serial number in hex (as `openssl x509 -serial` prints it).
-    public let serial: String
-    /// The subject, one line, e.g. "/CN=alice".
-    public let subject: String
-    public var description: String { "serial \(serial) subject \(subject)" }
-}
-
 extension TLSContext {
     /// The most CRLs one file may hold (a bound on work at load and per check).
     static let maximumRevocationLists = 1000

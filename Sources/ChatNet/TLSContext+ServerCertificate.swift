@@ -10,16 +10,6 @@ import Glibc
 #endif
 internal import CTLSShim
 
-/// The server's own certificate, as the log shows it.
-public struct ServedCertificate: Sendable, Equatable {
-    public let serial: String
-    public let subject: String
-    /// notAfter as "YYYY-MM-DD HH:MM UTC".
-    public let notAfter: String
-    /// Whole days from now until notAfter (negative once expired).
-    public let daysLeft: Int
-}
-
 extension TLSContext {
     /// The leaf this server context sends (nil for a client context without a certificate).
     public var servedCertificate: ServedCertificate? {
