@@ -50,7 +50,7 @@ public final class ChatService {
         core.historyOnJoin = configuration.historyOnJoin
         core.certificateExpiryWarningDays = configuration.certificateExpiryWarningDays
         core.requireStartTLS = configuration.plainRequireStartTLS
-        reloader = TLSReloader(configuration: configuration.tls, initial: context, loop: loop, logger: logger,
+        reloader = try TLSReloader(configuration: configuration.tls, initial: context, loop: loop, logger: logger,
                                    watch: configuration.watchCertificateFiles)
         server = ChatServer(loop: loop, contexts: reloader.contexts, core: core, settings: configuration.serverSettings, logger: logger)
         reloader.onReloaded = { [unowned server] fresh in

@@ -50,7 +50,7 @@ final class TLSReloader {
     static let expiryWarningDays = 30
 
     init(configuration: TLSConfiguration, initial: TLSContext, loop: EventLoop, logger: Logger, watch: Bool,
-         makeWatcher: WatcherFactory = TLSReloader.inotifyWatcher) {
+         makeWatcher: WatcherFactory = TLSReloader.inotifyWatcher) throws {
         contexts = TLSContextProvider(initial)
         self.configuration = configuration
         self.logger = logger
@@ -173,7 +173,7 @@ final class TLSReloader {
         do {
             try watcher?.refreshWatches()
         } catch {
-            logger.warning("cannot watch a certificate directory; SIGHUP still reloads", metadata: ["error": "\(error)"])
+            logger.warning("cannot watch a certificate directory now (tried again every second); SIGHUP still reloads", metadata: ["error": "\(error)"])
         }
     }
 
