@@ -3,22 +3,16 @@
 // used by the reload log line and the expiry warning; and the checks a
 // reloaded chain must pass before it replaces the running one: every
 // certificate of the chain file is signed by the one after it, and the chain
-// hangs under the same issuer as the chain being served (a reload never
-// switches to another CA; that takes a restart). It changes nothing.
+// shares an issuer with the chain being served: some certificate of the new
+// chain has the issuer (name and key identifier, or when an identifier is
+// missing, a signature checked against a known CA of that name) of some
+// certificate of the served one, so a short chain may replace a cross-signed
+// one and back, but a reload never switches to another CA (that takes a
+// restart). It changes nothing.
 #if canImport(Glibc)
 import Glibc
 #endif
 internal import CTLSShim
-
-/// The server's own certificate, as the log shows it.
-public struct ServedCertificate: Sendable, Equatable {
-    public let serial: String
-    public let subject: String
-    /// notAfter as "YYYY-MM-DD HH:MM UTC".
-    public let notAfter: String
-    /// Whole days from now until notAfter (negative once expired).
-    public let daysLeft: Int
-}
 
 extension TLSContext {
     /// The leaf this server context sends (nil for a client context without a certificate).
@@ -58,15 +52,30 @@ extension TLSContext {
                     "certificate \(index + 1) (\(Self.nameLine(X509_get_subject_name(child)))) is not signed by the next one in the file (\(Self.nameLine(X509_get_subject_name(parent)))): the chain does not belong together"])
             }
         }
-        guard let top = chain.last, let previousTop = previous.servedChain.last else { return }
-        let sameName = X509_NAME_cmp(X509_get_issuer_name(top), X509_get_issuer_name(previousTop)) == 0
-        var sameKey = true
-        if let key = X509_get0_authority_key_id(top), let previousKey = X509_get0_authority_key_id(previousTop) {
-            sameKey = ASN1_OCTET_STRING_cmp(key, previousKey) == 0
-        }
-        if !sameName || !sameKey {
+        let previousChain = previous.servedChain
+        guard let top = chain.last, let previousTop = previousChain.last else { return }
+        var signers = previousChain + chain
+        if let store = SSL_CTX_get_cert_store(context) { signers += Self.certificates(in: store) }
+        let shared = chain.contains { new in previousChain.contains { Self.sameIssuer(new, $0, signers: signers) } }
+        TLSError.clearQueue()
+        if !shared {
+            let sameName = X509_NAME_cmp(X509_get_issuer_name(top), X509_get_issuer_name(previousTop)) == 0
             throw TLSError(operation: operation, reasons: [
-                "it is issued by \(Self.nameLine(X509_get_issuer_name(top)))\(sameName ? " (another key)" : ""), not by the CA of the certificate being served (\(Self.nameLine(X509_get_issuer_name(previousTop)))): wrong CA; a reload keeps the CA, restart tlschatd to change it"])
+                "wrong CA: issued by \(Self.nameLine(X509_get_issuer_name(top)))\(sameName ? " (another key, or no key id to tell)" : ""), not a CA of the served chain; restart tlschatd to change CA"])
+        }
+    }
+
+    /// Whether two certificates have the same issuer: the same issuer name and the same authority
+    /// key identifier; when either has none, the same issuer name and both signed by the key
+    /// of one known certificate of that name (a missing identifier proves nothing by itself).
+    private static func sameIssuer(_ one: OpaquePointer, _ other: OpaquePointer, signers: [OpaquePointer]) -> Bool {
+        guard X509_NAME_cmp(X509_get_issuer_name(one), X509_get_issuer_name(other)) == 0 else { return false }
+        if let key = X509_get0_authority_key_id(one), let otherKey = X509_get0_authority_key_id(other) {
+            return ASN1_OCTET_STRING_cmp(key, otherKey) == 0
+        }
+        return signers.contains { signer in
+            X509_NAME_cmp(X509_get_subject_name(signer), X509_get_issuer_name(one)) == 0
+                && X509_verify(one, X509_get0_pubkey(signer)) == 1 && X509_verify(other, X509_get0_pubkey(signer)) == 1
         }
     }
 }

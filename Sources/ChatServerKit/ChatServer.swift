@@ -197,6 +197,13 @@ final class ChatServer {
         }
     }
 
+    /// A handshake that finished after a newer CRL revoked its certificate (ClientConnection+Revocation).
+    func refusedRevokedAtHandshake(_ client: ClientConnection, _ revoked: RevokedCertificate) {
+        logger.warning("certificate revoked while its handshake ran, closing", metadata: [
+            "peer": "\(client.connection.remoteAddress?.description ?? "?")",
+            "serial": "\(revoked.serial)", "subject": "\(LogFields.quoted(revoked.subject))"])
+    }
+
     /// Stops accepting, tells everyone, closes every connection gracefully,
     /// and stops the loop once they are all gone.
     func shutDown() {

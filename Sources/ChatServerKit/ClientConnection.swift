@@ -66,6 +66,7 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
     }
 
     func connectionDidOpen(_ connection: any Connection) {
+        if refusedAsRevokedAfterHandshake() { return }  // ClientConnection+Revocation
         if upgradingFrom != nil { return finishUpgrade() }
         guard transport == .plain else { return startSession() }
         // A TLS client that dialled the plaintext port speaks first (a ClientHello, 0x16):

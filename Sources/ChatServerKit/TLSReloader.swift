@@ -1,14 +1,19 @@
 // TLSReloader: keeps the server's TLS configuration in step with its files
 // without a restart. The certificate chain, key, client CA and CRL are
 // watched (FileWatcher: inotify on their directories and their symlink
-// targets' directories, debounced) and SIGHUP asks for a reload too. A
-// reload builds a complete new TLSContext from all the files and swaps it
+// targets' directories, debounced) and SIGHUP asks for a reload too; when
+// inotify is out of resources, one warning says so and only SIGHUP reloads.
+// A reload builds a complete new TLSContext from all the files and swaps it
 // into the TLSContextProvider only if every check passes (the start-up checks,
-// the chain signed in order and by the same CA as before, CRLs signed by the
-// client CA); otherwise the previous context stays, one error line names the
-// file and the reason, and the next change of any file is tried again.
-// Live sessions keep the context they were made with. After a new CRL, the
-// server is asked to end the sessions it revokes. It also warns when the
+// the chain signed in order and by the same CA as before, the client CAs kept
+// (only additions, each logged), CRLs signed by the client CA); otherwise the
+// previous context stays, one error line names the file and the reason, and
+// the next change of any file is tried again. A refused reload whose CRL file
+// changed and is good still applies that CRL to the running context (a broken
+// certificate must not block a revocation). Live sessions keep the context
+// they were made with; a replaced context gives back its CA store and CRLs
+// once no handshake can still use it (handshake timeout). After a new CRL,
+// the server is asked to end the sessions it revokes. It also warns when the
 // served certificate expires within 30 days: at start, after each reload and
 // once a day. It does not parse flags or decide chat rules.
 import ChatNet
@@ -27,25 +32,38 @@ final class TLSReloader {
     private var attempted: [FileStamp]
     /// The files as they were when `contexts.current` was built.
     private var loaded: [FileStamp]
-    /// Called after a successful reload with the new context (ChatServer ends revoked sessions).
+    /// Called after a successful reload (or a CRL applied alone) with the context new handshakes
+    /// now use (ChatServer ends revoked sessions).
     var onReloaded: (TLSContext) -> Void = { _ in }
+    private let loop: EventLoop
+    /// Replaced contexts waiting for their last handshakes to end before they give back their store.
+    private var retiring: [Int: LoopTimer] = [:]
+    private var retirements = 0
+
+    /// Makes the file watcher (a test injects a failure here).
+    typealias WatcherFactory = (EventLoop, [String], @escaping () -> Void) throws -> FileWatcher
+    static func inotifyWatcher(loop: EventLoop, paths: [String], onChange: @escaping () -> Void) throws -> FileWatcher {
+        try FileWatcher(loop: loop, paths: paths, onChange: onChange)
+    }
 
     /// Days before the served certificate's notAfter when warnings start.
     static let expiryWarningDays = 30
 
-    init(configuration: TLSConfiguration, initial: TLSContext, loop: EventLoop, logger: Logger, watch: Bool) throws {
+    init(configuration: TLSConfiguration, initial: TLSContext, loop: EventLoop, logger: Logger, watch: Bool,
+         makeWatcher: WatcherFactory = TLSReloader.inotifyWatcher) throws {
         contexts = TLSContextProvider(initial)
         self.configuration = configuration
         self.logger = logger
+        self.loop = loop
         attempted = Self.stamps(of: Self.files(of: configuration))
         loaded = attempted
         if watch {
             do {
-                watcher = try FileWatcher(loop: loop, paths: Self.files(of: configuration)) { [unowned self] in
-                    filesChanged()
-                }
+                watcher = try makeWatcher(loop, Self.files(of: configuration)) { [unowned self] in filesChanged() }
             } catch {
-                throw ServiceError("cannot watch the certificate files' directories for changes: \(error)")
+                // Out of inotify instances or watches (EMFILE, ENOSPC): serve anyway, reload on SIGHUP.
+                logger.warning("cannot watch the certificate files for changes; they are reloaded on SIGHUP only", metadata: [
+                    "error": "\(LogFields.quoted("\(error)"))"])
             }
         }
         warnIfExpiringSoon(initial)
@@ -59,6 +77,8 @@ final class TLSReloader {
     func close() {
         watcher?.close()
         watcher = nil
+        for timer in retiring.values { timer.cancel() }
+        retiring = [:]
         dailyCheck?.cancel()
         dailyCheck = nil
     }
@@ -85,32 +105,75 @@ final class TLSReloader {
         attempted = before
         defer { refreshWatches() }
         let fresh: TLSContext
+        let addedAuthorities: [String]
         do {
             fresh = try TLSContext(configuration)
             try fresh.checkReplaces(contexts.current)
+            addedAuthorities = try fresh.checkClientAuthorities(replacing: contexts.current)
         } catch {
             let file = files.first { error.description.contains($0) } ?? files.joined(separator: ",")
             logger.error("TLS reload refused, still serving the previous certificates", metadata: [
                 "trigger": "\(trigger)", "file": "\(file)", "reason": "\(LogFields.quoted(error.description))"])
+            reloadRevocationListsAlone(trigger: trigger, files: files, stamps: before, refusedFile: file)
             return
         }
         let changed = zip(files, zip(before, loaded)).filter { $0.1.0 != $0.1.1 }.map(\.0)
         loaded = before
+        retire(contexts.current)
         contexts.replace(with: fresh)
         let served = fresh.servedCertificate
         logger.notice("TLS configuration reloaded; new handshakes use it, live sessions keep theirs", metadata: [
             "trigger": "\(trigger)", "changed": "\(changed.isEmpty ? "nothing" : changed.joined(separator: ","))",
             "serial": "\(served?.serial ?? "?")", "not-after": "\(LogFields.quoted(served?.notAfter ?? "?"))"])
         for warning in fresh.warnings { logger.warning("\(warning)") }
+        if !addedAuthorities.isEmpty, case .file(let caFile)? = configuration.trustRoots {
+            logger.warning("client CA added by a reload: client certificates issued under it are accepted from now on", metadata: [
+                "file": "\(caFile)", "added": "\(LogFields.quoted(addedAuthorities.joined(separator: "; ")))"])
+        }
         warnIfExpiringSoon(fresh)
         onReloaded(fresh)
+    }
+
+    /// After a refused reload: a changed, good CRL file still replaces the running context's CRLs.
+    private func reloadRevocationListsAlone(trigger: String, files: [String], stamps: [FileStamp], refusedFile: String) {
+        guard let crl = configuration.revocationListFile, refusedFile != crl, let index = files.lastIndex(of: crl),
+              stamps[index] != loaded[index] else { return }
+        let current = contexts.current
+        let warnings: [String]
+        do {
+            warnings = try current.reloadRevocationLists()
+        } catch {
+            logger.error("CRL reload refused too, still using the previous CRLs", metadata: [
+                "trigger": "\(trigger)", "file": "\(crl)", "reason": "\(LogFields.quoted(error.description))"])
+            return
+        }
+        loaded[index] = stamps[index]
+        logger.notice("CRL reloaded alone; new handshakes use it, the other files keep their previous versions", metadata: [
+            "trigger": "\(trigger)", "changed": "\(crl)"])
+        for warning in warnings { logger.warning("\(warning)") }
+        onReloaded(current)
+    }
+
+    /// A replaced context: once its last handshake has ended (the handshake timeout, plus a
+    /// second), its CA store and CRLs are freed; its live sessions do not need them.
+    private func retire(_ old: TLSContext) {
+        retirements += 1
+        let id = retirements
+        // weak: a context whose sessions are all gone is freed at once, store and all.
+        retiring[id] = loop.schedule(after: configuration.handshakeTimeout + .seconds(1)) { [unowned self, weak old] in
+            retiring[id] = nil
+            guard let old else { return }
+            old.releaseVerificationData()
+            logger.info("released the CA certificates and CRLs of a replaced TLS context; its live sessions go on", metadata: [
+                "serial": "\(old.servedCertificate?.serial ?? "?")"])
+        }
     }
 
     private func refreshWatches() {
         do {
             try watcher?.refreshWatches()
         } catch {
-            logger.warning("cannot watch a certificate directory; SIGHUP still reloads", metadata: ["error": "\(error)"])
+            logger.warning("cannot watch a certificate directory now (tried again every second); SIGHUP still reloads", metadata: ["error": "\(error)"])
         }
     }
 

@@ -21,7 +21,7 @@ struct TLSChatDaemon: ParsableCommand {
         version: TLSChatVersion.string)
 
     @Option(help: ArgumentHelp("Server certificate chain (PEM, leaf first, then every intermediate: exactly this chain is sent).",
-                               discussion: "--cert, --key, --client-ca and --crl are watched (their directories and symlink targets, so rename-over and certbot's symlink swaps count) and reloaded on change or SIGHUP without dropping anyone; a broken new file is refused with one log line and the previous files stay in use. A warning is logged at start, after each reload and daily when the certificate expires within 30 days."))
+                               discussion: "--cert, --key, --client-ca and --crl are watched (their directories and symlink targets, so rename-over and certbot's symlink swaps count) and reloaded on change or SIGHUP without dropping anyone; a broken new file is refused with one log line and the previous files stay in use (a good new CRL still applies alone). A reload may add CAs to --client-ca (a warning names them) but not drop one; the certificate must stay under the same CA. Without inotify, one warning and SIGHUP only. A warning is logged at start, after each reload and daily when the certificate expires within 30 days."))
     var cert: String
 
     @Option(help: "Private key of the server certificate (PEM).")
@@ -42,7 +42,7 @@ struct TLSChatDaemon: ParsableCommand {
     @Option(help: "CA file for verifying client certificates (CA certificates only). Enables client certificates.")
     var clientCa: String?
 
-    @Option(help: ArgumentHelp("CRL file (PEM, one or more CRLs, each signed by a CA of --client-ca): client certificates are checked against it, leaf and every intermediate; a revoked one fails the handshake (alert certificate_revoked).",
+    @Option(help: ArgumentHelp("CRL file (PEM, one or more CRLs, at most 1000 and 64 MiB, each signed by a CA of --client-ca): client certificates are checked against it, leaf and every intermediate; a revoked one fails the handshake (alert certificate_revoked).",
                                discussion: "Every CA of --client-ca needs a CRL in this file: certificates under a CA without one are refused, and so are those under a CRL past its nextUpdate (see --crl-allow-expired). The file, like --cert, --key and --client-ca, is watched: a new CRL applies to new handshakes within 2 s and ends the sessions it revokes (NOTICE revoked)."))
     var crl: String?
 
