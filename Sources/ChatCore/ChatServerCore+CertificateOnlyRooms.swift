@@ -17,7 +17,8 @@ extension ChatServerCore {
     /// Why `session` may not enter or speak in `roomName`, or nil when it may.
     func certificateOnlyRefusal(_ roomName: String, _ session: ChatSession) -> CommandError? {
         guard session.trust != .cert else { return nil }
-        guard rooms[roomName]?.certificateOnly ?? isCertificateOnlyByName(roomName) else { return nil }
+        guard rooms[roomName]?.certificateOnly ?? isCertificateOnlyByName(roomName)
+                || (!pendingCertificateOnlyMarks.isEmpty && pendingCertificateOnlyMarks[roomName] != nil) else { return nil }
         return CommandError(.notAllowed, "\(roomName) admits certificate users only; you are \(session.trust.rawValue)")
     }
 
@@ -47,18 +48,37 @@ extension ChatServerCore {
         if let other = room.members.first(where: { $0.trust != .cert }) {
             return .failure(CommandError(.notAllowed, "\(other.name) (\(other.trust.rawValue)) is in \(roomName); everyone must be a certificate user"))
         }
-        if let history {
-            do {
-                try history.markCertificateOnly(room: roomName)
-            } catch {
-                historyFailed?(error)
-                return .failure(CommandError(.historyFailed, "cannot record the mark with the room's history right now; try again"))
+        guard let history else {
+            applyCertificateOnlyMark(roomName, by: session)
+            return .success(roomName)
+        }
+        // The OK waits for the store to keep the mark; lower trust is kept out meanwhile.
+        session.awaitsStore = true
+        pendingCertificateOnlyMarks[roomName, default: 0] += 1
+        history.markCertificateOnly(room: roomName) { [self] result in
+            pendingCertificateOnlyMarks[roomName, default: 1] -= 1
+            if pendingCertificateOnlyMarks[roomName] == 0 { pendingCertificateOnlyMarks[roomName] = nil }
+            switch result {
+            case .failure(let error): historyFailed?(error)
+            case .success: applyCertificateOnlyMark(roomName, by: session)
+            }
+            storeAnswered(session) {
+                switch result {
+                case .failure: session.send(CommandError(.historyFailed, "cannot record the mark with the room's history right now; try again").line)
+                case .success: session.send("OK CERTONLY \(roomName)")
+                }
             }
         }
+        return .success(Self.replyAfterCommit)
+    }
+
+    /// The mark is kept: the room (now, and whenever it exists again) admits `cert` users
+    /// only, and its members who enabled room-flags are told.
+    private func applyCertificateOnlyMark(_ roomName: String, by session: ChatSession) {
         markedCertificateOnlyRooms.insert(roomName)
+        guard let room = rooms[roomName], !room.certificateOnly else { return }
         room.certificateOnly = true
         let notice = OutboundMessage(line: "NOTICE cert-only \(roomName) admits certificate users only from now on (set by \(session.name))", broadcast: true)
         _ = deliver(notice, to: room.members.filter { $0.wantsRoomFlags && $0 !== session })
-        return .success(roomName)
     }
 }

@@ -64,22 +64,33 @@ extension ChatServerCore {
 
     private func join(_ requested: String, _ session: ChatSession) -> Result<String, CommandError> {
         validRoom(requested).flatMap { room in
-            if session.rooms.contains(room) {
-                session.rooms.removeAll { $0 == room }
-                session.rooms.append(room)  // already a member: just make it current
-                return .success("\(room) \(rooms[room]?.userCount ?? 0)")
-            }
-            guard session.rooms.count < limits.maximumRoomsPerClient else {
-                return .failure(CommandError(.tooManyRooms, "at most \(limits.maximumRoomsPerClient) rooms per client"))
-            }
-            guard rooms[room] != nil || rooms.count < limits.maximumRooms else {
-                return .failure(CommandError(.tooManyRooms, "the server has its maximum of \(limits.maximumRooms) rooms"))
-            }
-            if let refusal = certificateOnlyRefusal(room, session) { return .failure(refusal) }
-            let members = enter(room, session)
-            sendJoinHistory(room, to: session)
-            return .success("\(room) \(members)")
+            if session.rooms.contains(room) { return completeJoin(room, session) }
+            if let refusal = joinRefusal(room, session) { return .failure(refusal) }
+            return joinWithHistory(room, session)  // joins at once unless join-history is on
         }
+    }
+
+    /// Why `session` may not join `room` now (it is not a member), or nil.
+    private func joinRefusal(_ room: String, _ session: ChatSession) -> CommandError? {
+        guard session.rooms.count < limits.maximumRoomsPerClient else {
+            return CommandError(.tooManyRooms, "at most \(limits.maximumRoomsPerClient) rooms per client")
+        }
+        guard rooms[room] != nil || rooms.count < limits.maximumRooms else {
+            return CommandError(.tooManyRooms, "the server has its maximum of \(limits.maximumRooms) rooms")
+        }
+        return certificateOnlyRefusal(room, session)
+    }
+
+    /// The join itself (checked again: a join that waited for its history may find the
+    /// room full or certificate-only by now): returns the `OK JOIN` details.
+    func completeJoin(_ room: String, _ session: ChatSession) -> Result<String, CommandError> {
+        if session.rooms.contains(room) {
+            session.rooms.removeAll { $0 == room }
+            session.rooms.append(room)  // already a member: just make it current
+            return .success("\(room) \(rooms[room]?.userCount ?? 0)")
+        }
+        if let refusal = joinRefusal(room, session) { return .failure(refusal) }
+        return .success("\(room) \(enter(room, session))")
     }
 
     /// The named room (validated) or the current one.

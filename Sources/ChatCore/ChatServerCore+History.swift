@@ -1,15 +1,20 @@
 // ChatServerCore+History: durable history in the chat core (PROTOCOL.md
 // section 11). A room message, or a private message between two `cert`
 // users, is staged instead of delivered when a store is set; the server calls
-// `commitStaged` once per loop iteration, the store commits the whole batch
-// in one transaction, and only then are the messages delivered and their
-// `OK` replies sent: acknowledged means stored, and an id is never shown
-// before it is durable. While a session has a staged message, its later
-// input waits (only further stored messages go ahead), so its replies keep
-// the order of its commands. If the store fails, delivery goes on and the
-// sender is told `unstored`. A replayed STARTTLS ends the replay: what was held
-// behind it is dropped, never run. Reading history back (HISTORY, join-history) is
-// in ChatServerCore+HistoryReads.swift. Pure: the store is behind
+// `commitStaged` once per loop iteration and the store stores the whole batch
+// at once; when it completes (at once for SQLite, later for a networked
+// store) the messages are delivered and their `OK` replies sent:
+// acknowledged means stored, and an id is never shown before it is durable.
+// One batch is in flight at a time; messages accepted meanwhile wait for the
+// next one, in order. While a session has a staged message, or waits for a
+// store call (`awaitsStore`: HISTORY, JOIN with join-history, CERTONLY), its
+// later input is held (only further stored messages may go ahead of a
+// commit) and replayed afterwards, so its replies keep the order of its
+// commands. If the store fails, delivery goes on and the sender is told
+// `unstored`. A replayed STARTTLS ends the replay: what was held behind it is
+// dropped, never run. A session that ends meanwhile gets no reply (its
+// messages are still stored and delivered once). Reading history back is in
+// ChatServerCore+HistoryReads.swift. Pure: the store is behind
 // `HistoryStore`, and the time comes from the caller.
 
 /// A message accepted this iteration, waiting for the batch commit.
@@ -22,7 +27,8 @@ struct StagedMessage {
 }
 
 extension ChatServerCore {
-    /// What a handler returns when its reply comes with the commit.
+    /// What a handler returns when its reply is sent elsewhere: with the commit, when the
+    /// store answers, or already (STARTTLS).
     static let replyAfterCommit = "\u{0}after-commit"
     /// HISTORY returns at most this many messages per request (advertised as `history=N`).
     public static let maximumHistoryLimit = 500
@@ -63,53 +69,93 @@ extension ChatServerCore {
         return Self.replyAfterCommit
     }
 
-    /// Commits everything staged (one transaction per round), then delivers it, answers
-    /// the senders and replays the input they sent meanwhile; a replay that stages more
-    /// is committed in the next round, at most `maximumRounds` rounds (so one iteration
-    /// never runs an unbounded number of transactions). Returns true when messages are
-    /// still staged: the caller must not let the loop sleep before the next call.
+    /// Hands everything staged to the store as one batch (a round), unless a batch is
+    /// still in flight. When the store completes (within the call for SQLite), the batch
+    /// is delivered, its senders answered and the input they sent meanwhile replayed; a
+    /// replay that stages more starts the next round, at most `maximumRounds` in this call
+    /// (so one iteration never runs an unbounded number of transactions). Returns true when
+    /// messages are still staged and no batch is in flight: the caller must not let the
+    /// loop sleep before the next call. (With a batch in flight, its completion wakes the
+    /// loop, and the next call commits what was staged meanwhile.)
     /// `nowMilliseconds`: the server's wall clock.
     @discardableResult
     public func commitStaged(nowMilliseconds: Int64, maximumRounds: Int = 4) -> Bool {
         var rounds = 0
-        while !staged.isEmpty, rounds < maximumRounds, let history {
+        while !staged.isEmpty, !commitInFlight, rounds < maximumRounds, let history {
             rounds += 1
             var batch = staged
             staged.removeAll(keepingCapacity: true)
             for index in batch.indices { batch[index].entry.time = nowMilliseconds }
-            var ids: [Int64]?
-            do {
-                ids = try history.append(batch.map(\.entry)).map(\.id)
-            } catch {
-                historyFailed?(error)
-            }
-            var senders: [ChatSession] = []
-            for (index, message) in batch.enumerated() {
-                deliver(message, id: ids?[index])
-                message.sender.stagedCount -= 1
-                if message.sender.stagedCount == 0 { senders.append(message.sender) }
-            }
-            for sender in senders where !sender.isGone && sender.stagedCount == 0 {
-                let held = sender.heldInput
-                sender.heldInput.removeAll()
-                for input in held {
-                    // A replayed STARTTLS was accepted: nothing held behind it may run (section 13).
-                    guard sender.upgrade != .upgrading else { break }
-                    switch input {
-                    case .line(let line): receive(line: line, from: sender)
-                    case .rateLimited: refuseRateLimited(sender)
-                    case .flooding: dropFlooding(sender)
-                    case .lineTooLong: lineTooLong(from: sender)
-                    }
-                }
+            commitInFlight = true
+            history.append(batch.map(\.entry)) { [self] result in finishCommit(batch, result) }
+        }
+        return !staged.isEmpty && !commitInFlight
+    }
+
+    /// The store completed `batch`: deliver it, answer its senders, replay their held input.
+    private func finishCommit(_ batch: [StagedMessage], _ result: Result<[HistoryEntry], HistoryError>) {
+        commitInFlight = false
+        var ids: [Int64]?
+        switch result {
+        case .success(let stored) where stored.count == batch.count: ids = stored.map(\.id)
+        case .success(let stored):
+            historyFailed?(HistoryError(.failed, "the store returned \(stored.count) messages for a batch of \(batch.count)"))
+        case .failure(let error): historyFailed?(error)
+        }
+        batchFinished?(ids != nil)
+        var senders: [ChatSession] = []
+        for (index, message) in batch.enumerated() {
+            deliver(message, id: ids?[index])
+            message.sender.stagedCount -= 1
+            if message.sender.stagedCount == 0 { senders.append(message.sender) }
+        }
+        for sender in senders where !sender.isGone && sender.stagedCount == 0 && !sender.awaitsStore {
+            replayHeldInput(of: sender)
+        }
+    }
+
+    /// Runs the input held for `session`, in order. A line that makes it wait again holds
+    /// the rest anew (in order); a replayed STARTTLS drops the rest (section 13).
+    func replayHeldInput(of session: ChatSession) {
+        let held = session.heldInput
+        session.heldInput.removeAll()
+        for input in held {
+            // A replayed STARTTLS was accepted: nothing held behind it may run (section 13).
+            guard session.upgrade != .upgrading else { break }
+            switch input {
+            case .line(let line): receive(line: line, from: session)
+            case .rateLimited: refuseRateLimited(session)
+            case .flooding: dropFlooding(session)
+            case .lineTooLong: lineTooLong(from: session)
             }
         }
-        return !staged.isEmpty
+    }
+
+    /// Holds `input` of a session that waits for the store. Nothing is held behind an entry
+    /// that ends the session (it would never run); the entry that would reach
+    /// `maximumHeldInput` becomes `flooding` (the session is closed after the replies it is owed).
+    func hold(_ input: ChatSession.HeldInput, for session: ChatSession) {
+        switch session.heldInput.last {
+        case .flooding, .lineTooLong: return
+        default: break
+        }
+        session.heldInput.append(session.heldInput.count + 1 >= ChatSession.maximumHeldInput ? .flooding : input)
+    }
+
+    /// The store answered a call `session` was waiting for (`awaitsStore`): sends the reply
+    /// unless the session has ended, then replays what it sent meanwhile.
+    func storeAnswered(_ session: ChatSession, reply: () -> Void) {
+        session.awaitsStore = false
+        guard !session.isGone else { return }
+        reply()
+        if !session.awaitsStore && session.stagedCount == 0 { replayHeldInput(of: session) }
     }
 
     /// Commits at once when `session` waits for a commit (before it is ended some other way).
+    /// With a batch already in flight nothing more can start: the session then ends without
+    /// the OK of what it had staged (its messages are still stored and delivered).
     func commitNow(ifWaiting session: ChatSession) {
-        guard session.isWaitingForCommit, let wallClock else { return }
+        guard session.isWaitingForStore, let wallClock else { return }
         commitStaged(nowMilliseconds: wallClock(), maximumRounds: 1)
     }
 
@@ -124,6 +170,7 @@ extension ChatServerCore {
             let plain = OutboundMessage(line: "MSG \(room) \(entry.sender) \(trust) \(entry.text)", broadcast: true)
             let withID = wantID.map { OutboundMessage(line: "MSGID \($0) \(room) \(entry.sender) \(trust) \(entry.text)", broadcast: true) }
             (sent, total) = fanOut(plain, withID: withID, in: room, except: sender)
+            if let id { rooms[room]?.newestID = id }
         case .conversation:
             let recipients = sessionsByName[NameRules.key(message.replyTarget)] ?? []
             let shared = recipients.count > 1

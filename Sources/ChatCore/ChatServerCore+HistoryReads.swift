@@ -1,8 +1,12 @@
 // ChatServerCore+HistoryReads: reading history back (PROTOCOL.md section 11):
 // the HISTORY command, the past messages a `join-history` session gets on
 // JOIN, the `HIST` line they are sent as, and the history capabilities of
-// CAP LS / CAP REQ. Reads go to the store synchronously and are bounded
-// (at most `maximumHistoryLimit` rows a request). Pure apart from the store.
+// CAP LS / CAP REQ. A read is bounded (at most `maximumHistoryLimit` rows a
+// request) and may complete later (a networked store): the session waits for
+// it (`awaitsStore`, its later input held), then gets the HIST lines and its
+// one reply, or nothing if it ended meanwhile. A JOIN with join-history joins
+// when its read completes, after checking the join again, so the HIST lines
+// and `OK JOIN` come before any live event of the room. Pure apart from the store.
 
 extension ChatServerCore {
     /// `HISTORY TARGET [BEFORE ID | AFTER ID] [LIMIT N]`: HIST lines, oldest first, then
@@ -33,37 +37,63 @@ extension ChatServerCore {
         guard session.link.outputRoom >= Self.minimumOutputRoomForHistory else {
             return .success("\(shown) 0 more")
         }
-        var entries: [HistoryEntry]
-        do {
-            entries = try history.messages(in: scope, range, limit: count + 1)
-        } catch {
-            historyFailed?(error)
-            return .failure(CommandError(.historyFailed, "history cannot be read right now; try again later"))
+        session.awaitsStore = true
+        history.messages(in: scope, range, limit: count + 1) { [self] result in
+            if case .failure(let error) = result { historyFailed?(error) }
+            storeAnswered(session) {
+                switch result {
+                case .failure:
+                    session.send(CommandError(.historyFailed, "history cannot be read right now; try again later").line)
+                case .success(var entries):
+                    var more = entries.count > count
+                    if more {
+                        if case .after = range { entries.removeLast() } else { entries.removeFirst() }
+                    }
+                    var lines = entries.map { historyLine($0, for: session) }
+                    if case .after = range { more = fitToOutputRoom(&lines, of: session, keepingNewest: false) || more } else {
+                        more = fitToOutputRoom(&lines, of: session, keepingNewest: true) || more
+                    }
+                    for line in lines { session.send(line) }
+                    session.send("OK HISTORY \(shown) \(lines.count)\(more ? " more" : "")")
+                }
+            }
         }
-        var more = entries.count > count
-        if more {
-            if case .after = range { entries.removeLast() } else { entries.removeFirst() }
-        }
-        var lines = entries.map { historyLine($0, for: session) }
-        if case .after = range { more = fitToOutputRoom(&lines, of: session, keepingNewest: false) || more } else {
-            more = fitToOutputRoom(&lines, of: session, keepingNewest: true) || more
-        }
-        for line in lines { session.send(line) }
-        return .success("\(shown) \(lines.count)\(more ? " more" : "")")
+        return .success(Self.replyAfterCommit)
     }
 
-    /// The last `historyOnJoin` messages of `room`, for a session that enabled join-history
-    /// and just became a member; sent before its `OK JOIN`. A read failure sends nothing.
-    func sendJoinHistory(_ room: String, to session: ChatSession) {
-        guard session.wantsJoinHistory, historyOnJoin > 0, let history else { return }
-        do {
-            let entries = try history.messages(in: .room(room), .latest, limit: min(historyOnJoin, Self.maximumHistoryLimit))
-            var lines = entries.map { historyLine($0, for: session) }
-            _ = fitToOutputRoom(&lines, of: session, keepingNewest: true)
-            for line in lines { session.send(line) }
-        } catch {
-            historyFailed?(error)
+    /// JOIN of a room `session` is not in yet. A session that enabled join-history first
+    /// reads the room's last `historyOnJoin` messages and joins when the read completes
+    /// (checking the join again then: things may have changed), so its HIST lines and
+    /// `OK JOIN` come before any live event of the room. A read failure sends no HIST
+    /// lines. If messages of the room were delivered during the read and the read does
+    /// not have them (a store whose reads lag its commits), it reads again (`attempts`),
+    /// so nothing falls between history and live delivery.
+    func joinWithHistory(_ room: String, _ session: ChatSession, attempts: Int = 3) -> Result<String, CommandError> {
+        guard session.wantsJoinHistory, historyOnJoin > 0, let history else { return completeJoin(room, session) }
+        session.awaitsStore = true
+        let newestBefore = rooms[room]?.newestID ?? 0
+        history.messages(in: .room(room), .latest, limit: min(historyOnJoin, Self.maximumHistoryLimit)) { [self] result in
+            if case .success(let entries) = result, attempts > 1, let newest = rooms[room]?.newestID,
+               newest > max(newestBefore, entries.last?.id ?? 0), !session.isGone {
+                _ = joinWithHistory(room, session, attempts: attempts - 1)  // still awaitsStore
+                return
+            }
+            if case .failure(let error) = result { historyFailed?(error) }
+            storeAnswered(session) {
+                let wasMember = session.rooms.contains(room)  // joined meanwhile by another session of the user
+                switch completeJoin(room, session) {
+                case .failure(let error): session.send(error.line)
+                case .success(let details):
+                    if case .success(let entries) = result, !wasMember {
+                        var lines = entries.map { historyLine($0, for: session) }
+                        _ = fitToOutputRoom(&lines, of: session, keepingNewest: true)
+                        for line in lines { session.send(line) }
+                    }
+                    session.send("OK JOIN \(details)")
+                }
+            }
         }
+        return .success(Self.replyAfterCommit)
     }
 
     /// Below this much room in its output queue, a session's HISTORY reads nothing.

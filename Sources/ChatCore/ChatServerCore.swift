@@ -34,6 +34,12 @@ public final class ChatServerCore {
     public var historyFailed: ((HistoryError) -> Void)?
     /// Stored messages accepted this loop iteration, committed together by `commitStaged`.
     var staged: [StagedMessage] = []
+    /// A batch was handed to the store's `append` and has not completed yet (at most one).
+    var commitInFlight = false
+    /// Told after each batch whether it was stored (the server logs when storing resumes).
+    public var batchFinished: ((_ stored: Bool) -> Void)?
+    /// CERTONLY marks the store has not confirmed yet, per room: lower trust is kept out meanwhile.
+    var pendingCertificateOnlyMarks: [String: Int] = [:]
     /// Plaintext sessions must send STARTTLS before anything but CAP, PING and BYE, and
     /// join the starting room only once upgraded (tlschatd --plain-require-starttls).
     public var requireStartTLS = false
@@ -93,11 +99,13 @@ public final class ChatServerCore {
         guard !session.isGone else { return }  // after BYE or replacement: ignore the rest
         guard session.upgrade != .upgrading else { return }  // sent after STARTTLS: never executed
         guard let parsed = CommandParser.parse(line) else { return }
-        if session.isWaitingForCommit {
+        if session.isWaitingForStore {
             // Only another message that will be stored may go ahead of the commit: any
-            // other reply would overtake the staged message's OK.
-            guard session.heldInput.isEmpty, case .success(let command) = parsed, willStage(command, from: session) else {
-                return session.heldInput.append(.line(line))
+            // other reply would overtake the staged message's OK. Nothing goes ahead of a
+            // pending read or mark (HISTORY, JOIN with join-history, CERTONLY).
+            guard !session.awaitsStore, session.heldInput.isEmpty, case .success(let command) = parsed,
+                  willStage(command, from: session) else {
+                return hold(.line(line), for: session)
             }
         }
         switch parsed {
@@ -118,7 +126,7 @@ public final class ChatServerCore {
     /// The client sent a line longer than the limit: error reply, then close.
     public func lineTooLong(from session: ChatSession) {
         guard !session.isGone else { return }
-        if session.isWaitingForCommit { return session.heldInput.append(.lineTooLong) }  // after the replies it is owed
+        if session.isWaitingForStore { return hold(.lineTooLong, for: session) }  // after the replies it is owed
         session.send(CommandError(.lineTooLong, "line longer than \(limits.maximumLineLength) bytes; closing").line)
         remove(session, reason: "quit")
         session.link.closeAfterFlush(.lineTooLong)
@@ -128,7 +136,7 @@ public final class ChatServerCore {
     /// one reply is `ERR RATE_LIMITED` and it is otherwise ignored.
     public func refuseRateLimited(_ session: ChatSession) {
         guard !session.isGone, session.upgrade != .upgrading else { return }
-        if session.isWaitingForCommit { return session.heldInput.append(.rateLimited) }
+        if session.isWaitingForStore { return hold(.rateLimited, for: session) }
         session.send(CommandError(.rateLimited, "too many commands; slow down").line)
     }
 
@@ -136,7 +144,7 @@ public final class ChatServerCore {
     /// tell it why, then close.
     public func dropFlooding(_ session: ChatSession) {
         guard !session.isGone else { return }
-        if session.isWaitingForCommit { return session.heldInput.append(.flooding) }  // after the replies it is owed
+        if session.isWaitingForStore { return hold(.flooding, for: session) }  // after the replies it is owed
         session.send("NOTICE flood too many commands over the rate limit; closing")
         remove(session, reason: "quit")
         session.link.closeAfterFlush(.flood)

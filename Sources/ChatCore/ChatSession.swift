@@ -22,9 +22,15 @@ public final class ChatSession {
     var awaitsUpgradeForLobby = false
     /// Stored messages of this session waiting for the batch commit (their OK comes then).
     var stagedCount = 0
-    /// Input that arrived behind a staged message: replayed in order after the commit,
-    /// so replies keep the order of the commands. Bounded by one read of input a loop iteration.
+    /// A store call this session's reply waits for (HISTORY, JOIN with join-history,
+    /// CERTONLY): at most one at a time, and all later input is held until it completes.
+    var awaitsStore = false
+    /// Input that arrived behind a staged message or a pending store call: replayed in
+    /// order afterwards, so replies keep the order of the commands. Bounded: the command
+    /// rate limits how fast it grows, nothing is held after an entry that ends the session,
+    /// and at `maximumHeldInput` entries the session is ended as flooding (see `hold`).
     var heldInput: [HeldInput] = []
+    static let maximumHeldInput = 1024
 
     /// Where a session is with STARTTLS.
     enum UpgradeState {
@@ -41,8 +47,8 @@ public final class ChatSession {
         case lineTooLong
     }
 
-    /// True while replies must wait for a commit.
-    var isWaitingForCommit: Bool { stagedCount > 0 || !heldInput.isEmpty }
+    /// True while replies must wait for the store (a commit or another store call).
+    var isWaitingForStore: Bool { stagedCount > 0 || awaitsStore || !heldInput.isEmpty }
 
     init(id: Int, name: String, trust: Trust, credentials: ClientCredentials, link: ChatSessionLink) {
         self.id = id
@@ -73,6 +79,10 @@ final class ChatRoom {
     var certificateOnly = false
 
     var userCount: Int { members.count - extraSessions }
+
+    /// The id of the newest stored message delivered to the room (0: none yet); a JOIN's
+    /// history read compares it with what it read (see ChatServerCore+HistoryReads).
+    var newestID: Int64 = 0
 
     init(name: String) { self.name = name }
 

@@ -1,12 +1,25 @@
 // HistoryStore: the one small interface between the chat core and durable
 // message history. The core stages the messages accepted in one loop
 // iteration and hands them to `append` as one batch; the store commits them
-// in one transaction and returns their ids, and only then does the core send
-// the `OK` replies (acknowledged means stored). Reads serve HISTORY, history
-// on join and catch-up. Implementations: SQLite (ChatHistory module, the
-// embedded default); a networked one (JetStream in cluster mode) can follow
-// without touching the core. This file holds only the interface and its
-// value types: no I/O, no policy about what is stored (the core decides:
+// and reports their ids, and only then does the core deliver them and send
+// the `OK` replies (acknowledged means stored). `messages` serves HISTORY,
+// history on join and catch-up; `markCertificateOnly` records a CERTONLY.
+// These three report through a completion closure, so an implementation may
+// answer at once (SQLite in the ChatHistory module, the embedded default,
+// calls the completion before it returns) or later (a networked store, e.g.
+// JetStream in cluster mode: a request now, the acknowledgement some
+// milliseconds later) without touching the core. Such a store must never
+// block the loop, must call every completion exactly once, on the event loop
+// thread, never from inside a call of another session, and within a bounded
+// time (failing with `HistoryError` when its peer does not answer). The core
+// keeps at most one `append` in flight and at most one other call per
+// session, so pending completions are bounded by the number of sessions.
+// Two calls stay synchronous: `certificateOnlyRooms` is read once at start,
+// before the loop serves anyone (a networked store fetches it while it is
+// being set up, where waiting is allowed), and `pruneStep` is retention of a
+// local file, driven by the server; a store with its own limits (a stream's
+// maximum age and size) returns 0. This file holds only the interface and
+// its value types: no I/O, no policy about what is stored (the core decides:
 // room messages, and private messages between two `cert` users).
 
 /// Where a stored message belongs: a room, or the private conversation of two
@@ -80,25 +93,31 @@ public struct HistoryError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// Durable history. Called on the event loop thread only; every call is bounded.
+/// Durable history. Called on the event loop thread only; every call is bounded in
+/// time and size. A completion is called exactly once, on the loop thread: either
+/// before the call returns or later, never blocking the loop meanwhile.
 public protocol HistoryStore: AnyObject {
-    /// Stores `entries` (ids ignored) in one transaction and returns them with their
-    /// ids, in order, once the transaction has committed. On error nothing is stored.
-    func append(_ entries: [HistoryEntry]) throws(HistoryError) -> [HistoryEntry]
+    /// Stores `entries` (ids ignored) as one batch and completes with them, ids set, in
+    /// order, once they are durable (committed, or acknowledged by the store's peer). On
+    /// failure nothing of the batch counts as stored. The core keeps one batch in flight.
+    func append(_ entries: [HistoryEntry], completion: @escaping (Result<[HistoryEntry], HistoryError>) -> Void)
 
     /// Up to `limit` messages of `scope` in `range`, oldest first.
-    func messages(in scope: HistoryScope, _ range: HistoryRange, limit: Int) throws(HistoryError) -> [HistoryEntry]
+    func messages(in scope: HistoryScope, _ range: HistoryRange, limit: Int,
+                  completion: @escaping (Result<[HistoryEntry], HistoryError>) -> Void)
 
-    /// One bounded step of retention: deletes at most `maximumRows` messages that are
-    /// older than `olderThan` (ms since the epoch, nil: no age limit) or beyond the newest
-    /// `keepPerScope` of their scope (nil: no count limit). Returns how many it deleted;
-    /// the caller runs it again later while that is `maximumRows`.
-    func pruneStep(olderThan: Int64?, keepPerScope: Int?, maximumRows: Int) throws(HistoryError) -> Int
+    /// Marks `room` certificate-only, durably: completes once the mark is kept.
+    func markCertificateOnly(room: String, completion: @escaping (Result<Void, HistoryError>) -> Void)
 
     /// Rooms marked certificate-only with CERTONLY. The mark protects the room's stored
-    /// messages, so it is kept with them, for good (read once at start).
+    /// messages, so it is kept with them, for good. Synchronous: read once at start,
+    /// before the loop serves any client.
     func certificateOnlyRooms() throws(HistoryError) -> Set<String>
 
-    /// Marks `room` certificate-only, durably (committed before it returns).
-    func markCertificateOnly(room: String) throws(HistoryError)
+    /// One bounded step of local retention: deletes at most `maximumRows` messages that
+    /// are older than `olderThan` (ms since the epoch, nil: no age limit) or beyond the
+    /// newest `keepPerScope` of their scope (nil: no count limit). Returns how many it
+    /// deleted; the caller runs it again later while that is `maximumRows`. Synchronous
+    /// and local only; a store whose peer enforces its own limits returns 0.
+    func pruneStep(olderThan: Int64?, keepPerScope: Int?, maximumRows: Int) throws(HistoryError) -> Int
 }

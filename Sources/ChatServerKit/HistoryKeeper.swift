@@ -2,7 +2,9 @@
 // (SQLite in ChatHistory), hands it to the chat core, and drives it from the
 // event loop: every iteration, before output is flushed, it commits what the
 // core staged (group commit: one transaction for all messages accepted in
-// the iteration, so their OK replies leave in that same flush); once a
+// the iteration, so their OK replies leave in that same flush; a store that
+// completes later answers in a later iteration, and what is staged meanwhile
+// waits for the next batch); once a
 // second it runs one bounded retention step (more steps follow quickly while
 // there is a backlog, never enough to stall the loop). Store failures never
 // stop the chat (the core delivers live and tells senders `unstored`); they
@@ -35,7 +37,6 @@ final class HistoryKeeper {
     private var suppressedFailures = 0
     /// A commit failed since the last one that worked (reads and pruning do not count).
     private var writeFailing = false
-    private var committing = false
 
     init(settings: Settings, core: ChatServerCore, loop: EventLoop, logger: Logger) throws {
         do {
@@ -54,17 +55,18 @@ final class HistoryKeeper {
             throw ServiceError("history \(settings.path): \(error.description)")
         }
         core.historyFailed = { [unowned self] error in failed(error) }
+        core.batchFinished = { [unowned self] stored in
+            if stored && writeFailing { logger.notice("history: storing again", metadata: ["file": "\(settings.path)"]) }
+            writeFailing = !stored
+        }
         core.wallClock = { Self.wallClockMilliseconds() }
-        loop.addBeforeFlushHook { [unowned self, unowned loop] in
+        loop.addBeforeFlushHook { [unowned core, unowned loop] in
+            // A batch still in flight (a store that completes later) is left alone: its
+            // completion wakes the loop, and this hook then commits what was staged meanwhile.
             guard core.hasStagedMessages else { return }
-            let before = writeFailing
-            writeFailing = false
-            committing = true
             if core.commitStaged(nowMilliseconds: Self.wallClockMilliseconds()) {
                 _ = loop.schedule(after: .zero) {}  // more is staged: the next iteration must not sleep
             }
-            committing = false
-            if before && !writeFailing { logger.notice("history: storing again", metadata: ["file": "\(settings.path)"]) }
         }
         if settings.maximumAgeSeconds != nil || settings.maximumMessagesPerRoom != nil {
             pruneTimer = loop.scheduleRepeating(every: .seconds(1)) { [unowned self] in prune() }
@@ -93,7 +95,6 @@ final class HistoryKeeper {
 
     /// Logs a store failure, at most one line a minute (with how many were not logged).
     private func failed(_ error: HistoryError) {
-        if committing { writeFailing = true }
         let now = MonotonicClock.now()
         if let last = lastFailureLog, now - last < 60_000_000_000 {
             suppressedFailures += 1
