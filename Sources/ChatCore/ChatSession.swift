@@ -30,7 +30,7 @@ public final class ChatSession {
     /// rate limits how fast it grows, nothing is held after an entry that ends the session,
     /// and at `maximumHeldInput` entries the session is ended as flooding (see `hold`).
     var heldInput: [HeldInput] = []
-    static let maximumHeldInput = 1024
+    public static let maximumHeldInput = 1024
 
     /// Where a session is with STARTTLS.
     enum UpgradeState {
