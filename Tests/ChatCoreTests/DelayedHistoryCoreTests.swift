@@ -6,7 +6,9 @@
 // and says `unstored`, sessions that end while their read or commit is
 // pending get nothing (and crash nothing), CERTONLY waits for its mark and
 // keeps lower trust out meanwhile, join-history waits for its read (and
-// reads again when the room moved on meanwhile), held input is bounded.
+// reads again when the room moved on meanwhile, and checks the join again),
+// a batch answered with the wrong count counts as unstored, held input is
+// bounded.
 import ChatCore
 import Testing
 
@@ -208,6 +210,39 @@ struct DelayedHistoryCoreTests {
         fixture.store.completeAll()
         #expect(bob.link.take() == ["OK SAY #dev sent 1/1"])
         #expect(alice.link.take() == ["JOINED #dev bob cert", "MSG #dev bob cert hello"])
+    }
+
+    @Test("a store that answers a batch with the wrong number of messages: treated as not stored, logged")
+    func wrongAnswerCountIsUnstored() throws {
+        let fixture = try DelayedHistoryFixture()
+        let alice = Client(fixture.core, cert: "alice"), bob = Client(fixture.core, cert: "bob")
+        alice.send("CAP REQ history")
+        _ = bob.link.take()
+        fixture.store.appendAnswersOnly = 1
+        fixture.feed(alice, ["SAY one", "SAY two"])
+        fixture.commit()
+        fixture.store.completeNext()
+        #expect(alice.link.take() == ["OK SAY #lobby sent 1/1 unstored", "OK SAY #lobby sent 1/1 unstored"])
+        #expect(bob.link.take() == ["MSG #lobby alice cert one", "MSG #lobby alice cert two"])
+        #expect(fixture.failures.map(\.description) == ["the store returned 1 messages for a batch of 2"])
+    }
+
+    @Test("a join that waited for its history is checked again: a room that became certificate-only meanwhile refuses it")
+    func joinIsCheckedAgainAfterItsRead() throws {
+        let fixture = try DelayedHistoryFixture()
+        let alice = Client(fixture.core, cert: "alice"), guest = Client(fixture.core)
+        alice.send("JOIN #sec")
+        guest.send("CAP REQ join-history")
+        fixture.feed(guest, ["JOIN #sec", "WHOAMI"])
+        fixture.feed(alice, ["CERTONLY #sec"])
+        #expect(fixture.store.pendingKinds == ["read", "mark"])
+        fixture.store.completeNext("mark")
+        #expect(alice.link.take().last == "OK CERTONLY #sec")
+        fixture.store.completeNext("read")
+        let replies = guest.link.take()
+        #expect(replies.first == "ERR NOT_ALLOWED #sec admits certificate users only; you are tls", "\(replies)")
+        #expect(verbs(replies) == ["ERR NOT_ALLOWED", "OK WHOAMI"])
+        #expect(alice.send("WHO #sec") == ["OK WHO #sec 1 alice:cert"])
     }
 
     @Test("input held behind a pending read is bounded: past the limit the session is closed as flooding, after its replies")

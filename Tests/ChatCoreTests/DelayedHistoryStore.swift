@@ -15,6 +15,8 @@ final class DelayedHistoryStore: HistoryStore {
     /// When set, appends (or marks) fail with it (nothing is stored).
     var appendFailure: HistoryError?
     var markFailure: HistoryError?
+    /// When set, an append stores its batch but answers with only this many of the messages (a faulty store).
+    var appendAnswersOnly: Int?
 
     init(path: String) throws { inner = try SQLiteHistoryStore(path: path) }
 
@@ -35,7 +37,7 @@ final class DelayedHistoryStore: HistoryStore {
     func append(_ entries: [HistoryEntry], completion: @escaping (Result<[HistoryEntry], HistoryError>) -> Void) {
         let result: Result<[HistoryEntry], HistoryError>
         if let appendFailure { result = .failure(appendFailure) } else {
-            do { result = .success(try inner.append(entries)) } catch { result = .failure(error) }
+            do { result = .success(Array(try inner.append(entries).prefix(appendAnswersOnly ?? .max))) } catch { result = .failure(error) }
         }
         waiting.append(("append", { completion(result) }))
     }
