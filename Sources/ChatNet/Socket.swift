@@ -185,13 +185,18 @@ public struct SocketOptions: Sendable {
     /// Set them small to force short reads and writes in tests.
     public var sendBufferSize: Int32?
     public var receiveBufferSize: Int32?
+    /// Listening sockets: SO_REUSEPORT, so several processes (each with its own loop) can
+    /// listen on one address and the kernel spreads new connections over them.
+    public var reusePort = false
 
-    public init(sendBufferSize: Int32? = nil, receiveBufferSize: Int32? = nil) {
+    public init(sendBufferSize: Int32? = nil, receiveBufferSize: Int32? = nil, reusePort: Bool = false) {
         self.sendBufferSize = sendBufferSize
         self.receiveBufferSize = receiveBufferSize
+        self.reusePort = reusePort
     }
 
     func apply(to socket: Socket) throws(Errno) {
+        if reusePort { try socket.setOption(SOL_SOCKET, SO_REUSEPORT, 1) }
         if let sendBufferSize { try socket.setOption(SOL_SOCKET, SO_SNDBUF, sendBufferSize) }
         if let receiveBufferSize { try socket.setOption(SOL_SOCKET, SO_RCVBUF, receiveBufferSize) }
     }

@@ -74,8 +74,8 @@ final class ChatServer {
     }
 
     /// Listens on `address`; returns the bound address (port 0 resolved).
-    func listen(on address: SocketAddress, transport: Transport) throws -> SocketAddress {
-        let listener = try Listener(loop: loop, address: address, onError: { [logger] error in
+    func listen(on address: SocketAddress, transport: Transport, reusePort: Bool = false) throws -> SocketAddress {
+        let listener = try Listener(loop: loop, address: address, options: SocketOptions(reusePort: reusePort), onError: { [logger] error in
             logger.warning("accept failed, pausing briefly", metadata: ["error": "\(error)"])
         }, onAccept: { [unowned self] socket in self.accept(socket, transport: transport) })
         listeners.append(listener)

@@ -84,7 +84,7 @@ public final class ChatService {
         for (address, transport) in tlsAddresses.map({ ($0, Transport.tls) }) + plainAddresses.map({ ($0, Transport.plain) }) {
             let bound: SocketAddress
             do {
-                bound = try server.listen(on: address, transport: transport)
+                bound = try server.listen(on: address, transport: transport, reusePort: configuration.reusePort)
             } catch {
                 throw ServiceError("cannot listen on \(address): \(error)")
             }

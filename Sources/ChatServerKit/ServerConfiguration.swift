@@ -18,6 +18,9 @@ public struct ServerConfiguration: Sendable {
     /// Plaintext chat/1 listeners; loopback only unless `allowPublicPlaintext`.
     public var plainListen: [String] = []
     public var allowPublicPlaintext = false
+    /// SO_REUSEPORT on every listener: several tlschatd processes share one port (each
+    /// serves the connections the kernel gives it; they share nothing else).
+    public var reusePort = false
     /// Plaintext listeners refuse everything but STARTTLS, CAP, PING and BYE until the upgrade.
     public var plainRequireStartTLS = false
     public var clientCA: String?

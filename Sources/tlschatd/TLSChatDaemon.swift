@@ -36,6 +36,9 @@ struct TLSChatDaemon: ParsableCommand {
     @Flag(help: "Allow --plain-listen on a non-loopback address (traffic and names travel unprotected).")
     var allowPublicPlaintext = false
 
+    @Flag(help: "Listen with SO_REUSEPORT, so several tlschatd processes can share one port and the kernel spreads new connections over them. Without cluster mode they share nothing else (each has its own users and rooms).")
+    var reusePort = false
+
     @Flag(name: .customLong("plain-require-starttls"), help: "On --plain-listen, refuse every command but STARTTLS, CAP, PING and BYE (ERR NOT_ALLOWED) until the client upgrades to TLS with STARTTLS; such clients join the starting room only once upgraded. (STARTTLS itself always works there.)")
     var plainRequireStartTLS = false
 
@@ -121,6 +124,7 @@ struct TLSChatDaemon: ParsableCommand {
         if !listen.isEmpty { configuration.listen = listen }
         configuration.plainListen = plainListen
         configuration.allowPublicPlaintext = allowPublicPlaintext
+        configuration.reusePort = reusePort
         configuration.plainRequireStartTLS = plainRequireStartTLS
         configuration.clientCA = clientCa
         configuration.revocationListFile = crl
