@@ -1,0 +1,68 @@
+// NATSClient+Publishing: PUB/HPUB and the two bounds on outgoing data. On a
+// live connection, a publish that would queue more than `outgoingBufferLimit`
+// bytes is refused with `.wouldBlock` (flow control: the caller retries after
+// the connection drained, see `outgoingBufferedBytes`) instead of growing
+// memory. While disconnected, publishes wait in the reconnect buffer up to
+// `reconnectBufferLimit` bytes and are sent, in order, right after the
+// subscriptions are renewed on the next connection; beyond it `.reconnectBufferFull`.
+// Subscription commands are never buffered here: the subscription table is
+// replayed instead. Payload size is checked against the server's max_payload.
+
+extension NATSClient {
+    /// Publishes `payload` (with `headers`, as HPUB) on `subject`, optionally asking for replies on `replyTo`.
+    public func publish(_ subject: String, payload: [UInt8], headers: NATSHeaders? = nil, replyTo: String? = nil) throws(NATSError) {
+        guard state != .closed else { throw .closed }
+        try NATSCommandEncoder.validate(subject: subject, wildcards: false)
+        if let replyTo { try NATSCommandEncoder.validate(subject: replyTo, wildcards: false) }
+        let headerBlock = try headers.map { (headers) throws(NATSError) in
+            try headers.validate()
+            return headers.encoded().count
+        } ?? 0
+        if options.checksMaximumPayload, let limit = serverInfo?.maximumPayload, headerBlock + payload.count > limit {
+            throw .payloadTooLarge(size: headerBlock + payload.count, limit: limit)
+        }
+        try send(NATSCommandEncoder.publish(subject: subject, replyTo: replyTo, headers: headers, payload: payload))
+    }
+
+    /// Publishes UTF-8 text.
+    public func publish(_ subject: String, text: String, headers: NATSHeaders? = nil, replyTo: String? = nil) throws(NATSError) {
+        try publish(subject, payload: Array(text.utf8), headers: headers, replyTo: replyTo)
+    }
+
+    /// Bytes queued on the live connection (0 when disconnected).
+    public var outgoingBufferedBytes: Int { phase == .up ? connection?.bufferedOutputByteCount ?? 0 : 0 }
+
+    /// Bytes of publishes waiting for the next connection.
+    public var reconnectBufferedBytes: Int { reconnectBufferBytes }
+
+    /// Sends a publish now, or keeps it for the next connection.
+    func send(_ bytes: [UInt8]) throws(NATSError) {
+        if phase == .up, let connection {
+            let queued = connection.bufferedOutputByteCount
+            guard queued + bytes.count <= options.outgoingBufferLimit else {
+                throw .wouldBlock(bufferedBytes: queued, limit: options.outgoingBufferLimit)
+            }
+            connection.write(bytes)
+        } else {
+            guard reconnectBufferBytes + bytes.count <= options.reconnectBufferLimit else {
+                throw .reconnectBufferFull(limit: options.reconnectBufferLimit)
+            }
+            reconnectBuffer.append(bytes)
+            reconnectBufferBytes += bytes.count
+        }
+    }
+
+    /// Writes a protocol command (SUB, UNSUB) if connected; when not, the subscription
+    /// table is replayed on the next connection instead.
+    func sendCommand(_ bytes: [UInt8]) {
+        guard phase == .up, let connection else { return }
+        connection.write(bytes)
+    }
+
+    func sendReconnectBuffer() {
+        guard let connection else { return }
+        for bytes in reconnectBuffer { connection.write(bytes) }
+        reconnectBuffer.removeAll()
+        reconnectBufferBytes = 0
+    }
+}
