@@ -3,6 +3,9 @@
 // next attempt on the next known server after an exponential backoff with
 // random jitter (bounded); consecutive authorization failures and, if
 // configured, consecutive failed attempts end in `closed` instead of a loop.
+// A connection that breaks before `stableConnectionDuration` counts as a
+// failed attempt, so a server that accepts and then fails at once (garbage,
+// an immediate close) is retried with a growing delay, not in a tight loop.
 // While connected we PING every `pingInterval`; `maximumPingsOutstanding`
 // unanswered PINGs make the connection stale and it is dropped. Servers
 // advertised in INFO join the pool (bounded). Nothing here parses or sends data.
@@ -27,7 +30,21 @@ extension NATSClient {
         if let limit = options.maximumReconnectAttempts, failedAttempts >= limit {
             return shutDown(reason: "gave up after \(failedAttempts) failed connection attempts (last: \(reason))")
         }
-        if state == .connected { state = .reconnecting }
+        scheduleReconnect()
+    }
+
+    /// A connection that was up is gone: report it and reconnect; a short-lived one counts as a failure.
+    func connectionLost(_ reason: String) {
+        report(.disconnected(reason: reason))
+        state = .reconnecting
+        if MonotonicClock.now() - upSince >= options.stableConnectionDuration.nanoseconds {
+            failedAttempts = 0
+        } else {
+            failedAttempts += 1
+            if let limit = options.maximumReconnectAttempts, failedAttempts >= limit {
+                return shutDown(reason: "gave up after \(failedAttempts) connections that failed at once (last: \(reason))")
+            }
+        }
         scheduleReconnect()
     }
 

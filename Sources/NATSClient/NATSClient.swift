@@ -51,6 +51,8 @@ public final class NATSClient: ConnectionDelegate {
     var authorizationFailures = 0
     var lastAttemptWasAuthorizationFailure = false
     var hasConnectedOnce = false
+    /// When the current connection came up (MonotonicClock), to tell a stable one from a flapping one.
+    var upSince: UInt64 = 0
     var reconnectTimer: LoopTimer?
 
     // Outgoing data while disconnected.
@@ -161,10 +163,7 @@ public final class NATSClient: ConnectionDelegate {
         pendingCloseReason = nil
         guard state != .closed else { return }
         if phase == .up {
-            report(.disconnected(reason: why))
-            state = .reconnecting
-            failedAttempts = 0
-            scheduleReconnect()
+            connectionLost(why)
         } else {
             attemptFailed(why)
         }
@@ -237,7 +236,7 @@ public final class NATSClient: ConnectionDelegate {
         guard let server = currentServer else { return }
         phase = .up
         connectTimer?.cancel()
-        failedAttempts = 0
+        upSince = MonotonicClock.now()
         authorizationFailures = 0
         renewSubscriptions()
         sendReconnectBuffer()

@@ -35,6 +35,9 @@ public struct NATSClientOptions: Sendable {
     public var reconnectBaseDelay: Duration = .milliseconds(100)
     public var reconnectMaximumDelay: Duration = .seconds(5)
     public var reconnectJitter: Duration = .milliseconds(100)
+    /// A connection that breaks sooner than this after coming up counts as a failed attempt
+    /// (the backoff keeps growing); one that lasted longer starts the backoff afresh.
+    public var stableConnectionDuration: Duration = .seconds(2)
     /// Consecutive failed attempts before the client gives up and closes (nil: never).
     public var maximumReconnectAttempts: Int? = nil
     /// Consecutive "Authorization Violation" answers before the client gives up and closes.
