@@ -144,4 +144,62 @@ struct NATSClientTests {
         #expect(wrong.run { wrong.client.state == .closed })
         #expect(wrong.serverErrors.contains("Authorization Violation"))
     }
+
+    @Test("flow control: a full outgoing buffer refuses publishes with wouldBlock until the connection drained")
+    func flowControl() throws {
+        let server = try NATSServerProcess(storeDirectory: try NATSServerProcess.temporaryDirectory("flow"))
+        defer { server.stop() }
+        let probe = try NATSClientProbe(urls: [server.url]) { $0.outgoingBufferLimit = 1000 }
+        defer { probe.finish() }
+        #expect(probe.connect())
+        var received = 0
+        try probe.client.subscribe("flow") { _ in received += 1 }
+        let payload = [UInt8](repeating: 66, count: 200)
+        var accepted = 0
+        var refusal: NATSError?
+        for _ in 0..<10 {  // all in one loop iteration: nothing is written until the flush
+            do {
+                try probe.client.publish("flow", payload: payload)
+                accepted += 1
+            } catch {
+                refusal = error
+                break
+            }
+        }
+        #expect(accepted == 4, "4 messages of about 215 bytes fit in 1000")
+        guard case .wouldBlock(_, 1000)? = refusal else {
+            Issue.record("expected wouldBlock, got \(String(describing: refusal))")
+            return
+        }
+        #expect(probe.run { probe.client.outgoingBufferedBytes == 0 && received == 4 })
+        try probe.client.publish("flow", payload: payload)  // drained: accepted again
+        #expect(probe.run { received == 5 })
+        #expect(probe.client.state == .connected)
+    }
+
+    @Test("seeds are tried in order: a dead first seed is skipped and the advertised servers are learned")
+    func seedOrderAndDiscovery() throws {
+        let server = try NATSServerProcess(storeDirectory: try NATSServerProcess.temporaryDirectory("seeds"))
+        defer { server.stop() }
+        let dead = try Socket.listening(on: try #require(try SocketAddress.resolve("127.0.0.1:0").first))
+        let deadPort = try dead.localAddress().port
+        dead.close()  // nothing listens there any more: connection refused
+        let probe = try NATSClientProbe(urls: ["nats://127.0.0.1:\(deadPort)", server.url])
+        defer { probe.finish() }
+        #expect(probe.connect())
+        #expect(probe.attemptFailures.count == 1)
+        #expect(probe.attemptFailures.first?.contains("connect failed") == true, "\(probe.events)")
+        #expect(probe.client.currentServer?.port == server.port)
+
+        let loop = try EventLoop()
+        let info = #"INFO {"server_id":"F","max_payload":1048576,"connect_urls":["127.0.0.1:4999","[::1]:5000","127.0.0.1:4999"]}"# + "\r\n"
+        let fake = try FakeNATSServer(loop: loop, info: info) { connection, input in
+            if input.hasSuffix("PING\r\n") { connection.write("PONG\r\n") }
+        }
+        let learner = try NATSClientProbe(urls: [fake.url], loop: loop)
+        defer { learner.finish(also: fake.close) }
+        #expect(learner.connect())
+        #expect(learner.client.knownServers.map(\.description) == [fake.url, "nats://127.0.0.1:4999", "nats://[::1]:5000"])
+        #expect(learner.client.knownServers.dropFirst().allSatisfy { $0.isDiscovered })
+    }
 }
