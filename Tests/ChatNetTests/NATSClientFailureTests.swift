@@ -84,6 +84,20 @@ struct NATSClientFailureTests {
         #expect(slow.disconnectReasons.count == 1)
     }
 
+    @Test("the server's own PINGs are answered: a server pinging every 100 ms keeps the client")
+    func answersServerPings() throws {
+        let directory = try NATSServerProcess.temporaryDirectory("pings")
+        try "ping_interval: \"100ms\"\nping_max: 2\n".write(toFile: directory + "/server.conf", atomically: true, encoding: .utf8)
+        let server = try NATSServerProcess(storeDirectory: directory, extraArguments: ["-c", directory + "/server.conf", "-V"])
+        defer { server.stop() }
+        let probe = try NATSClientProbe(urls: [server.url])
+        defer { probe.finish() }
+        #expect(probe.connect())
+        #expect(probe.run { server.log.components(separatedBy: "<<- [PONG]").count > 6 })  // our PONGs, in its trace
+        #expect(probe.disconnectReasons.isEmpty, "\(probe.events)")
+        #expect(probe.client.state == .connected)
+    }
+
     @Test("TLS to NATS: verified against the CA, with a client certificate when the server requires one")
     func tlsToNATS() throws {
         let pki = TestPKI.shared
