@@ -1,4 +1,4 @@
-// NATSClientTests: the NATSClient module against a real nats-server (the
+// NATSClientLiveTests: the NATSClient module against a real nats-server (the
 // Debian package, started per test on 127.0.0.1 with a random port and
 // JetStream in a temporary directory): publish/subscribe, queue groups,
 // automatic unsubscribe, request/reply with no responders and timeouts,
@@ -11,7 +11,7 @@ import Foundation
 import Testing
 
 @Suite("NATSClient against nats-server", .serialized)
-struct NATSClientTests {
+struct NATSClientLiveTests {
     @Test("publish/subscribe with wildcards, queue groups and unsubscribe after N messages")
     func publishSubscribe() throws {
         let server = try NATSServerProcess(storeDirectory: try NATSServerProcess.temporaryDirectory("pubsub"))
