@@ -23,7 +23,7 @@ extension NATSClientProbe {
 struct JetStreamTests {
     @Test("stream create/update, publish with ack and de-duplication, reads by sequence and last by subject")
     func streams() throws {
-        let server = try NATSServerProcess(storeDirectory: try NATSServerProcess.temporaryDirectory("js"))
+        let server = try NATSServerProcess()
         defer { server.stop() }
         let probe = try NATSClientProbe(urls: [server.url])
         defer { probe.finish() }
@@ -69,7 +69,7 @@ struct JetStreamTests {
 
     @Test("API errors are typed and carry the server's description")
     func apiErrors() throws {
-        let server = try NATSServerProcess(storeDirectory: try NATSServerProcess.temporaryDirectory("jserr"))
+        let server = try NATSServerProcess()
         defer { server.stop() }
         let probe = try NATSClientProbe(urls: [server.url])
         defer { probe.finish() }
@@ -93,7 +93,7 @@ struct JetStreamTests {
 
     @Test("key-value: create-only twice fails, a stale revision fails, delete, create after delete")
     func keyValue() throws {
-        let server = try NATSServerProcess(storeDirectory: try NATSServerProcess.temporaryDirectory("kv"))
+        let server = try NATSServerProcess()
         defer { server.stop() }
         let probe = try NATSClientProbe(urls: [server.url])
         defer { probe.finish() }

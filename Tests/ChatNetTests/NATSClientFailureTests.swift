@@ -30,6 +30,7 @@ struct NATSClientFailureTests {
     @Test("server killed and restarted: subscriptions renewed, publishes buffered while down are delivered")
     func reconnectAfterServerDeath() throws {
         let directory = try NATSServerProcess.temporaryDirectory("reconnect")
+        defer { NATSServerProcess.remove(directory) }
         var server = try NATSServerProcess(storeDirectory: directory)
         let port = server.port
         let probe = try NATSClientProbe(urls: [server.url]) { $0.reconnectBufferLimit = 4096 }
@@ -61,6 +62,7 @@ struct NATSClientFailureTests {
     @Test("a real slow consumer is cut off by nats-server and the client reconnects by itself")
     func slowConsumer() throws {
         let directory = try NATSServerProcess.temporaryDirectory("slow")
+        defer { NATSServerProcess.remove(directory) }
         try "max_pending: 65536\nmax_payload: 16384\nwrite_deadline: \"500ms\"\n".write(toFile: directory + "/server.conf", atomically: true, encoding: .utf8)
         let server = try NATSServerProcess(storeDirectory: directory, extraArguments: ["-c", directory + "/server.conf"])
         defer { server.stop() }
@@ -87,6 +89,7 @@ struct NATSClientFailureTests {
     @Test("the server's own PINGs are answered: a server pinging every 100 ms keeps the client")
     func answersServerPings() throws {
         let directory = try NATSServerProcess.temporaryDirectory("pings")
+        defer { NATSServerProcess.remove(directory) }
         try "ping_interval: \"100ms\"\nping_max: 2\n".write(toFile: directory + "/server.conf", atomically: true, encoding: .utf8)
         let server = try NATSServerProcess(storeDirectory: directory, extraArguments: ["-c", directory + "/server.conf", "-V"])
         defer { server.stop() }
@@ -101,7 +104,7 @@ struct NATSClientFailureTests {
     @Test("TLS to NATS: verified against the CA, with a client certificate when the server requires one")
     func tlsToNATS() throws {
         let pki = TestPKI.shared
-        let server = try NATSServerProcess(storeDirectory: try NATSServerProcess.temporaryDirectory("tls"), extraArguments: [
+        let server = try NATSServerProcess(extraArguments: [
             "--tls", "--tlscert", pki.cert("server"), "--tlskey", pki.key("server"),
         ])
         defer { server.stop() }
@@ -124,7 +127,7 @@ struct NATSClientFailureTests {
         #expect(untrusting.attemptFailures.first?.contains("certificate verify failed") == true, "\(untrusting.events)")
         #expect(!server.log.contains("Authorization Violation"))
 
-        let mutual = try NATSServerProcess(storeDirectory: try NATSServerProcess.temporaryDirectory("mtls"), extraArguments: [
+        let mutual = try NATSServerProcess(extraArguments: [
             "--tlsverify", "--tlscert", pki.cert("server"), "--tlskey", pki.key("server"), "--tlscacert", pki.path("ca.pem"),
         ])
         defer { mutual.stop() }
@@ -138,7 +141,7 @@ struct NATSClientFailureTests {
 
     @Test("TLS demanded by the client but not offered by the server: refused before CONNECT")
     func tlsNotOffered() throws {
-        let server = try NATSServerProcess(storeDirectory: try NATSServerProcess.temporaryDirectory("notls"))
+        let server = try NATSServerProcess()
         defer { server.stop() }
         let probe = try NATSClientProbe(urls: ["tls://127.0.0.1:\(server.port)"]) { $0.maximumReconnectAttempts = 1 }
         defer { probe.finish() }

@@ -14,7 +14,7 @@ import Testing
 struct NATSClientLiveTests {
     @Test("publish/subscribe with wildcards, queue groups and unsubscribe after N messages")
     func publishSubscribe() throws {
-        let server = try NATSServerProcess(storeDirectory: try NATSServerProcess.temporaryDirectory("pubsub"))
+        let server = try NATSServerProcess()
         defer { server.stop() }
         let probe = try NATSClientProbe(urls: [server.url])
         defer { probe.finish() }
@@ -39,7 +39,7 @@ struct NATSClientLiveTests {
 
     @Test("request/reply: a reply, no responders at once, a timeout, and the outstanding-request bound")
     func requestReply() throws {
-        let server = try NATSServerProcess(storeDirectory: try NATSServerProcess.temporaryDirectory("request"))
+        let server = try NATSServerProcess()
         defer { server.stop() }
         let probe = try NATSClientProbe(urls: [server.url]) { $0.maximumOutstandingRequests = 2 }
         defer { probe.finish() }
@@ -62,7 +62,7 @@ struct NATSClientLiveTests {
 
     @Test("headers travel with HPUB and arrive in HMSG, repeated names and order kept")
     func headers() throws {
-        let server = try NATSServerProcess(storeDirectory: try NATSServerProcess.temporaryDirectory("headers"))
+        let server = try NATSServerProcess()
         defer { server.stop() }
         let probe = try NATSClientProbe(urls: [server.url])
         defer { probe.finish() }
@@ -81,6 +81,7 @@ struct NATSClientLiveTests {
     @Test("payloads over max_payload: refused locally, and the server's -ERR closes the connection when sent anyway")
     func oversizePayload() throws {
         let directory = try NATSServerProcess.temporaryDirectory("payload")
+        defer { NATSServerProcess.remove(directory) }
         try "max_payload: 1024\n".write(toFile: directory + "/server.conf", atomically: true, encoding: .utf8)
         let server = try NATSServerProcess(storeDirectory: directory, extraArguments: ["-c", directory + "/server.conf"])
         defer { server.stop() }
@@ -103,6 +104,7 @@ struct NATSClientLiveTests {
     @Test("a wrong password is reported as the server's Authorization Violation and ends in closed, with backoff between attempts")
     func authorizationErrors() throws {
         let directory = try NATSServerProcess.temporaryDirectory("auth")
+        defer { NATSServerProcess.remove(directory) }
         let server = try NATSServerProcess(storeDirectory: directory, extraArguments: ["--user", "svc", "--pass", "right"])
         defer { server.stop() }
         let wrong = try NATSClientProbe(urls: ["nats://svc:wrong@127.0.0.1:\(server.port)"]) {
@@ -129,8 +131,7 @@ struct NATSClientLiveTests {
 
     @Test("token authentication: the right token connects, a wrong one is refused")
     func tokenAuthentication() throws {
-        let server = try NATSServerProcess(storeDirectory: try NATSServerProcess.temporaryDirectory("token"),
-                                           extraArguments: ["--auth", "s3cret"])
+        let server = try NATSServerProcess(extraArguments: ["--auth", "s3cret"])
         defer { server.stop() }
         let right = try NATSClientProbe(urls: ["nats://s3cret@127.0.0.1:\(server.port)"])
         defer { right.finish() }
@@ -147,7 +148,7 @@ struct NATSClientLiveTests {
 
     @Test("flow control: a full outgoing buffer refuses publishes with wouldBlock until the connection drained")
     func flowControl() throws {
-        let server = try NATSServerProcess(storeDirectory: try NATSServerProcess.temporaryDirectory("flow"))
+        let server = try NATSServerProcess()
         defer { server.stop() }
         let probe = try NATSClientProbe(urls: [server.url]) { $0.outgoingBufferLimit = 1000 }
         defer { probe.finish() }
@@ -179,7 +180,7 @@ struct NATSClientLiveTests {
 
     @Test("seeds are tried in order: a dead first seed is skipped and the advertised servers are learned")
     func seedOrderAndDiscovery() throws {
-        let server = try NATSServerProcess(storeDirectory: try NATSServerProcess.temporaryDirectory("seeds"))
+        let server = try NATSServerProcess()
         defer { server.stop() }
         let dead = try Socket.listening(on: try #require(try SocketAddress.resolve("127.0.0.1:0").first))
         let deadPort = try dead.localAddress().port

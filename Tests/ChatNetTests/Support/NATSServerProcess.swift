@@ -10,9 +10,14 @@ final class NATSServerProcess {
     let child: ChildProcess
     let port: Int
     let arguments: [String]
+    /// The store directory this object made (and removes when it goes away), if the caller gave none.
+    private let ownDirectory: String?
 
     /// Starts nats-server; throws if it is not installed or does not listen within 20 s.
-    init(port: Int = -1, storeDirectory: String, extraArguments: [String] = []) throws {
+    /// Without `storeDirectory`, JetStream's store goes to a temporary directory removed with this object.
+    init(port: Int = -1, storeDirectory: String? = nil, extraArguments: [String] = []) throws {
+        ownDirectory = storeDirectory == nil ? try Self.temporaryDirectory("store") : nil
+        guard let storeDirectory = storeDirectory ?? ownDirectory else { throw NATSServerProcessError("no store directory") }
         guard let binary = ["/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"]
             .first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw NATSServerProcessError("nats-server is not installed (Scripts/test installs it: apt-get install nats-server)")
@@ -44,14 +49,22 @@ final class NATSServerProcess {
     /// Stops the server (SIGTERM by PID, SIGKILL after 10 s).
     func stop() { child.stop() }
 
-    /// A fresh temporary directory for one test (JetStream store, configuration files).
+    /// A fresh temporary directory for one test (JetStream store, configuration files); the
+    /// caller removes it (`defer { NATSServerProcess.remove(directory) }`).
     static func temporaryDirectory(_ label: String) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("nats-\(label)-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }
 
-    deinit { if child.isRunning { child.stop(signal: SIGKILL) } }
+    static func remove(_ directory: String) {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    deinit {
+        if child.isRunning { child.stop(signal: SIGKILL) }
+        if let ownDirectory { try? FileManager.default.removeItem(atPath: ownDirectory) }
+    }
 }
 
 struct NATSServerProcessError: Error, CustomStringConvertible {
