@@ -14,6 +14,7 @@ extension NATSClient {
         guard state != .closed else { throw .closed }
         try NATSCommandEncoder.validate(subject: subject, wildcards: false)
         if let replyTo { try NATSCommandEncoder.validate(subject: replyTo, wildcards: false) }
+        if headers != nil, let info = serverInfo, !info.headers { throw .headersNotSupported }
         let headerBlock = try headers.map { (headers) throws(NATSError) in
             try headers.validate()
             return headers.encoded().count

@@ -14,7 +14,7 @@ extension NATSClient {
         try NATSCommandEncoder.validate(subject: subject, wildcards: true)
         if let queue { try NATSCommandEncoder.validate(queue: queue) }
         guard subscriptions.count < options.maximumSubscriptions else {
-            throw .invalidSubject("\(subject): more than \(options.maximumSubscriptions) subscriptions")
+            throw .tooManySubscriptions(limit: options.maximumSubscriptions)
         }
         let subscription = NATSSubscription(sid: nextSid, subject: subject, queue: queue, handler: handler)
         nextSid += 1

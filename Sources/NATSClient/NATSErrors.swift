@@ -40,6 +40,10 @@ public enum NATSError: Error, Sendable, Equatable, CustomStringConvertible {
     case reconnectBufferFull(limit: Int)
     /// The client was closed (by `close()` or after giving up reconnecting).
     case closed
+    /// More subscriptions than `maximumSubscriptions`.
+    case tooManySubscriptions(limit: Int)
+    /// Headers were given but the server does not support them (INFO headers false).
+    case headersNotSupported
     /// Too many requests are waiting for replies.
     case tooManyOutstandingRequests(limit: Int)
     /// No reply arrived before the request's deadline.
@@ -61,6 +65,8 @@ public enum NATSError: Error, Sendable, Equatable, CustomStringConvertible {
         case .wouldBlock(let buffered, let limit): return "outgoing buffer full (\(buffered) of \(limit) bytes queued): retry later"
         case .reconnectBufferFull(let limit): return "disconnected and the reconnect buffer (\(limit) bytes) is full"
         case .closed: return "the NATS connection is closed"
+        case .tooManySubscriptions(let limit): return "more than \(limit) subscriptions"
+        case .headersNotSupported: return "the NATS server does not support message headers"
         case .tooManyOutstandingRequests(let limit): return "more than \(limit) requests are waiting for replies"
         case .timedOut(let subject): return "no reply to the request on '\(subject)' before its deadline"
         case .noResponders(let subject): return "no responders for the request on '\(subject)'"

@@ -5,8 +5,8 @@
 // TLS to NATS (verified against the test CA; a server whose certificate the
 // client cannot verify is refused, never spoken to in plaintext). Against a
 // scripted fake server: a close in the middle of a message, garbage, an
-// oversize control line, an oversize payload, unanswered PINGs (stale), and
-// a scripted -ERR 'Slow Consumer'.
+// oversize control line, an oversize payload, unanswered PINGs (stale), a
+// scripted -ERR 'Slow Consumer', a server without header support.
 import ChatNet
 import Foundation
 @testable import NATSClient
@@ -238,4 +238,22 @@ struct NATSClientFailureTests {
         #expect(victim.serverErrors.first == "Slow Consumer")
         #expect(victim.disconnectReasons.first == "server error: Slow Consumer", "\(victim.events)")
     }
+
+    @Test("refused locally: headers to a server without header support, subscriptions past the bound")
+    func localRefusals() throws {
+        let loop = try EventLoop()
+        let info = #"INFO {"server_id":"OLD","max_payload":1048576,"headers":false}"# + "\r\n"
+        let fake = try FakeNATSServer(loop: loop, info: info, script: handshake { _, _ in })
+        let probe = try NATSClientProbe(urls: [fake.url], loop: loop) { $0.maximumSubscriptions = 2 }
+        defer { probe.finish(also: fake.close) }
+        #expect(probe.connect())
+        #expect(throws: NATSError.headersNotSupported) {
+            try probe.client.publish("x", payload: [], headers: NATSHeaders([("A", "b")]))
+        }
+        try probe.client.publish("x", text: "plain is fine")
+        try probe.client.subscribe("a") { _ in }
+        try probe.client.subscribe("b") { _ in }
+        #expect(throws: NATSError.tooManySubscriptions(limit: 2)) { try probe.client.subscribe("c") { _ in } }
+    }
 }
+
