@@ -10,7 +10,8 @@
 // reason. Publishing and buffering (NATSClient+Publishing), subscriptions
 // (+Subscriptions), request/reply (+Requests), and keep-alive, reconnect and
 // the server pool (+Reconnect) are in their own files. Everything must be used
-// on the loop's thread. Not supported: nkeys/JWT (.creds) authentication,
+// on the loop's thread. Authentication: user/password, token, nkey (NATSNKey)
+// and TLS client certificates. Not supported: user JWTs (.creds files),
 // WebSocket, TLS-first handshakes (nats-server 2.10+), lame-duck handling
 // beyond reconnecting when the server goes.
 import ChatNet
@@ -43,6 +44,8 @@ public final class NATSClient: ConnectionDelegate {
     /// Why the current connection is ending, when we (or the server's -ERR) know better than the socket.
     var pendingCloseReason: String?
     var tlsContexts: [String: TLSContext] = [:]
+    /// The parsed `options.nkeySeed` (parsed on the first CONNECT).
+    var nkey: NATSNKey?
 
     // Server pool and reconnecting.
     var servers: [NATSServerURL]
@@ -224,9 +227,19 @@ public final class NATSClient: ConnectionDelegate {
 
     private func sendConnect() {
         guard let connection, let server = currentServer else { return }
-        let fields = NATSConnectFields(
+        var fields = NATSConnectFields(
             name: options.name, user: server.user ?? options.user, password: server.password ?? options.password,
             token: server.token ?? options.token, tlsRequired: connection.security == .tls, echo: options.echo)
+        if let seed = options.nkeySeed {
+            do {
+                let key = try nkey ?? NATSNKey(seed: seed)
+                nkey = key
+                fields.nkey = key.publicKey
+                if let nonce = serverInfo?.nonce { fields.signature = try key.signNonce(nonce) }
+            } catch {
+                return shutDown(reason: "\(error)")  // a bad seed stays bad: retrying cannot help
+            }
+        }
         connection.write(NATSCommandEncoder.connect(json: fields.json()))
         connection.write(NATSCommandEncoder.ping)
         phase = .awaitingConnectPong

@@ -14,6 +14,8 @@ public struct NATSClientOptions: Sendable {
     public var password: String?
     /// Token (CONNECT auth_token).
     public var token: String?
+    /// A user nkey seed ("SU..."): the client signs the server's nonce with it (CONNECT nkey/sig).
+    public var nkeySeed: String?
     /// TLS client configuration (trust roots, optional client certificate). When set, TLS is
     /// required for every server. When nil, TLS is still used (with the system CA store)
     /// for a `tls://` URL or a server whose INFO says tls_required; CONNECT never goes in plaintext then.

@@ -1,7 +1,7 @@
 // NATSConnectFields: the JSON body of the CONNECT command this client sends:
 // verbose and pedantic off, headers and no_responders on, protocol 1 (so the
 // server sends INFO updates with connect_urls), the connection name and the
-// credentials. Only encodes; the client decides the values.
+// credentials (user/password, token, or an nkey with its nonce signature). Only encodes; the client decides the values.
 import Foundation
 
 struct NATSConnectFields: Encodable {
@@ -18,10 +18,13 @@ struct NATSConnectFields: Encodable {
     var token: String?
     var tlsRequired: Bool
     var echo: Bool
+    /// A user nkey's public key and its signature of the server's nonce.
+    var nkey: String?
+    var signature: String?
 
     enum CodingKeys: String, CodingKey {
         case verbose, pedantic, headers, noResponders = "no_responders", `protocol`, lang, version, name
-        case user, password = "pass", token = "auth_token", tlsRequired = "tls_required", echo
+        case user, password = "pass", token = "auth_token", tlsRequired = "tls_required", echo, nkey, signature = "sig"
     }
 
     init(name: String, user: String?, password: String?, token: String?, tlsRequired: Bool, echo: Bool) {

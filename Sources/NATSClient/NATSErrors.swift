@@ -52,6 +52,8 @@ public enum NATSError: Error, Sendable, Equatable, CustomStringConvertible {
     case noResponders(subject: String)
     /// The server sent -ERR; the text is the server's.
     case serverError(String)
+    /// An nkey seed (or other credential) is unusable; says why.
+    case invalidCredentials(String)
     /// A URL could not be understood.
     case invalidURL(String)
     /// A TLS problem (configuration, or the server requires TLS and none was configured).
@@ -71,6 +73,7 @@ public enum NATSError: Error, Sendable, Equatable, CustomStringConvertible {
         case .timedOut(let subject): return "no reply to the request on '\(subject)' before its deadline"
         case .noResponders(let subject): return "no responders for the request on '\(subject)'"
         case .serverError(let text): return "NATS server error: \(text)"
+        case .invalidCredentials(let why): return "NATS credentials: \(why)"
         case .invalidURL(let why): return "invalid NATS URL: \(why)"
         case .tls(let why): return "NATS TLS: \(why)"
         }

@@ -17,6 +17,8 @@ public struct NATSServerInfo: Decodable, Sendable, Equatable {
     /// Other servers of the cluster clients may use ("host:port"), as the server advertises them.
     public var connectURLs: [String]
     public var jetStream: Bool
+    /// The challenge an nkey client signs.
+    public var nonce: String?
     /// Set when the server sends an INFO announcing that it is shutting down (lame duck mode).
     public var lameDuckMode: Bool
 
@@ -24,7 +26,7 @@ public struct NATSServerInfo: Decodable, Sendable, Equatable {
         case serverID = "server_id", serverName = "server_name", version
         case maximumPayload = "max_payload", headers
         case authRequired = "auth_required", tlsRequired = "tls_required", tlsAvailable = "tls_available"
-        case connectURLs = "connect_urls", jetStream = "jetstream", lameDuckMode = "ldm"
+        case connectURLs = "connect_urls", jetStream = "jetstream", lameDuckMode = "ldm", nonce
     }
 
     public init(from decoder: any Decoder) throws {
@@ -40,6 +42,7 @@ public struct NATSServerInfo: Decodable, Sendable, Equatable {
         connectURLs = try values.decodeIfPresent([String].self, forKey: .connectURLs) ?? []
         jetStream = try values.decodeIfPresent(Bool.self, forKey: .jetStream) ?? false
         lameDuckMode = try values.decodeIfPresent(Bool.self, forKey: .lameDuckMode) ?? false
+        nonce = try values.decodeIfPresent(String.self, forKey: .nonce)
     }
 
     /// Decodes the JSON after "INFO ".

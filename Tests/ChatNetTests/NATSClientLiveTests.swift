@@ -3,8 +3,8 @@
 // JetStream in a temporary directory): publish/subscribe, queue groups,
 // automatic unsubscribe, request/reply with no responders and timeouts,
 // headers, payloads over max_payload (our check and the server's -ERR),
-// user/password and token authentication failures, and TLS to NATS verified
-// against the test CA (with and without a client certificate).
+// user/password, token and nkey authentication (and their failures), flow
+// control, and the seed order and servers learned from INFO.
 import ChatNet
 import Foundation
 @testable import NATSClient
@@ -203,4 +203,34 @@ struct NATSClientLiveTests {
         #expect(learner.client.knownServers.map(\.description) == [fake.url, "nats://127.0.0.1:4999", "nats://[::1]:5000"])
         #expect(learner.client.knownServers.dropFirst().allSatisfy { $0.isDiscovered })
     }
+
+    @Test("nkey authentication: the listed key signs the server's nonce and connects; another key is refused")
+    func nkeyAuthentication() throws {
+        let directory = try NATSServerProcess.temporaryDirectory("nkey")
+        defer { NATSServerProcess.remove(directory) }
+        let seed = "SUAMLK2ZNL35WSMW37E7UD4VZ7ELPKW7DHC3BWBSD2GCZ7IUQQXZIORRBU"
+        let listed = try NATSNKey(seed: seed).publicKey
+        try "authorization { users = [ { nkey: \"\(listed)\" } ] }\n"
+            .write(toFile: directory + "/server.conf", atomically: true, encoding: .utf8)
+        let server = try NATSServerProcess(storeDirectory: directory, extraArguments: ["-c", directory + "/server.conf"])
+        defer { server.stop() }
+        let right = try NATSClientProbe(urls: [server.url]) { $0.nkeySeed = seed }
+        defer { right.finish() }
+        #expect(right.connect(), "\(right.events)")
+        let other = NATSNKey.encodeSeed((0..<32).map { UInt8($0) })
+        let wrong = try NATSClientProbe(urls: [server.url]) {
+            $0.nkeySeed = other
+            $0.maximumAuthorizationFailures = 1
+        }
+        defer { wrong.finish() }
+        wrong.client.start()
+        #expect(wrong.run { wrong.client.state == .closed })
+        #expect(wrong.serverErrors.contains("Authorization Violation"))
+        let broken = try NATSClientProbe(urls: [server.url]) { $0.nkeySeed = "SUNOTASEED" }
+        defer { broken.finish() }
+        broken.client.start()
+        #expect(broken.run { broken.client.state == .closed })
+        #expect(broken.closedReason?.contains("nkey seed") == true, "\(broken.events)")
+    }
 }
+
