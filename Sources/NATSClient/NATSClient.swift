@@ -204,6 +204,12 @@ public final class NATSClient: ConnectionDelegate {
             return dropConnection(because: "TLS is required for \(server) but the server does not offer TLS")
         }
         guard wantTLS || info.tlsRequired else { return sendConnect() }
+        // Nothing may follow INFO before the handshake: bytes that did were sent in
+        // plaintext (perhaps injected) and must never be read as if they came over TLS.
+        guard parser.bufferedByteCount == 0 else {
+            return dropConnection(because: "the server sent \(parser.bufferedByteCount) bytes after INFO before the TLS handshake")
+        }
+        parser = NATSProtocolParser(maximumControlLine: options.maximumControlLine, maximumPayload: info.maximumPayload)
         do {
             let tls = try plain.upgradeToTLS(context: try tlsContext(), serverName: options.tlsServerName ?? server.host)
             phase = .tlsHandshake

@@ -150,6 +150,21 @@ struct NATSClientFailureTests {
         #expect(probe.attemptFailures.first?.contains("the server does not offer TLS") == true, "\(probe.events)")
     }
 
+    @Test("plaintext bytes after a TLS-requiring INFO are refused, never read as if they came over TLS")
+    func plaintextInjectionBeforeTLS() throws {
+        let loop = try EventLoop()
+        let info = #"INFO {"server_id":"F","max_payload":1048576,"tls_required":true}"# + "\r\nMSG injected 1 2\r\nhi\r\n"
+        let fake = try FakeNATSServer(loop: loop, info: info) { _, _ in }
+        let probe = try NATSClientProbe(urls: [fake.url], loop: loop) {
+            $0.tls = .client(trustRoots: .file(TestPKI.shared.path("ca.pem")))
+            $0.maximumReconnectAttempts = 1
+        }
+        defer { probe.finish(also: fake.close) }
+        probe.client.start()
+        #expect(probe.run { probe.client.state == .closed })
+        #expect(probe.attemptFailures.first?.contains("bytes after INFO before the TLS handshake") == true, "\(probe.events)")
+    }
+
     @Test("a server that closes in the middle of a message: nothing half-delivered, reconnects")
     func closeMidFrame() throws {
         let loop = try EventLoop()
