@@ -17,6 +17,7 @@ extension NATSClient {
         connection = nil
         guard state != .closed, let server = currentServer else { return }
         report(.connectAttemptFailed(server, reason: reason))
+        guard state != .closed else { return }
         if lastAttemptWasAuthorizationFailure {
             lastAttemptWasAuthorizationFailure = false
             authorizationFailures += 1
@@ -36,6 +37,7 @@ extension NATSClient {
     /// A connection that was up is gone: report it and reconnect; a short-lived one counts as a failure.
     func connectionLost(_ reason: String) {
         report(.disconnected(reason: reason))
+        guard state != .closed else { return }  // the owner closed us from its event handler
         state = .reconnecting
         if MonotonicClock.now() - upSince >= options.stableConnectionDuration.nanoseconds {
             failedAttempts = 0

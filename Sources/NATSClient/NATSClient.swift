@@ -195,7 +195,7 @@ public final class NATSClient: ConnectionDelegate {
 
     private func receivedInfo(_ info: NATSServerInfo) {
         serverInfo = info
-        parser.maximumPayload = info.maximumPayload
+        parser.maximumPayload = min(info.maximumPayload, options.maximumIncomingPayload)
         learnServers(info.connectURLs)
         guard phase == .awaitingInfo else { return }  // a later INFO only updates what we know
         guard let server = currentServer, let plain = connection as? PlainConnection else { return }
@@ -209,7 +209,7 @@ public final class NATSClient: ConnectionDelegate {
         guard parser.bufferedByteCount == 0 else {
             return dropConnection(because: "the server sent \(parser.bufferedByteCount) bytes after INFO before the TLS handshake")
         }
-        parser = NATSProtocolParser(maximumControlLine: options.maximumControlLine, maximumPayload: info.maximumPayload)
+        parser = NATSProtocolParser(maximumControlLine: options.maximumControlLine, maximumPayload: parser.maximumPayload)
         do {
             let tls = try plain.upgradeToTLS(context: try tlsContext(), serverName: options.tlsServerName ?? server.host)
             phase = .tlsHandshake

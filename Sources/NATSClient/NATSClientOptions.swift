@@ -49,6 +49,9 @@ public struct NATSClientOptions: Sendable {
     public var reconnectBufferLimit = 8 * 1024 * 1024
     /// Bytes queued on a live connection beyond which `publish` throws `.wouldBlock`.
     public var outgoingBufferLimit = 8 * 1024 * 1024
+    /// The largest message accepted from a server, whatever its INFO max_payload claims
+    /// (NATS servers allow at most 64 MiB).
+    public var maximumIncomingPayload = 64 * 1024 * 1024
     /// The longest control line accepted from the server.
     public var maximumControlLine = NATSProtocolParser.defaultMaximumControlLine
     /// Requests waiting for replies at once; more throw `.tooManyOutstandingRequests`.

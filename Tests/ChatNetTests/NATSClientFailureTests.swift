@@ -270,5 +270,30 @@ struct NATSClientFailureTests {
         try probe.client.subscribe("b") { _ in }
         #expect(throws: NATSError.tooManySubscriptions(limit: 2)) { try probe.client.subscribe("c") { _ in } }
     }
+
+    @Test("closing from the disconnect event stops for good; an INFO max_payload above our own cap is capped")
+    func closeFromHandlerAndPayloadCap() throws {
+        let loop = try EventLoop()
+        let info = #"INFO {"server_id":"BIG","max_payload":1073741824}"# + "\r\n"
+        let fake = try FakeNATSServer(loop: loop, info: info, script: handshake { connection, input in
+            if input.hasSuffix("PING\r\n") { connection.write("MSG big 1 2000\r\n") }
+        })
+        let probe = try NATSClientProbe(urls: [fake.url], loop: loop) { $0.maximumIncomingPayload = 1000 }
+        defer { probe.finish(also: fake.close) }
+        var reason: String?
+        probe.client.onEvent = { [unowned probe] event in
+            if case .disconnected(let why) = event {
+                reason = why
+                probe.client.close()
+            }
+        }
+        probe.client.start()
+        #expect(probe.run { probe.client.state == .closed })
+        #expect(probe.client.reconnectTimer?.isCancelled ?? true, "no reconnect may be pending after close")
+        #expect(probe.client.serverInfo?.maximumPayload == 1_073_741_824)
+        #expect(probe.client.connection == nil)
+        #expect(fake.connections.count == 1)
+        #expect(reason?.contains("exceeds the limit of 1000 bytes") == true, "\(String(describing: reason))")
+    }
 }
 
