@@ -1,8 +1,9 @@
 // NATSClient+Publishing: PUB/HPUB and the two bounds on outgoing data. On a
 // live connection, a publish that would queue more than `outgoingBufferLimit`
-// bytes is refused with `.wouldBlock` (flow control: the caller retries after
-// the connection drained, see `outgoingBufferedBytes`) instead of growing
-// memory. While disconnected, publishes wait in the reconnect buffer up to
+// bytes is refused with `.wouldBlock` instead of growing memory (flow
+// control); once the queue has drained to half the limit the client reports
+// `.writable` (checked after the loop's flush, then every millisecond while
+// still full), so the caller knows when to retry. While disconnected, publishes wait in the reconnect buffer up to
 // `reconnectBufferLimit` bytes and are sent, in order, right after the
 // subscriptions are renewed on the next connection; beyond it `.reconnectBufferFull`.
 // Subscription commands are never buffered here: the subscription table is
@@ -41,6 +42,7 @@ extension NATSClient {
         if phase == .up, let connection {
             let queued = connection.bufferedOutputByteCount
             guard queued + bytes.count <= options.outgoingBufferLimit else {
+                watchForDrain()
                 throw .wouldBlock(bufferedBytes: queued, limit: options.outgoingBufferLimit)
             }
             connection.write(bytes)
@@ -58,6 +60,25 @@ extension NATSClient {
     func sendCommand(_ bytes: [UInt8]) {
         guard phase == .up, let connection else { return }
         connection.write(bytes)
+    }
+
+    /// After a refusal: report `.writable` once the live connection's queue is down to half
+    /// the limit (or the connection is gone: then publishes go to the reconnect buffer).
+    private func watchForDrain() {
+        guard !awaitingDrain else { return }
+        awaitingDrain = true
+        loop.executeAfterIteration { [weak self] in self?.checkDrained() }  // after this iteration's flush
+    }
+
+    private func checkDrained() {
+        guard awaitingDrain, state != .closed else { return }
+        let queued = phase == .up ? connection?.bufferedOutputByteCount ?? 0 : 0
+        guard queued <= options.outgoingBufferLimit / 2 else {
+            loop.schedule(after: .milliseconds(1)) { [weak self] in self?.checkDrained() }
+            return
+        }
+        awaitingDrain = false
+        report(.writable)
     }
 
     func sendReconnectBuffer() {

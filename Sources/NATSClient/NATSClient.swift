@@ -58,6 +58,9 @@ public final class NATSClient: ConnectionDelegate {
     var upSince: UInt64 = 0
     var reconnectTimer: LoopTimer?
 
+    /// A publish was refused with wouldBlock and `.writable` has not been reported yet.
+    var awaitingDrain = false
+
     // Outgoing data while disconnected.
     var reconnectBuffer: [[UInt8]] = []
     var reconnectBufferBytes = 0

@@ -89,6 +89,9 @@ public enum NATSClientEvent: Sendable, Equatable {
     case reconnected(NATSServerURL)
     /// One connection attempt failed (before it was up).
     case connectAttemptFailed(NATSServerURL, reason: String)
+    /// After a publish was refused with `wouldBlock`: the outgoing queue has drained to half
+    /// its limit, publishing may resume.
+    case writable
     /// The server sent -ERR (it may close the connection afterwards).
     case serverError(String)
     /// The client stopped for good: `close()` was called or it gave up reconnecting.
