@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "tlschat-bench", targets: ["tlschat-bench"]),
         .library(name: "ChatNet", targets: ["ChatNet"]),
         .library(name: "ChatCore", targets: ["ChatCore"]),
+        .library(name: "NATSClient", targets: ["NATSClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -34,6 +35,7 @@ let package = Package(
         .target(name: "CLinuxShim"),
         .target(name: "ChatNet", dependencies: ["CTLSShim", "CLinuxShim"], swiftSettings: releaseSpeed),
         .target(name: "ChatCore", swiftSettings: releaseSpeed),
+        .target(name: "NATSClient", dependencies: ["ChatNet"]),
         .target(name: "ChatClient", dependencies: ["ChatCore"]),
         .systemLibrary(name: "CSQLite"),
         .target(name: "ChatHistory", dependencies: ["ChatCore", "CSQLite"], swiftSettings: releaseSpeed),
@@ -70,8 +72,12 @@ let package = Package(
         .testTarget(name: "BenchTests", dependencies: ["tlschat-bench"]),
         .testTarget(
             name: "ChatNetTests",
-            dependencies: ["ChatNet", "ChatCore", "ChatServerKit", "ChatHistory", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "ChatNet", "ChatCore", "ChatServerKit", "ChatHistory", "NATSClient",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
+        .testTarget(name: "NATSClientTests", dependencies: ["NATSClient", "ChatNet"]),
         .testTarget(name: "ChatClientTests", dependencies: ["ChatClient"]),
         .testTarget(name: "ChatCoreTests", dependencies: ["ChatCore", "ChatHistory"]),
         .testTarget(name: "ChatHistoryTests", dependencies: ["ChatHistory", "ChatCore", "CSQLite"]),

@@ -26,7 +26,7 @@ die()  { printf '%s: error: %s\n' "$SCRIPT_NAME" "$*" >&2; exit 1; }
 # "ask dpkg" (libraries and headers have no command).
 package_command() {
   case "$1" in
-    openssl|python3|ncat|tmux|git|curl) printf '%s\n' "$1" ;;
+    openssl|python3|ncat|tmux|git|curl|nats-server) printf '%s\n' "$1" ;;
     *) printf '\n' ;;
   esac
 }
