@@ -28,7 +28,7 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
     public var security: TransportSecurity { .plain }
     public var peerIdentity: PeerIdentity? { nil }
     public var securityDescription: String { "plaintext" }
-    public private(set) var remoteAddress: SocketAddress?
+    public internal(set) var remoteAddress: SocketAddress?
     public var bufferedOutputByteCount: Int { output.byteCount + sharedRun.count }
     /// Queued output beyond this many bytes means the peer is not reading:
     /// the connection is closed with `.outputLimitExceeded` instead of growing.
@@ -50,7 +50,7 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
     /// The arena epoch `sharedRun` was placed in (a debug check that it never outlives it).
     var sharedRunEpoch = 0
     private var flushRequested = false
-    private var handshakeNeeds: Interest = .read
+    var handshakeNeeds: Interest = .read
     var readNeeds: Interest = .read
     var writeNeeds: Interest? = nil   // set while a write waits for readiness
     var closeTimer: LoopTimer?
@@ -178,33 +178,6 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
         flushRequested = false
         if state == .open || state == .closing, writeNeeds == nil { flush() }
         if !sharedRun.isEmpty { keepSharedRun() }  // not sent now: must not outlive the arena
-    }
-
-    // MARK: Connect and handshake
-
-    private func finishConnect() {
-        if let error = socket.finishConnect() { return finish(.connectFailed(error)) }
-        remoteAddress = try? socket.peerAddress()
-        state = .handshaking
-        advanceHandshake()
-    }
-
-    private func advanceHandshake() {
-        switch transportHandshake() {
-        case .wouldBlock(let needs):
-            handshakeNeeds = needs
-            updateInterest()
-        case .end(let reason):
-            finish(reason)
-        case .progress:
-            transportHandshakeEnded()
-            state = .open
-            updateInterest()
-            delegate?.connectionDidOpen(self)
-            guard state == .open else { return }
-            if !output.isEmpty || !sharedRun.isEmpty { requestFlush() }
-            if transportHasBufferedInput { loop.readAgain(self) }  // app data that came with the handshake
-        }
     }
 
     // MARK: Reading
