@@ -29,12 +29,6 @@ struct CertificateReloadRulesTests {
         ChildProcess.waitUntil(timeout: 10) { count(text, in: server) > before }
     }
 
-    func issue(_ pki: ScratchPKI, _ n: Int) throws -> String {
-        try pki.genCerts(["renew", "server"])
-        try pki.shell("cp server.pem new-\(n).pem; cp server.key new-\(n).key")
-        return try pki.serial("new-\(n).pem")
-    }
-
     @Test("a reload may add a client CA (one warning naming it) but a client-CA file that drops one is refused")
     func clientCAChanges() throws {
         let pki = try ScratchPKI()
@@ -117,7 +111,7 @@ struct CertificateReloadRulesTests {
         defer { server.stop() }
         let writer = try ChildProcess("bash", ["-c", "cd '\(pki.path("srv"))'; while :; do echo x >>busy.log; touch server.key; sleep 0.05; done"])
         defer { writer.stop(signal: SIGKILL) }
-        let serial = try issue(pki, 1)
+        let serial = try pki.issueServerCertificate(1)
         try pki.shell("cp new-1.key srv/.k; mv -f srv/.k srv/server.key; cp new-1.pem srv/.c; mv -f srv/.c srv/server.pem")
         // A reload at most ~1 s after the burst began, even while events keep coming.
         #expect(ChildProcess.waitUntil(timeout: 5) { pki.servedSerial(port: server.port) == serial }, "log: \(server.log)")
@@ -135,10 +129,10 @@ struct CertificateReloadRulesTests {
         let refusals = count("TLS reload refused", in: server)
         try pki.shell("rm -rf srv")
         #expect(waitForAnother("TLS reload refused", after: refusals, server), "log: \(server.log)")
-        let first = try issue(pki, 1)
+        let first = try pki.issueServerCertificate(1)
         try pki.shell("mkdir srv; cp new-1.pem srv/server.pem; cp new-1.key srv/server.key")
         #expect(ChildProcess.waitUntil(timeout: 5) { pki.servedSerial(port: server.port) == first }, "log: \(server.log)")
-        let second = try issue(pki, 2)
+        let second = try pki.issueServerCertificate(2)
         try pki.shell("cp new-2.key srv/.k; mv -f srv/.k srv/server.key; cp new-2.pem srv/.c; mv -f srv/.c srv/server.pem")
         #expect(ChildProcess.waitUntil(timeout: 5) { pki.servedSerial(port: server.port) == second }, "log: \(server.log)")
         bob.send("PING still-here\n")

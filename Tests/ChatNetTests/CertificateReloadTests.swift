@@ -33,13 +33,6 @@ struct CertificateReloadTests {
         #expect(session.waitForOutput("OK PING \(token)"), "the live session did not survive: \(session.stdout.text)")
     }
 
-    /// Issues a fresh server certificate (new key) as new-N.pem / new-N.key.
-    func issue(_ pki: ScratchPKI, _ n: Int) throws -> String {
-        try pki.genCerts(["renew", "server"])
-        try pki.shell("cp server.pem new-\(n).pem; cp server.key new-\(n).key")
-        return try pki.serial("new-\(n).pem")
-    }
-
     @Test("a plain write and a rename-over reach new handshakes within 2 s; live sessions stay; broken files keep the old certificate with one log line")
     func writeRenameAndBrokenFiles() throws {
         let pki = try ScratchPKI(badCertificates: true)
@@ -51,12 +44,12 @@ struct CertificateReloadTests {
         defer { bob.stop(signal: SIGKILL) }
         #expect(pki.servedSerial(port: server.port) == (try pki.serial("srv/server.pem")))
 
-        let first = try issue(pki, 1)
+        let first = try pki.issueServerCertificate(1)
         try pki.shell("cat new-1.pem >srv/server.pem; cat new-1.key >srv/server.key")  // in place, not atomic
         #expect(waitForServed(first, pki, server), "plain write not picked up; log: \(server.log)")
         expectAlive(bob, "after-write")
 
-        let second = try issue(pki, 2)
+        let second = try pki.issueServerCertificate(2)
         try pki.shell("cp new-2.key srv/.k; mv -f srv/.k srv/server.key; cp new-2.pem srv/.c; mv -f srv/.c srv/server.pem")
         #expect(waitForServed(second, pki, server), "rename-over not picked up; log: \(server.log)")
         expectAlive(bob, "after-rename")
@@ -98,7 +91,7 @@ struct CertificateReloadTests {
         defer { server.stop() }
         let bob = try liveSession(pki, server)
         defer { bob.stop(signal: SIGKILL) }
-        let renewed = try issue(pki, 1)
+        let renewed = try pki.issueServerCertificate(1)
         try pki.shell("""
             cp new-1.pem archive/chat/fullchain2.pem; cp new-1.key archive/chat/privkey2.pem
             ln -s ../../archive/chat/privkey2.pem live/chat/.k; mv -T live/chat/.k live/chat/privkey.pem

@@ -125,9 +125,7 @@ struct RevocationReloadTests {
         let pki = try ScratchPKI()
         try pki.shell("for i in $(seq 1001); do cat crl.pem; done >many.pem; truncate -s 65M huge.pem")
         for (file, expected) in [("many.pem", "it holds more than 1000 CRLs"), ("huge.pem", "it is 68157440 bytes; a CRL file may be at most 64 MiB")] {
-            let result = Subprocess.run(RepoPaths.executable("tlschatd"), [
-                "--cert", pki.path("server.pem"), "--key", pki.path("server.key"), "--client-ca", pki.path("ca.pem"),
-                "--crl", pki.path(file), "--listen", "127.0.0.1:0", "--history", "none"], timeout: 20)
+            let result = pki.serverRefusing(crl: file)
             #expect(result.status != 0)
             #expect(result.output.contains("loading CRL file \(pki.path(file)): \(expected)"), "output: \(result.output)")
         }

@@ -156,9 +156,7 @@ struct RevocationTests {
         let pki = try ScratchPKI()
         try pki.shell("echo garbage >garbage.pem; mkdir other; cd other; \(RepoPaths.root)/Scripts/gen-certs --dir . >/dev/null")
         for (file, expected) in [("garbage.pem", "it holds no CRL"), ("other/crl.pem", "CRL 1 (issuer /CN=TLSChat Test CA) is not signed by the CA of that name")] {
-            let result = Subprocess.run(RepoPaths.executable("tlschatd"), [
-                "--cert", pki.path("server.pem"), "--key", pki.path("server.key"), "--client-ca", pki.path("ca.pem"),
-                "--crl", pki.path(file), "--listen", "127.0.0.1:0", "--history", "none"], timeout: 20)
+            let result = pki.serverRefusing(crl: file)
             #expect(result.status != 0)
             #expect(result.output.contains("loading CRL file \(pki.path(file)): \(expected)"), "output: \(result.output)")
         }

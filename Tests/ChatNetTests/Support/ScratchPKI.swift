@@ -3,7 +3,9 @@
 // Tests/Fixtures/make-bad-certs.sh. Tests that revoke, renew or replace
 // certificates use it, so they never change the shared TestPKI. `shell` runs
 // openssl and file operations there (a bash script with $D set to the
-// directory), failing the test on a non-zero exit.
+// directory), failing the test on a non-zero exit; a few helpers the
+// revocation and reload suites share (a fresh server certificate, a tlschatd
+// that must refuse a CRL file, the served serial, s_client) sit beside it.
 import Foundation
 import Testing
 
@@ -44,6 +46,21 @@ final class ScratchPKI {
     /// The serial (uppercase hex) of a certificate file.
     func serial(_ file: String) throws -> String {
         try shell("openssl x509 -in '\(file)' -noout -serial | cut -d= -f2").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Issues a fresh server certificate (new key) and copies it to new-N.pem / new-N.key; its serial.
+    func issueServerCertificate(_ n: Int) throws -> String {
+        try genCerts(["renew", "server"])
+        try shell("cp server.pem new-\(n).pem; cp server.key new-\(n).key")
+        return try serial("new-\(n).pem")
+    }
+
+    /// tlschatd started with this PKI's server certificate, client CA and `--crl FILE`, expected
+    /// to refuse to start: its exit status and output.
+    func serverRefusing(crl file: String) -> Subprocess.Result {
+        Subprocess.run(RepoPaths.executable("tlschatd"), [
+            "--cert", path("server.pem"), "--key", path("server.key"), "--client-ca", path("ca.pem"),
+            "--crl", path(file), "--listen", "127.0.0.1:0", "--history", "none"], timeout: 20)
     }
 
     /// The serial of the certificate a server on `port` sends now (Python's ssl, verifying it), or nil.
