@@ -18,7 +18,7 @@ extension ChatServerCore {
     func certificateOnlyRefusal(_ roomName: String, _ session: ChatSession) -> CommandError? {
         guard session.trust != .cert else { return nil }
         guard rooms[roomName]?.certificateOnly ?? isCertificateOnlyByName(roomName)
-                || (!pendingCertificateOnlyMarks.isEmpty && pendingCertificateOnlyMarks[roomName] != nil) else { return nil }
+                || pendingCertificateOnlyMarks[roomName] != nil else { return nil }
         return CommandError(.notAllowed, "\(roomName) admits certificate users only; you are \(session.trust.rawValue)")
     }
 

@@ -27,9 +27,14 @@ extension ChatServerCore {
     /// and announces it; returns the room's user count. `session`'s current room
     /// becomes `roomName`; the other sessions keep theirs (or take it if they had none).
     func enter(_ roomName: String, _ session: ChatSession) -> Int {
-        let room = rooms[roomName] ?? ChatRoom(name: roomName)
-        if rooms[roomName] == nil { room.certificateOnly = isCertificateOnlyByName(roomName) }
-        rooms[roomName] = room
+        let room: ChatRoom
+        if let existing = rooms[roomName] {
+            room = existing
+        } else {
+            room = ChatRoom(name: roomName)
+            room.certificateOnly = isCertificateOnlyByName(roomName)
+            rooms[roomName] = room
+        }
         let others = room.members
         let siblings = siblings(of: session)
         room.add(session)

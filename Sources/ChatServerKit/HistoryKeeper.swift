@@ -39,21 +39,19 @@ final class HistoryKeeper {
     private var writeFailing = false
 
     init(settings: Settings, core: ChatServerCore, loop: EventLoop, logger: Logger) throws {
+        let opened: SQLiteHistoryStore
         do {
             try Self.createDirectories(above: settings.path)
-            store = try SQLiteHistoryStore(path: settings.path, synchronous: settings.synchronous)
-        } catch {
-            throw ServiceError("history \(settings.path): \(error.description)")
-        }
-        self.settings = settings
-        self.core = core
-        self.logger = logger
-        core.history = store
-        do {
+            opened = try SQLiteHistoryStore(path: settings.path, synchronous: settings.synchronous)
+            core.history = opened
             try core.loadCertificateOnlyMarks()
         } catch {
             throw ServiceError("history \(settings.path): \(error.description)")
         }
+        store = opened
+        self.settings = settings
+        self.core = core
+        self.logger = logger
         core.historyFailed = { [unowned self] error in failed(error) }
         core.batchFinished = { [unowned self] stored in
             if stored && writeFailing { logger.notice("history: storing again", metadata: ["file": "\(settings.path)"]) }
