@@ -1,5 +1,7 @@
-// HistoryStatements: every statement the history store runs, prepared once
-// when the store opens and reused for its lifetime. Values always travel as
+// HistoryStatements: every statement the history store runs while serving,
+// prepared once when the store opens and reused for its lifetime (one-offs at
+// start-up and for operators, such as schema checks or a checkpoint, are
+// prepared when used). Values always travel as
 // bound parameters (?1, ?2, ...); no SQL text is ever built from user data.
 // Each read or delete is shaped so SQLite answers it from an index with a
 // LIMIT, so its cost does not grow with the size of a room or of the file
@@ -35,6 +37,8 @@ final class HistoryStatements {
     let addToCount: SQLiteStatement
     /// (scope id, message count)
     let setCount: SQLiteStatement
+    /// (scope id)
+    let markCertificateOnly: SQLiteStatement
     /// (scope id, below id, limit), newest first
     let newestBelow: SQLiteStatement
     /// (scope id, above id, limit), oldest first
@@ -62,6 +66,8 @@ final class HistoryStatements {
             "UPDATE scopes SET message_count = message_count + ?2 WHERE id = ?1", doing: "counting messages")
         setCount = try connection.prepare(
             "UPDATE scopes SET message_count = ?2 WHERE id = ?1", doing: "counting messages")
+        markCertificateOnly = try connection.prepare(
+            "UPDATE scopes SET certificate_only = 1 WHERE id = ?1", doing: "marking a room certificate-only")
         newestBelow = try connection.prepare(Self.newestBelowSQL, doing: "reading history")
         oldestAbove = try connection.prepare(Self.oldestAboveSQL, doing: "reading history")
         deleteOlderThan = try connection.prepare(Self.deleteOlderThanSQL, doing: "pruning old messages")
@@ -72,7 +78,7 @@ final class HistoryStatements {
     /// Finalizes every statement (before the connection closes).
     func finalizeAll() {
         for statement in [begin, commit, rollback, readNextID, writeNextID, findScope, insertScope, addToCount, setCount,
-                          newestBelow, oldestAbove, deleteOlderThan, overfullScopes, deleteOldestOfScope] {
+                          markCertificateOnly, newestBelow, oldestAbove, deleteOlderThan, overfullScopes, deleteOldestOfScope] {
             statement.finalize()
         }
     }

@@ -77,12 +77,7 @@ extension SQLiteHistoryStore {
     public func markCertificateOnly(room: String) throws(HistoryError) {
         var created: [HistoryScope: Int64] = [:]
         try transaction { () throws(HistoryError) in
-            let id = try scopeID(.room(room), creating: &created)
-            let statement = try connection.prepare(
-                "UPDATE scopes SET certificate_only = 1 WHERE id = ?1", doing: "marking a room certificate-only")
-            defer { statement.finalize() }
-            try statement.bind(1, id)
-            try statement.run()
+            try run(statements.markCertificateOnly, try scopeID(.room(room), creating: &created))
         }
         remember(created)
     }
