@@ -36,12 +36,14 @@ let package = Package(
         .target(name: "ChatNet", dependencies: ["CTLSShim", "CLinuxShim"], swiftSettings: releaseSpeed),
         .target(name: "ChatCore", swiftSettings: releaseSpeed),
         .target(name: "NATSClient", dependencies: ["ChatNet"]),
+        .target(name: "ChatCluster", dependencies: ["ChatCore", "ChatNet", "NATSClient"]),
         .target(name: "ChatClient", dependencies: ["ChatCore"]),
         .systemLibrary(name: "CSQLite"),
         .target(name: "ChatHistory", dependencies: ["ChatCore", "CSQLite"], swiftSettings: releaseSpeed),
         .target(
             name: "ChatServerKit",
-            dependencies: ["ChatNet", "ChatCore", "ChatHistory", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ChatNet", "ChatCore", "ChatHistory", "ChatCluster", "NATSClient",
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: releaseSpeed
         ),
         .executableTarget(

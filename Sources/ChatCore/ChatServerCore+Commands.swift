@@ -40,9 +40,23 @@ extension ChatServerCore {
         guard !NameRules.reservedAnonymousNames.contains(key) else {
             return .failure(CommandError(.nameReserved, "\(name) is reserved"))
         }
+        if let cluster, key != NameRules.key(session.name) {
+            if isGuestName(name) { return .failure(CommandError(.nameReserved, "guest names are given by the server")) }
+            if sessionsByName[key] != nil || directory.user(name) != nil {
+                return .failure(CommandError(.nameInUse, "\(name) is in use"))
+            }
+            return .success(claimThenRename(name, session, cluster: cluster))
+        }
+        return rename(session, to: name)
+    }
+
+    /// Gives anonymous `session` the valid, unreserved `name` unless a session holds it.
+    func rename(_ session: ChatSession, to name: String) -> Result<String, CommandError> {
+        let key = NameRules.key(name)
         if let holder = sessionsByName[key]?.first, holder !== session {
             return .failure(CommandError(.nameInUse, "\(name) is in use"))
         }
+        guard !session.isGone else { return .failure(CommandError(.nameInUse, "\(name) is in use")) }
         let old = session.name
         guard old != name else { return .success(name) }
         sessionsByName[NameRules.key(old)] = nil
@@ -52,6 +66,10 @@ extension ChatServerCore {
         var neighbours: [Int: ChatSession] = [:]
         for roomName in session.rooms { for member in rooms[roomName]?.members ?? [] where member !== session { neighbours[member.id] = member } }
         _ = deliver(OutboundMessage(line: "RENAMED \(old) \(name) \(session.trust.rawValue)", broadcast: true), to: Array(neighbours.values))
+        if let cluster {
+            cluster.renamed(from: old, to: name, trust: session.trust)
+            if !isGuestName(old) { cluster.release(name: old) }
+        }
         return .success(name)
     }
 
@@ -135,6 +153,9 @@ extension ChatServerCore {
         }
         // A session that must still upgrade (--plain-require-starttls) is not reachable yet:
         // its private messages would cross the network in plaintext.
+        if sessionsByName[NameRules.key(target)] == nil, let cluster, let remote = directory.user(target) {
+            return .success(messageRemoteUser(remote, text, from: session, cluster: cluster))
+        }
         guard let recipients = sessionsByName[NameRules.key(target)], let recipient = recipients.first,
               !mustUpgradeFirst(recipient) else {
             return .failure(CommandError(.noSuchUser, "no user \(target) is connected"))
@@ -156,22 +177,32 @@ extension ChatServerCore {
     }
 
     private func listRooms(for session: ChatSession) -> String {
-        let items = rooms.values.sorted { $0.name < $1.name }.map { room in
-            "\(room.name):\(room.userCount)" + (session.wantsRoomFlags && room.certificateOnly ? ":cert" : "")
+        var names = Set(rooms.keys)
+        if cluster != nil { names.formUnion(directory.roomNames) }
+        let items = names.sorted().map { name in
+            let certificateOnly = rooms[name]?.certificateOnly ?? isCertificateOnlyByName(name)
+            return "\(name):\((rooms[name]?.userCount ?? 0) + remoteCount(in: name))" + (session.wantsRoomFlags && certificateOnly ? ":cert" : "")
         }
         return items.isEmpty ? "0" : "\(items.count) \(listed(items))"
     }
 
     private func who(_ requested: String?, _ session: ChatSession) -> Result<String, CommandError> {
         roomOrCurrent(requested, session).flatMap { room in
-            guard let found = rooms[room] else { return .failure(CommandError(.noSuchRoom, "no room \(room)")) }
-            let members = found.members
-            let shownRoom = session.wantsRoomFlags && found.certificateOnly ? "\(room):cert" : room
+            let remote = cluster == nil ? [] : directory.members(in: room)
+            guard rooms[room] != nil || !remote.isEmpty else { return .failure(CommandError(.noSuchRoom, "no room \(room)")) }
+            let members = rooms[room]?.members ?? []
+            let certificateOnly = rooms[room]?.certificateOnly ?? isCertificateOnlyByName(room)
+            let shownRoom = session.wantsRoomFlags && certificateOnly ? "\(room):cert" : room
             var seen = Set<String>()  // a user with several sessions is listed once
-            let items = members.compactMap { member -> (String, String)? in
+            let local = members.compactMap { member -> (String, String)? in
                 let key = NameRules.key(member.name)
                 return seen.insert(key).inserted ? (key, "\(member.name):\(member.trust.rawValue)") : nil
-            }.sorted { $0.0 < $1.0 }.map(\.1)
+            }
+            let others = remote.compactMap { user -> (String, String)? in
+                let key = NameRules.key(user.name)
+                return seen.insert(key).inserted ? (key, "\(user.name):\(user.trust.rawValue)") : nil
+            }
+            let items = (local + others).sorted { $0.0 < $1.0 }.map(\.1)
             return .success(items.isEmpty ? "\(shownRoom) 0" : "\(shownRoom) \(items.count) \(listed(items))")
         }
     }

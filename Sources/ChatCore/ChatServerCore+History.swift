@@ -87,6 +87,9 @@ extension ChatServerCore {
             staged.removeAll(keepingCapacity: true)
             for index in batch.indices { batch[index].entry.time = nowMilliseconds }
             commitInFlight = true
+            if cluster != nil {
+                inFlightRooms = Set(batch.compactMap { if case .room(let room) = $0.entry.scope { room } else { nil } })
+            }
             history.append(batch.map(\.entry)) { [self] result in finishCommit(batch, result) }
         }
         return !staged.isEmpty && !commitInFlight
@@ -111,6 +114,10 @@ extension ChatServerCore {
         }
         for sender in senders where !sender.isGone && sender.stagedCount == 0 && !sender.awaitsStore {
             replayHeldInput(of: sender)
+        }
+        if cluster != nil {
+            inFlightRooms = []
+            drainFeedBacklog()
         }
     }
 
@@ -166,11 +173,22 @@ extension ChatServerCore {
         let wantID = sessionsWantingIDs > 0 ? id : nil
         let (sent, total): (Int, Int)
         switch entry.scope {
+        case .room(let room) where cluster != nil && id != nil:
+            // Every node, this one included, delivers it from the room's feed (one order for all).
+            expectFromFeed(id!, sender: sender)
+            let local = (rooms[room]?.members.count ?? 1) - 1
+            let remote = remoteCount(in: room)
+            (sent, total) = (local + (cluster!.isConnected ? remote : 0), local + remote)
         case .room(let room):
             let plain = OutboundMessage(line: "MSG \(room) \(entry.sender) \(trust) \(entry.text)", broadcast: true)
             let withID = wantID.map { OutboundMessage(line: "MSGID \($0) \(room) \(entry.sender) \(trust) \(entry.text)", broadcast: true) }
             (sent, total) = fanOut(plain, withID: withID, in: room, except: sender)
             if let id { rooms[room]?.newestID = id }
+        case .conversation where sessionsByName[NameRules.key(message.replyTarget)] == nil && cluster != nil:
+            let node = directory.user(message.replyTarget)?.node  // nil: left meanwhile
+            let handed = node.map { cluster!.privateMessage(to: message.replyTarget, node: $0, from: entry.sender,
+                                                            trust: entry.trust, text: entry.text, id: id) } ?? false
+            (sent, total) = (handed ? 1 : 0, 1)
         case .conversation:
             let recipients = sessionsByName[NameRules.key(message.replyTarget)] ?? []
             let shared = recipients.count > 1

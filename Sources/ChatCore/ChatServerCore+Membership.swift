@@ -47,7 +47,11 @@ extension ChatServerCore {
         let joined = OutboundMessage(line: "JOINED \(roomName) \(session.name) \(session.trust.rawValue)", broadcast: true)
         _ = deliver(joined, to: others)
         if !siblings.isEmpty { _ = deliver(joined, to: siblings) }
-        return room.userCount
+        if let cluster {
+            if others.isEmpty { cluster.roomInterest(roomName, hasLocalMembers: true) }
+            cluster.joined(room: roomName, name: session.name, trust: session.trust)
+        }
+        return room.userCount + remoteCount(in: roomName)
     }
 
     /// Removes `session`'s user (every session of it) from `roomName`, announcing it
@@ -63,6 +67,10 @@ extension ChatServerCore {
         let parted = OutboundMessage(line: "PARTED \(roomName) \(session.name) \(session.trust.rawValue) \(reason)", broadcast: true)
         _ = deliver(parted, to: room.members)
         if !siblings.isEmpty { _ = deliver(parted, to: siblings) }
+        if let cluster {
+            cluster.parted(room: roomName, name: session.name, trust: session.trust, reason: reason)
+            if room.members.isEmpty { cluster.roomInterest(roomName, hasLocalMembers: false) }
+        }
         if room.members.isEmpty && roomName != lobby { rooms[roomName] = nil }
     }
 
@@ -75,6 +83,10 @@ extension ChatServerCore {
         let key = NameRules.key(session.name)
         if siblings(of: session).isEmpty {
             for roomName in session.rooms { leave(roomName, session, reason: reason) }
+            if let cluster {
+                cluster.userLeft(name: session.name, trust: session.trust)
+                if session.trust != .cert && !isGuestName(session.name) { cluster.release(name: session.name) }
+            }
         } else {
             for roomName in session.rooms {
                 guard let room = rooms[roomName], room.remove(session) else { continue }

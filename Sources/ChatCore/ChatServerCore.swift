@@ -47,6 +47,16 @@ public final class ChatServerCore {
     var sessionsWantingIDs = 0
     /// Tell a `cert` user whose certificate expires within this many days (0: never).
     public var certificateExpiryWarningDays = CertificateExpiryNotice.defaultWarningDays
+    /// The other nodes (tlschatd --cluster; nil: a single node). Set before the first client.
+    public var cluster: (any ClusterLink)?
+    /// Users of the other nodes (ChatServerCore+Cluster).
+    let directory = ClusterDirectory()
+    /// This node's stored room messages the feed has not brought back yet (id -> sender).
+    var ownStoredMessages: [Int64: ChatSession] = [:]
+    /// Feed messages waiting for the batch in flight (one of them may be this node's own).
+    var feedBacklog: [HistoryEntry] = []
+    /// The rooms of the batch in flight (cluster mode).
+    var inFlightRooms: Set<String> = []
     private var nextSessionID = 1
     private var nextGuestNumber = 1
 
@@ -85,7 +95,12 @@ public final class ChatServerCore {
         let key = NameRules.key(session.name)
         let sibling = sessionsByName[key]?.first
         sessionsByName[key, default: []].append(session)
-        if let sibling { attach(session, alongside: sibling) }
+        if let sibling {
+            attach(session, alongside: sibling)
+        } else if let cluster {
+            directory.remove(session.name)  // a cert user who was on another node is here now
+            cluster.userArrived(name: session.name, trust: trust)
+        }
         session.awaitsUpgradeForLobby = mustUpgradeFirst(session)  // greeted into no room (section 13)
         let greetingRoom = session.awaitsUpgradeForLobby ? nil : lobby
         session.send("HELLO chat/1 \(serverName) \(credentials.transport.rawValue) \(session.name) \(trust.rawValue) \(session.currentRoom ?? greetingRoom ?? "-")")
@@ -203,7 +218,7 @@ public final class ChatServerCore {
 
     private func freshGuestName() -> String {
         while true {
-            let name = "~guest\(nextGuestNumber)"
+            let name = "~guest\(nextGuestNumber)" + (cluster.map { "-" + $0.guestSuffix } ?? "")
             nextGuestNumber += 1
             if sessionsByName[NameRules.key(name)] == nil { return name }
         }
@@ -225,7 +240,7 @@ public final class ChatServerCore {
     /// `withID` as in `deliver(_:withID:to:)`. Nobody asking for ids keeps the plain
     /// fan-out loop: one shared line, no per-member choice.
     func fanOut(_ message: OutboundMessage, withID: OutboundMessage? = nil, in room: String,
-                except sender: ChatSession) -> (sent: Int, total: Int) {
+                except sender: ChatSession?) -> (sent: Int, total: Int) {
         var sent = 0, total = 0
         if let withID, sessionsWantingIDs > 0 {
             rooms[room]?.forEachMember(except: sender) { member in

@@ -24,6 +24,7 @@ public final class ChatService {
     private let configuration: ServerConfiguration
     private var signals: SignalWatcher?
     private var history: HistoryKeeper?
+    private var cluster: ClusterJoiner?
     private let reloader: TLSReloader
     /// Where each listener is bound (port 0 resolved), in the order they were opened.
     public private(set) var boundAddresses: [(transport: Transport, address: SocketAddress)] = []
@@ -56,12 +57,19 @@ public final class ChatService {
         reloader.onReloaded = { [unowned server] fresh in
             if fresh.checksRevocation { server.endRevokedSessions(by: fresh) }
         }
-        if let settings = configuration.historySettings {
+        if let clustered = configuration.cluster {
+            let joined = try ClusterJoiner(configuration: clustered, history: configuration.historySettings, core: core,
+                                           loop: loop, logger: logger)
+            cluster = joined
+            history = try HistoryKeeper(store: joined.store, place: ("stream", joined.store.streamName),
+                                        settings: configuration.historySettings!, core: core, loop: loop, logger: logger)
+        } else if let settings = configuration.historySettings {
             // A file size limit (RLIMIT_FSIZE) reached while writing history must come back
             // as a failed write (EFBIG: the message is delivered, reported `unstored`), not
             // kill the server: SIGXFSZ's default action ends the process.
             signal(SIGXFSZ, SIG_IGN)
-            history = try HistoryKeeper(settings: settings, core: core, loop: loop, logger: logger)
+            history = try HistoryKeeper(store: try HistoryKeeper.openSQLite(settings), place: ("file", settings.path),
+                                        settings: settings, core: core, loop: loop, logger: logger)
         }
         // Signals first: a SIGTERM right after the port is announced must already shut down cleanly.
         if handleSignals {
@@ -117,7 +125,11 @@ public final class ChatService {
     }
 
     /// Stops accepting, tells every client, closes them gracefully; `run` returns once all are gone.
-    public func shutDown() { server.shutDown() }
+    public func shutDown() {
+        cluster?.close()  // the other nodes see this node's users leave at once
+        cluster = nil
+        server.shutDown()
+    }
 
     /// Sessions the chat core holds.
     public var sessionCount: Int { server.core.sessionCount }

@@ -1,5 +1,6 @@
-// HistoryKeeper: the server's side of durable history. It opens the store
-// (SQLite in ChatHistory), hands it to the chat core, and drives it from the
+// HistoryKeeper: the server's side of durable history. It takes the store
+// (SQLite in ChatHistory, opened by `openSQLite`; JetStream in cluster mode,
+// opened by ClusterJoiner), hands it to the chat core, and drives it from the
 // event loop: every iteration, before output is flushed, it commits what the
 // core staged (group commit: one transaction for all messages accepted in
 // the iteration, so their OK replies leave in that same flush; a store that
@@ -28,7 +29,9 @@ final class HistoryKeeper {
     }
 
     static let pruneRowsPerStep = 500
-    let store: SQLiteHistoryStore
+    let store: any HistoryStore
+    /// Where the history is, for log lines ("file" or "stream" and its name).
+    private let place: (key: String, value: String)
     private let settings: Settings
     private let core: ChatServerCore
     private let logger: Logger
@@ -38,23 +41,34 @@ final class HistoryKeeper {
     /// A commit failed since the last one that worked (reads and pruning do not count).
     private var writeFailing = false
 
-    init(settings: Settings, core: ChatServerCore, loop: EventLoop, logger: Logger) throws {
-        let opened: SQLiteHistoryStore
+    /// Opens the SQLite history at `settings.path` (creating the directories above it).
+    static func openSQLite(_ settings: Settings) throws -> SQLiteHistoryStore {
         do {
             try Self.createDirectories(above: settings.path)
-            opened = try SQLiteHistoryStore(path: settings.path, synchronous: settings.synchronous)
-            core.history = opened
-            try core.loadCertificateOnlyMarks()
+            return try SQLiteHistoryStore(path: settings.path, synchronous: settings.synchronous)
         } catch {
             throw ServiceError("history \(settings.path): \(error.description)")
         }
-        store = opened
+    }
+
+    /// `place`: ("file", path) or ("stream", name), for the log. `settings.path` is only
+    /// used for SQLite; retention runs through `pruneStep` (a stream's own limits make it a no-op).
+    init(store: any HistoryStore, place: (key: String, value: String), settings: Settings, core: ChatServerCore,
+         loop: EventLoop, logger: Logger) throws {
+        do {
+            core.history = store
+            try core.loadCertificateOnlyMarks()
+        } catch {
+            throw ServiceError("history \(place.value): \(error.description)")
+        }
+        self.store = store
+        self.place = place
         self.settings = settings
         self.core = core
         self.logger = logger
         core.historyFailed = { [unowned self] error in failed(error) }
         core.batchFinished = { [unowned self] stored in
-            if stored && writeFailing { logger.notice("history: storing again", metadata: ["file": "\(settings.path)"]) }
+            if stored && writeFailing { logger.notice("history: storing again", metadata: [place.key: "\(place.value)"]) }
             writeFailing = !stored
         }
         core.wallClock = { Self.wallClockMilliseconds() }
@@ -69,7 +83,8 @@ final class HistoryKeeper {
         if settings.maximumAgeSeconds != nil || settings.maximumMessagesPerRoom != nil {
             pruneTimer = loop.scheduleRepeating(every: .seconds(1)) { [unowned self] in prune() }
         }
-        logger.info("history", metadata: ["file": "\(settings.path)", "sync": "\(settings.synchronous)"])
+        logger.info("history", metadata: place.key == "file" ? [place.key: "\(place.value)", "sync": "\(settings.synchronous)"]
+                                                           : [place.key: "\(place.value)"])
     }
 
     func close() {
@@ -98,7 +113,7 @@ final class HistoryKeeper {
             suppressedFailures += 1
             return
         }
-        var metadata: Logger.Metadata = ["file": "\(settings.path)", "error": "\(error.description)"]
+        var metadata: Logger.Metadata = [place.key: "\(place.value)", "error": "\(error.description)"]
         if suppressedFailures > 0 { metadata["not-logged-since-last"] = "\(suppressedFailures)" }
         logger.error("history: not stored (chat goes on; messages are delivered and senders told 'unstored')", metadata: metadata)
         lastFailureLog = now

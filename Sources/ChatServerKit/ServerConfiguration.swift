@@ -63,6 +63,9 @@ public struct ServerConfiguration: Sendable {
     /// Retention: delete messages older than this / beyond the newest N of a room (nil: keep).
     public var historyMaximumAgeSeconds: Int?
     public var historyMaximumMessagesPerRoom: Int?
+    /// Join a cluster of nodes over NATS (nil: a single node). History then lives in
+    /// JetStream and `historyPath` is not used.
+    public var cluster: ClusterConfiguration?
 
     public init(certificateChainFile: String, privateKeyFile: String) {
         self.certificateChainFile = certificateChainFile
@@ -136,6 +139,11 @@ public struct ServerConfiguration: Sendable {
             found.append("--crl needs --client-ca FILE and client certificates (the CRLs are checked against that CA)")
         }
         require(!allowExpiredRevocationList || revocationListFile != nil, "--crl-allow-expired needs --crl FILE")
+        if let cluster {
+            found += cluster.problems()
+            require(historyPath != nil, "--history none cannot be used with --cluster: the cluster's rooms are ordered and kept "
+                + "by JetStream (limit them with --history-max-age or --history-max-messages-per-room)")
+        }
         if clientCA == nil, let wanted = clientAuthentication, wanted != .none {
             found.append("--client-auth \(wanted.rawValue) needs --client-ca FILE (the CA that issues client certificates)")
         }

@@ -119,6 +119,9 @@ struct TLSChatDaemon: ParsableCommand {
     @Option(help: "Keep at most this many messages per room or private conversation (older ones are deleted). Default: keep.")
     var historyMaxMessagesPerRoom: Int?
 
+    @OptionGroup(title: "Cluster")
+    var clusterOptions: ClusterOptions
+
     private var serverConfiguration: ServerConfiguration {
         var configuration = ServerConfiguration(certificateChainFile: cert, privateKeyFile: key)
         if !listen.isEmpty { configuration.listen = listen }
@@ -151,6 +154,7 @@ struct TLSChatDaemon: ParsableCommand {
         configuration.historyOnJoin = historyOnJoin
         configuration.historyMaximumAgeSeconds = historyMaxAge.map { ServerConfiguration.seconds(fromDuration: $0) ?? -1 }
         configuration.historyMaximumMessagesPerRoom = historyMaxMessagesPerRoom
+        configuration.cluster = clusterOptions.configuration
         return configuration
     }
 

@@ -1,0 +1,266 @@
+// ClusterNode: this tlschatd's membership in a cluster (tlschatd --cluster),
+// the ChatCore ClusterLink spoken over NATS. It publishes this node's
+// presence events (arrive, leave, join, part, rename) on the cluster's
+// presence subject and applies every other node's to the chat core; sends a
+// heartbeat every `heartbeatInterval` and declares a node that stays silent
+// for `deadAfter` lost (its users leave everywhere, with `quit`); answers a
+// `hello` with this node's whole state and sends its own hello and state
+// whenever it (re)connects, so nodes that dropped it take its users back;
+// claims anonymous names in a JetStream key-value bucket with compare-and-set
+// (ClusterNameClaims); hands private messages to the recipient's node; and
+// follows the room feeds (RoomFeedSource) of rooms with local members. When
+// NATS is unreachable the node keeps chatting locally (the core sees
+// `isConnected` false), says so in the log, and rejoins by itself once the
+// client reconnects. It stores no messages (the history store does) and owns
+// no socket (NATSClient does).
+import ChatCore
+import ChatNet
+import NATSClient
+
+public final class ClusterNode: ClusterLink {
+    public struct Settings: Sendable {
+        public var heartbeatInterval: Duration = .seconds(1)
+        public var deadAfter: Duration = .seconds(5)
+        public init() {}
+    }
+
+    public let nodeID: String
+    public let naming: ClusterNaming
+    public let client: NATSClient
+    private let settings: Settings
+    private unowned let core: ChatServerCore
+    private let feeds: RoomFeedSource?
+    private let claims: ClusterNameClaims
+    /// Told of what an operator should know (connection lost and back, nodes lost).
+    public var log: ((_ level: String, _ message: String) -> Void)?
+    /// Other nodes, by id: when each was last heard of (MonotonicClock nanoseconds).
+    private(set) var lastHeard: [String: UInt64] = [:]
+    private var followed: [String: any RoomFeedSubscription] = [:]
+    private var heartbeatTimer: LoopTimer?
+    private var connectedSince: UInt64?
+
+    /// `nodeID`: unique per process (a fresh random id at every start is right).
+    public init(nodeID: String, naming: ClusterNaming, client: NATSClient, core: ChatServerCore,
+                feeds: RoomFeedSource?, names: KeyValueBucket?, settings: Settings = Settings()) {
+        self.nodeID = nodeID
+        self.naming = naming
+        self.client = client
+        self.core = core
+        self.feeds = feeds
+        self.settings = settings
+        claims = ClusterNameClaims(nodeID: nodeID, bucket: names, loop: client.loop)
+        claims.isAlive = { [unowned self] node in isAlive(node) }
+    }
+
+    /// A fresh node id: 8 random hex digits.
+    public static func randomNodeID() -> String {
+        String(UInt32.random(in: .min ... .max), radix: 16).leftPadded(to: 8)
+    }
+
+    /// Subscribes, announces this node and starts the heartbeat. Call once the client is up.
+    public func start() throws(NATSError) {
+        try client.subscribe(naming.presenceSubject) { [unowned self] message in received(message.payload, direct: false) }
+        try client.subscribe(naming.nodeSubject(nodeID)) { [unowned self] message in received(message.payload, direct: true) }
+        connectedSince = MonotonicClock.now()
+        announce()
+        heartbeatTimer = client.loop.scheduleRepeating(every: settings.heartbeatInterval) { [unowned self] in beat() }
+    }
+
+    /// The NATS client's events (the server forwards them here).
+    public func clientEvent(_ event: NATSClientEvent) {
+        switch event {
+        case .disconnected(let reason):
+            connectedSince = nil
+            log?("warning", "cluster: lost NATS (\(reason)); chatting locally until it is back")
+        case .reconnected(let server):
+            connectedSince = MonotonicClock.now()
+            log?("notice", "cluster: NATS is back (\(server)); rejoining the cluster")
+            announce()
+        case .closed(let reason):
+            connectedSince = nil
+            log?("error", "cluster: the NATS client stopped (\(reason)); chatting locally from now on")
+        default: break
+        }
+    }
+
+    /// Tells the other nodes this one is stopping (its users leave there at once).
+    public func stop() {
+        heartbeatTimer?.cancel()
+        for subscription in followed.values { subscription.stop() }
+        followed = [:]
+        publish(PresenceEvent(.bye, node: nodeID))
+    }
+
+    // MARK: ClusterLink
+
+    public var guestSuffix: String { String(nodeID.prefix(6)) }
+    public var isConnected: Bool { client.state == .connected }
+
+    public func userArrived(name: String, trust: Trust) {
+        var event = PresenceEvent(.arrive, node: nodeID)
+        (event.name, event.trust) = (name, trust.rawValue)
+        publish(event)
+    }
+
+    public func userLeft(name: String, trust: Trust) {
+        var event = PresenceEvent(.leave, node: nodeID)
+        (event.name, event.trust) = (name, trust.rawValue)
+        publish(event)
+    }
+
+    public func joined(room: String, name: String, trust: Trust) {
+        var event = PresenceEvent(.join, node: nodeID)
+        (event.name, event.room) = (name, room)
+        publish(event)
+    }
+
+    public func parted(room: String, name: String, trust: Trust, reason: String) {
+        var event = PresenceEvent(.part, node: nodeID)
+        (event.name, event.room, event.reason) = (name, room, reason)
+        publish(event)
+    }
+
+    public func renamed(from: String, to: String, trust: Trust) {
+        var event = PresenceEvent(.rename, node: nodeID)
+        (event.name, event.to) = (from, to)
+        publish(event)
+    }
+
+    public func claim(name: String, completion: @escaping (Bool) -> Void) {
+        claims.claim(name, connected: isConnected, completion: completion)
+    }
+
+    public func release(name: String) {
+        if isConnected { claims.release(name) }
+    }
+
+    public func privateMessage(to recipient: String, node: String, from sender: String, trust: Trust,
+                               text: String, id: Int64?) -> Bool {
+        guard isConnected else { return false }
+        var event = PresenceEvent(.privateMessage, node: nodeID)
+        (event.name, event.to, event.trust, event.text, event.id) = (sender, recipient, trust.rawValue, text, id)
+        return send(event, to: naming.nodeSubject(node))
+    }
+
+    public func roomInterest(_ room: String, hasLocalMembers: Bool) {
+        if hasLocalMembers {
+            guard followed[room] == nil, let feeds else { return }
+            followed[room] = feeds.follow(room: room) { [unowned self] entry in core.clusterRoomMessage(entry) }
+        } else {
+            followed.removeValue(forKey: room)?.stop()
+        }
+    }
+
+    // MARK: Receiving
+
+    private func received(_ payload: [UInt8], direct: Bool) {
+        guard let event = PresenceEvent.decode(payload) else {
+            log?("warning", "cluster: ignored a message that is not a presence event (\(payload.count) bytes)")
+            return
+        }
+        guard event.node != nodeID else { return }  // our own, echoed
+        let isNew = lastHeard[event.node] == nil
+        lastHeard[event.node] = MonotonicClock.now()
+        if isNew && event.kind != .hello && event.kind != .state && event.kind != .bye {
+            var ask = PresenceEvent(.hello, node: nodeID)  // a node we never heard of: ask for its users
+            ask.to = event.node
+            send(ask, to: naming.nodeSubject(event.node))
+        }
+        apply(event)
+    }
+
+    private func apply(_ event: PresenceEvent) {
+        let node = event.node
+        switch event.kind {
+        case .heartbeat: break
+        case .hello: send(state(), to: naming.nodeSubject(node))
+        case .bye:
+            lastHeard[node] = nil
+            log?("notice", "cluster: node \(node) stopped; its users left")
+            core.remoteNodeLost(node)
+        case .state: applyState(of: node, event.users ?? [])
+        case .arrive: core.remoteUserArrived(name: event.name!, trust: event.trustValue!, node: node)
+        case .leave: core.remoteUserLeft(name: event.name!, node: node)
+        case .join: core.remoteJoined(room: event.room!, name: event.name!, node: node)
+        case .part: core.remoteParted(room: event.room!, name: event.name!, node: node, reason: event.reason!)
+        case .rename: core.remoteRenamed(from: event.name!, to: event.to!, node: node)
+        case .privateMessage:
+            core.remotePrivateMessage(to: event.to!, from: event.name!, trust: event.trustValue!, text: event.text!, id: event.id)
+        }
+    }
+
+    /// Makes the directory's view of `node` match its state: users and rooms it no longer
+    /// has leave, new ones arrive and join.
+    private func applyState(of node: String, _ users: [PresenceEvent.User]) {
+        let listed = Set(users.map { NameRules.key($0.name) })
+        for known in core.remoteUsers(of: node) where !listed.contains(NameRules.key(known.name)) {
+            core.remoteUserLeft(name: known.name, node: node)
+        }
+        for user in users {
+            guard let trust = Trust(rawValue: user.trust) else { continue }
+            let before = core.remoteUser(user.name)
+            if before?.node != node { core.remoteUserArrived(name: user.name, trust: trust, node: node) }
+            let had = before?.node == node ? before!.rooms : []
+            for room in had where !user.rooms.contains(room) { core.remoteParted(room: room, name: user.name, node: node, reason: "part") }
+            for room in user.rooms where !had.contains(room) { core.remoteJoined(room: room, name: user.name, node: node) }
+        }
+    }
+
+    // MARK: Sending
+
+    private func state() -> PresenceEvent {
+        var event = PresenceEvent(.state, node: nodeID)
+        event.users = core.localUsers().map { PresenceEvent.User(name: $0.name, trust: $0.trust.rawValue, rooms: $0.rooms) }
+        return event
+    }
+
+    /// After (re)connecting: this node's state for everyone, and a hello so each node answers with its own.
+    private func announce() {
+        publish(state())
+        publish(PresenceEvent(.hello, node: nodeID))
+    }
+
+    private func beat() {
+        var event = PresenceEvent(.heartbeat, node: nodeID)
+        event.count = core.sessionCount
+        if isConnected { publish(event) }
+        let now = MonotonicClock.now()
+        let limit = UInt64(settings.deadAfter.components.seconds) * 1_000_000_000
+            + UInt64(settings.deadAfter.components.attoseconds / 1_000_000_000)
+        for (node, heard) in lastHeard where now &- heard > limit {
+            lastHeard[node] = nil
+            log?("warning", "cluster: node \(node) silent for \(settings.deadAfter); its users left")
+            core.remoteNodeLost(node)
+        }
+    }
+
+    /// Whether `node` has been heard from recently; unknown nodes count as alive until this
+    /// node has been connected long enough to have heard every live one.
+    func isAlive(_ node: String) -> Bool {
+        if node == nodeID || lastHeard[node] != nil { return true }
+        guard let since = connectedSince else { return true }
+        let waited = MonotonicClock.now() &- since
+        return waited < UInt64(settings.deadAfter.components.seconds + 1) * 1_000_000_000
+    }
+
+    private func publish(_ event: PresenceEvent) {
+        send(event, to: naming.presenceSubject)
+    }
+
+    @discardableResult
+    private func send(_ event: PresenceEvent, to subject: String) -> Bool {
+        do {
+            try client.publish(subject, payload: event.encoded())
+            return true
+        } catch {
+            log?("warning", "cluster: could not publish a \(event.kind.rawValue) event: \(error)")
+            return false
+        }
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

@@ -1,0 +1,171 @@
+// ChatServerCore+Cluster: what the other nodes of a cluster did, applied to
+// this node (PROTOCOL.md section 14). The cluster layer (ChatCluster's
+// ClusterNode) calls these on the loop thread as their events arrive: users
+// of other nodes arriving, leaving, joining, parting and renaming (kept in
+// the ClusterDirectory and announced to this node's members of the rooms
+// concerned), a node that is gone (its users leave with `quit`), private
+// messages for this node's users, and room messages from a room's ordered
+// feed. A room message is delivered here, in feed order, also when it was
+// sent on this node: the sender's own node learns which one it was from the
+// store's acknowledgement (`ownStoredMessages`), and a feed message that
+// could be this node's own waits while a batch is in flight. The core's own
+// announcements to the cluster go through ClusterLink from the membership
+// and command code. Pure: no I/O.
+
+extension ChatServerCore {
+    /// Room messages sent on this node that the store acknowledged and the feed has not
+    /// brought back yet: id -> sending session (skipped when the feed delivers it).
+    static let maximumOwnStoredMessages = 65_536
+
+    public var isClustered: Bool { cluster != nil }
+
+    /// A user of `node` began its first session there. A `cert` user takes its name over:
+    /// this node's sessions of that name are replaced, as a newer login on one node would.
+    public func remoteUserArrived(name: String, trust: Trust, node: String) {
+        if trust == .cert, let locals = sessionsByName[NameRules.key(name)] {
+            for session in locals {
+                commitNow(ifWaiting: session)
+                session.send("NOTICE replaced another connection signed in with your certificate")
+                remove(session, reason: "quit")
+                session.link.closeAfterFlush(.replaced)
+            }
+        }
+        directory.arrive(name: name, trust: trust, node: node)
+    }
+
+    /// The last session of a user of another node ended: it leaves the rooms it was still in.
+    public func remoteUserLeft(name: String, node: String) {
+        guard let user = directory.user(name), user.node == node else { return }
+        for room in user.rooms { remoteParted(room: room, name: name, node: node, reason: "quit") }
+        directory.remove(name)
+    }
+
+    public func remoteJoined(room: String, name: String, node: String) {
+        guard let user = directory.user(name), user.node == node, directory.join(room, name) else { return }
+        guard let local = rooms[room] else { return }
+        _ = deliver(OutboundMessage(line: "JOINED \(room) \(user.name) \(user.trust.rawValue)", broadcast: true), to: local.members)
+    }
+
+    public func remoteParted(room: String, name: String, node: String, reason: String) {
+        guard let user = directory.user(name), user.node == node, directory.part(room, name) else { return }
+        guard let local = rooms[room] else { return }
+        let line = "PARTED \(room) \(user.name) \(user.trust.rawValue) \(reason)"
+        _ = deliver(OutboundMessage(line: line, broadcast: true), to: local.members)
+    }
+
+    public func remoteRenamed(from old: String, to new: String, node: String) {
+        guard let user = directory.user(old), user.node == node, let renamed = directory.rename(old, to: new) else { return }
+        var neighbours: [Int: ChatSession] = [:]
+        for room in renamed.rooms { for member in rooms[room]?.members ?? [] { neighbours[member.id] = member } }
+        let line = OutboundMessage(line: "RENAMED \(user.name) \(new) \(user.trust.rawValue)", broadcast: true)
+        _ = deliver(line, to: neighbours.values.sorted { $0.id < $1.id })
+    }
+
+    /// `node` is gone (silent past the cluster's timeout, or it said so): its users leave.
+    public func remoteNodeLost(_ node: String) {
+        for user in directory.users(of: node) { remoteUserLeft(name: user.name, node: node) }
+    }
+
+    /// A private message from a user of another node for a user of this one.
+    public func remotePrivateMessage(to recipient: String, from sender: String, trust: Trust, text: String, id: Int64?) {
+        guard let recipients = sessionsByName[NameRules.key(recipient)], !recipients.isEmpty else { return }
+        let shared = recipients.count > 1
+        let plain = OutboundMessage(line: "PRIV \(sender) \(trust.rawValue) \(text)", broadcast: shared)
+        let withID = id.map { OutboundMessage(line: "PRIVID \($0) \(sender) \(trust.rawValue) \(text)", broadcast: shared) }
+        _ = deliver(plain, withID: withID, to: recipients)
+    }
+
+    /// A stored room message from the room's feed (every node's, in the order of the shared
+    /// history). While a batch of this node is in flight, a message of a room in that batch
+    /// might be one of them: it waits for the batch's completion, in order.
+    public func clusterRoomMessage(_ entry: HistoryEntry) {
+        let mayBeOwn = commitInFlight && inFlightRooms.contains(roomName(of: entry))
+        if (mayBeOwn || !feedBacklog.isEmpty) && feedBacklog.count < Self.maximumOwnStoredMessages {
+            feedBacklog.append(entry)  // in order behind what already waits
+            return
+        }
+        deliverFromFeed(entry)
+    }
+
+    /// Delivers what the feed brought while the batch was in flight (after its completion).
+    func drainFeedBacklog() {
+        guard !commitInFlight else { return }
+        let backlog = feedBacklog
+        feedBacklog.removeAll()
+        for entry in backlog { deliverFromFeed(entry) }
+    }
+
+    private func roomName(of entry: HistoryEntry) -> String {
+        if case .room(let room) = entry.scope { return room }
+        return ""
+    }
+
+    private func deliverFromFeed(_ entry: HistoryEntry) {
+        guard case .room(let room) = entry.scope else { return }
+        let sender = ownStoredMessages.removeValue(forKey: entry.id)
+        let trust = entry.trust.rawValue
+        let plain = OutboundMessage(line: "MSG \(room) \(entry.sender) \(trust) \(entry.text)", broadcast: true)
+        let withID = sessionsWantingIDs > 0 ? OutboundMessage(line: "MSGID \(entry.id) \(room) \(entry.sender) \(trust) \(entry.text)", broadcast: true) : nil
+        _ = fanOut(plain, withID: withID, in: room, except: sender)
+        if let local = rooms[room], entry.id > local.newestID { local.newestID = entry.id }
+    }
+
+    /// Remembers that the feed will bring back `id`, sent by `sender` (who must not get it).
+    func expectFromFeed(_ id: Int64, sender: ChatSession) {
+        if ownStoredMessages.count >= Self.maximumOwnStoredMessages, let oldest = ownStoredMessages.keys.min() {
+            ownStoredMessages[oldest] = nil  // never came back (the feed restarted past it)
+        }
+        ownStoredMessages[id] = sender
+    }
+
+    /// This node's users, for another node that asks for the cluster's state: name, trust
+    /// and rooms of each (one entry per user, however many sessions it has).
+    public func localUsers() -> [(name: String, trust: Trust, rooms: [String])] {
+        sessionsByName.values.compactMap { sessions in
+            guard let first = sessions.first(where: { !$0.isGone }) else { return nil }
+            return (first.name, first.trust, first.rooms)
+        }.sorted { NameRules.key($0.name) < NameRules.key($1.name) }
+    }
+
+    /// In cluster mode guest names carry the node's suffix and NICK cannot take one.
+    func isGuestName(_ name: String) -> Bool { NameRules.key(name).hasPrefix("~guest") }
+
+    /// NICK in cluster mode: the name is claimed cluster-wide first (asynchronously; the
+    /// session's later input is held meanwhile), then taken as on one node.
+    func claimThenRename(_ name: String, _ session: ChatSession, cluster: any ClusterLink) -> String {
+        session.awaitsStore = true
+        cluster.claim(name: name) { [self] claimed in
+            storeAnswered(session) {
+                guard claimed else {
+                    return session.send(CommandError(.nameInUse, "\(name) is in use").line)
+                }
+                switch rename(session, to: name) {
+                case .success(let taken): session.send("OK NICK \(taken)")
+                case .failure(let error):
+                    cluster.release(name: name)
+                    session.send(error.line)
+                }
+            }
+        }
+        return Self.replyAfterCommit
+    }
+
+    /// MSG to a user of another node: stored first between two `cert` users (sent to its
+    /// node after the commit), else handed to its node at once.
+    func messageRemoteUser(_ user: RemoteUser, _ text: String, from session: ChatSession, cluster: any ClusterLink) -> String {
+        if history != nil, session.trust == .cert, user.trust == .cert {
+            return stagePrivateMessage(to: user.name, text, from: session)
+        }
+        let handed = cluster.privateMessage(to: user.name, node: user.node, from: session.name, trust: session.trust,
+                                            text: text, id: nil)
+        return "\(user.name) sent \(handed ? 1 : 0)/1"
+    }
+
+    /// The users of another node, as this node knows them.
+    public func remoteUsers(of node: String) -> [RemoteUser] { directory.users(of: node) }
+    /// A user of another node, by name.
+    public func remoteUser(_ name: String) -> RemoteUser? { directory.user(name) }
+
+    /// Users of other nodes in `room` (for counts).
+    func remoteCount(in room: String) -> Int { cluster == nil ? 0 : directory.count(in: room) }
+}

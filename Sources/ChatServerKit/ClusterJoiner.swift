@@ -1,0 +1,89 @@
+// ClusterJoiner: puts a starting tlschatd into its cluster (--cluster). Before
+// any listener opens, it connects the NATS client on the server's loop, opens
+// the history stream (JetStreamHistoryStore: history in cluster mode lives in
+// JetStream, so every node reads the same history and ids) and the names
+// bucket, and waits for all three, running the loop for at most
+// `startTimeoutSeconds`; a cluster that cannot be reached at start is an
+// error naming what failed (later outages are ridden out by ClusterNode).
+// Then it makes the ClusterNode, hands it and the store to the chat core and
+// announces the node. It logs the client's connection events. It holds no
+// chat rules and parses no flags.
+import ChatCluster
+import ChatCore
+import ChatNet
+import Logging
+import NATSClient
+
+final class ClusterJoiner {
+    let node: ClusterNode
+    let store: JetStreamHistoryStore
+    let client: NATSClient
+
+    init(configuration: ClusterConfiguration, history: HistoryKeeper.Settings?, core: ChatServerCore, loop: EventLoop,
+         logger: Logger) throws {
+        let nodeID = ClusterNode.randomNodeID()
+        guard let naming = ClusterNaming(clusterName: configuration.name) else { throw ServiceError("invalid --cluster-name") }
+        client = NATSClient(loop: loop, options: try configuration.clientOptions(nodeID: nodeID))
+        let deadline = Duration.seconds(configuration.startTimeoutSeconds)
+        var lastProblem = "no answer"
+        client.onEvent = { event in
+            if case .connectAttemptFailed(let server, let reason) = event { lastProblem = "\(server): \(reason)" }
+        }
+        client.start()
+        let urls = configuration.urls.joined(separator: " ")
+        guard try loop.run(for: deadline, until: { [client] in client.state == .connected }) else {
+            client.close()
+            throw ServiceError("cluster: cannot reach NATS at \(urls) within \(configuration.startTimeoutSeconds) s (\(lastProblem))")
+        }
+        let jetStream = JetStream(client: client)
+        var storeConfiguration = JetStreamHistoryStore.Configuration(clusterName: configuration.name)
+        storeConfiguration.replicas = configuration.replicas
+        storeConfiguration.maximumAge = history?.maximumAgeSeconds.map { .seconds($0) }
+        storeConfiguration.maximumMessagesPerScope = history?.maximumMessagesPerRoom
+        var opened: Result<JetStreamHistoryStore, HistoryError>?
+        JetStreamHistoryStore.open(jetStream: jetStream, configuration: storeConfiguration) { opened = $0 }
+        var bucket: Result<KeyValueBucket, JetStreamError>?
+        KeyValueBucket.create(name: naming.namesBucket, jetStream: jetStream, replicas: configuration.replicas) { bucket = $0 }
+        _ = try loop.run(for: deadline, until: { opened != nil && bucket != nil })
+        switch (opened, bucket) {
+        case (.success(let store), .success(let names)):
+            self.store = store
+            node = ClusterNode(nodeID: nodeID, naming: naming, client: client, core: core,
+                               feeds: JetStreamRoomFeeds(store: store), names: names, settings: Self.nodeSettings(configuration))
+        case (.failure(let error), _):
+            client.close()
+            throw ServiceError("cluster: cannot open the history stream: \(error.description)")
+        case (_, .failure(let error)):
+            client.close()
+            throw ServiceError("cluster: cannot open the names bucket \(naming.namesBucket): \(error)")
+        default:
+            client.close()
+            throw ServiceError("cluster: JetStream did not answer within \(configuration.startTimeoutSeconds) s (is JetStream enabled on \(urls)?)")
+        }
+        core.cluster = node
+        node.log = { level, message in
+            switch level {
+            case "error": logger.error("\(message)")
+            case "warning": logger.warning("\(message)")
+            default: logger.notice("\(message)")
+            }
+        }
+        client.onEvent = { [node] event in node.clientEvent(event) }
+        try node.start()
+        logger.info("cluster", metadata: ["node": "\(nodeID)", "name": "\(configuration.name)", "nats": "\(urls)",
+                                          "replicas": "\(configuration.replicas)"])
+    }
+
+    private static func nodeSettings(_ configuration: ClusterConfiguration) -> ClusterNode.Settings {
+        var settings = ClusterNode.Settings()
+        settings.heartbeatInterval = .seconds(configuration.heartbeatSeconds)
+        settings.deadAfter = .seconds(configuration.deadAfterSeconds)
+        return settings
+    }
+
+    /// Tells the other nodes this one stops, then closes the NATS connection.
+    func close() {
+        node.stop()
+        client.close()
+    }
+}

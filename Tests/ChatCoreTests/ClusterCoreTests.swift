@@ -1,0 +1,151 @@
+// ClusterCoreTests: the chat core in cluster mode, fed line by line with a
+// RecordingClusterLink and a store that answers later (DelayedHistoryStore):
+// presence of other nodes' users (JOINED/PARTED/RENAMED, WHO, ROOMS, counts),
+// room messages delivered from the feed in its order (the sender's own node
+// included, the sender skipped), a feed message that may be this node's own
+// waiting for the batch in flight, OK counts across nodes, NICK claimed
+// cluster-wide before it is taken (input held meanwhile), guest names that
+// carry the node's suffix, a certificate user signing in elsewhere replacing
+// the session here, a lost node's users leaving, private messages both ways.
+import ChatCore
+import Testing
+
+@Suite("chat core in a cluster", .serialized)
+struct ClusterCoreTests {
+    private func clustered() throws -> (DelayedHistoryFixture, RecordingClusterLink) {
+        let fixture = try DelayedHistoryFixture()
+        let link = RecordingClusterLink()
+        fixture.core.cluster = link
+        return (fixture, link)
+    }
+
+    @Test("users of other nodes appear in WHO, ROOMS and counts, and their joins and parts are announced")
+    func remotePresence() throws {
+        let (fixture, _) = try clustered()
+        let alice = Client(fixture.core, cert: "alice")
+        fixture.core.remoteUserArrived(name: "bob", trust: .cert, node: "n2")
+        fixture.core.remoteJoined(room: "#lobby", name: "bob", node: "n2")
+        #expect(alice.link.take().last == "JOINED #lobby bob cert")
+        fixture.core.remoteUserArrived(name: "~carol", trust: .tls, node: "n3")
+        fixture.core.remoteJoined(room: "#ops", name: "~carol", node: "n3")
+        #expect(alice.link.take() == [], "not told of rooms it is not in")
+        #expect(alice.send("WHO") == ["OK WHO #lobby 2 alice:cert bob:cert"])
+        #expect(alice.send("ROOMS") == ["OK ROOMS 2 #lobby:2 #ops:1"])
+        #expect(alice.send("WHO #ops") == ["OK WHO #ops 1 ~carol:tls"])
+        #expect(alice.send("JOIN #ops") == ["OK JOIN #ops 2"])
+        fixture.core.remoteParted(room: "#ops", name: "~carol", node: "n3", reason: "part")
+        #expect(alice.link.take() == ["PARTED #ops ~carol tls part"])
+        fixture.core.remoteParted(room: "#lobby", name: "bob", node: "n9", reason: "part")
+        #expect(alice.link.take() == [], "an event about bob from a node bob is not on is ignored")
+        fixture.core.remoteRenamed(from: "~carol", to: "~dave", node: "n3")
+        fixture.core.remoteNodeLost("n2")
+        #expect(alice.link.take() == ["PARTED #lobby bob cert quit"])
+        #expect(alice.send("WHO #lobby") == ["OK WHO #lobby 1 alice:cert"])
+    }
+
+    @Test("this node's presence is announced: arrive, join, part, leave")
+    func announcesPresence() throws {
+        let (fixture, link) = try clustered()
+        let alice = Client(fixture.core, cert: "alice")
+        #expect(link.take() == ["arrive alice cert", "interest #lobby true", "join #lobby alice"])
+        alice.send("JOIN #ops")
+        alice.send("PART #ops")
+        #expect(link.take() == ["interest #ops true", "join #ops alice", "part #ops alice part", "interest #ops false"])
+        fixture.core.disconnect(alice.session)
+        #expect(link.take() == ["part #lobby alice quit", "interest #lobby false", "leave alice"])
+    }
+
+    @Test("a room message is answered at the store's ack and delivered from the feed, in feed order, sender skipped")
+    func roomMessagesComeFromTheFeed() throws {
+        let (fixture, _) = try clustered()
+        let alice = Client(fixture.core, cert: "alice"), bob = Client(fixture.core, cert: "bob")
+        fixture.core.remoteUserArrived(name: "carol", trust: .cert, node: "n2")
+        fixture.core.remoteJoined(room: "#lobby", name: "carol", node: "n2")
+        _ = alice.link.take(); _ = bob.link.take()
+        fixture.feed(alice, ["SAY one"])
+        fixture.commit()
+        // carol's message reaches the feed while alice's batch is in flight: it may be ours, so it waits.
+        fixture.core.clusterRoomMessage(HistoryEntry(id: 1000, time: 0, scope: .room("#lobby"), sender: "carol", trust: .cert, text: "first"))
+        #expect(bob.link.take() == [])
+        fixture.store.completeNext()
+        let ok = alice.link.take()
+        #expect(ok == ["OK SAY #lobby sent 2/2"], "bob here and carol on n2")
+        #expect(bob.link.take() == ["MSG #lobby carol cert first"], "the waiting feed message is delivered after the batch")
+        let stored = try fixture.store.inner.messages(in: .room("#lobby"), .latest, limit: 10)
+        let ownID = try #require(stored.first { $0.text == "one" }?.id)
+        fixture.core.clusterRoomMessage(HistoryEntry(id: ownID, time: 0, scope: .room("#lobby"), sender: "alice", trust: .cert, text: "one"))
+        #expect(bob.link.take() == ["MSG #lobby alice cert one"])
+        #expect(alice.link.take() == [], "the sender does not get its own message back")
+    }
+
+    @Test("a failed store delivers locally and says unstored; other nodes are not counted as reached")
+    func storeFailureDeliversLocally() throws {
+        let (fixture, link) = try clustered()
+        let alice = Client(fixture.core, cert: "alice"), bob = Client(fixture.core, cert: "bob")
+        fixture.core.remoteUserArrived(name: "carol", trust: .cert, node: "n2")
+        fixture.core.remoteJoined(room: "#lobby", name: "carol", node: "n2")
+        _ = alice.link.take(); _ = bob.link.take(); _ = link.take()
+        _ = alice.send("CAP REQ history")
+        fixture.feed(alice, ["SAY lonely"])
+        fixture.store.appendFailure = HistoryError(.full, "disk full")
+        fixture.commit()
+        fixture.store.completeNext()
+        #expect(alice.link.take() == ["OK SAY #lobby sent 1/2 unstored"])
+        #expect(bob.link.take() == ["MSG #lobby alice cert lonely"])
+    }
+
+    @Test("NICK is claimed cluster-wide first; input is held meanwhile; a refused claim is NAME_IN_USE")
+    func nickClaims() throws {
+        let (fixture, link) = try clustered()
+        let guest = Client(fixture.core)
+        #expect(guest.link.lines.first == "HELLO chat/1 tlschatd tls ~guest1-n1 tls #lobby")
+        _ = link.take()
+        #expect(guest.send("NICK zed") == [])
+        #expect(guest.send("PING p") == [], "held behind the claim")
+        #expect(link.take() == ["claim ~zed"])
+        link.answerClaim(true)
+        #expect(guest.link.take() == ["OK NICK ~zed", "OK PING p"])
+        #expect(link.take() == ["rename ~guest1-n1 ~zed"], "a guest name was never claimed: nothing to release")
+        guest.send("NICK yan")
+        link.answerClaim(false)
+        #expect(guest.link.take() == ["ERR NAME_IN_USE ~yan is in use"])
+        #expect(guest.send("NICK guest7-n2") == ["ERR NAME_RESERVED guest names are given by the server"])
+        fixture.core.remoteUserArrived(name: "~xi", trust: .tls, node: "n2")
+        #expect(guest.send("NICK xi") == ["ERR NAME_IN_USE ~xi is in use"], "known to be taken: refused without asking")
+        _ = link.take()
+        guest.send("NICK wu")
+        link.answerClaim(true)
+        #expect(link.take() == ["claim ~wu", "rename ~zed ~wu", "release ~zed"])
+    }
+
+    @Test("a certificate user signing in on another node replaces the session here")
+    func remoteSignInReplaces() throws {
+        let (fixture, _) = try clustered()
+        let alice = Client(fixture.core, cert: "alice"), bob = Client(fixture.core, cert: "bob")
+        _ = alice.link.take(); _ = bob.link.take()
+        fixture.core.remoteUserArrived(name: "alice", trust: .cert, node: "n2")
+        #expect(alice.link.take().first == "NOTICE replaced another connection signed in with your certificate")
+        #expect(alice.link.closed)
+        #expect(bob.link.take() == ["PARTED #lobby alice cert quit"])
+        fixture.core.remoteJoined(room: "#lobby", name: "alice", node: "n2")
+        #expect(bob.send("WHO") == ["OK WHO #lobby 2 alice:cert bob:cert"])
+    }
+
+    @Test("private messages to and from users of other nodes")
+    func privateMessages() throws {
+        let (fixture, link) = try clustered()
+        let alice = Client(fixture.core, cert: "alice"), guest = Client(fixture.core)
+        fixture.core.remoteUserArrived(name: "bob", trust: .cert, node: "n2")
+        _ = link.take(); _ = alice.link.take()
+        #expect(guest.send("MSG bob hi") == ["OK MSG bob sent 1/1"])
+        #expect(link.take() == ["priv n2 bob ~guest2-n1 hi"])
+        fixture.feed(alice, ["MSG bob stored"])  // two cert users: stored first
+        fixture.commit()
+        #expect(link.take() == [])
+        fixture.store.completeNext()
+        #expect(alice.link.take() == ["OK MSG bob sent 1/1"])
+        #expect(link.take().first?.hasPrefix("priv n2 bob alice stored id=") == true)
+        fixture.core.remotePrivateMessage(to: "alice", from: "bob", trust: .cert, text: "back", id: 9)
+        #expect(alice.link.take() == ["PRIV bob cert back"])
+    }
+}
