@@ -35,7 +35,7 @@ final class ClusterProbe {
     }
 
     /// Starts an asynchronous call and runs the loop until it completes (nil on timeout).
-    func await<T>(for timeout: Duration = .seconds(20), _ start: (@escaping (T) -> Void) -> Void) -> T? {
+    func complete<T>(for timeout: Duration = .seconds(20), _ start: (@escaping (T) -> Void) -> Void) -> T? {
         var outcome: T?
         start { outcome = $0 }
         run(for: timeout) { outcome != nil }
