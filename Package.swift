@@ -40,6 +40,7 @@ let package = Package(
         .target(name: "ChatClient", dependencies: ["ChatCore"]),
         .systemLibrary(name: "CSQLite"),
         .target(name: "ChatHistory", dependencies: ["ChatCore", "CSQLite"], swiftSettings: releaseSpeed),
+        .target(name: "ChatCluster", dependencies: ["ChatCore", "ChatNet", "NATSClient"]),
         .target(
             name: "ChatServerKit",
             dependencies: ["ChatNet", "ChatCore", "ChatHistory", "ChatCluster", "NATSClient",
@@ -82,6 +83,7 @@ let package = Package(
         .testTarget(name: "NATSClientTests", dependencies: ["NATSClient", "ChatNet"]),
         .testTarget(name: "ChatClientTests", dependencies: ["ChatClient"]),
         .testTarget(name: "ChatCoreTests", dependencies: ["ChatCore", "ChatHistory"]),
+        .testTarget(name: "ChatClusterTests", dependencies: ["ChatCluster", "ChatCore", "ChatNet", "NATSClient"]),
         .testTarget(name: "ChatHistoryTests", dependencies: ["ChatHistory", "ChatCore", "CSQLite"]),
     ]
 )

@@ -3,8 +3,9 @@
 // acknowledgement (Nats-Msg-Id for de-duplication, optional expectations as
 // headers), and read a stored message by sequence or the last one of a subject
 // (STREAM.MSG.GET). API errors become `JetStreamError.api` with the server's
-// description. Completions run on the loop thread. It does not implement
-// consumers (push/pull), ordered delivery or object stores.
+// description. Completions run on the loop thread. Push consumers are in
+// JetStream+Consumers, reads by subject order in JetStream+SubjectReads; it
+// does not implement pull consumers, ordered delivery or object stores.
 import Foundation
 
 public final class JetStream {
@@ -77,7 +78,7 @@ public final class JetStream {
         getMessage(stream: stream, body: Self.encode(["last_by_subj": subject]), completion: completion)
     }
 
-    private func getMessage(stream: String, body: [UInt8], completion: @escaping (Result<StoredMessage, JetStreamError>) -> Void) {
+    func getMessage(stream: String, body: [UInt8], completion: @escaping (Result<StoredMessage, JetStreamError>) -> Void) {
         struct Reply: Decodable { var message: StoredMessageWire }
         call("STREAM.MSG.GET.\(stream)", body: body) { (result: Result<Reply, JetStreamError>) in
             completion(result.flatMap { reply in

@@ -118,11 +118,11 @@ public enum JetStreamError: Error, Sendable, Equatable, CustomStringConvertible 
     }
 
     /// The API error code JetStream uses for "wrong last sequence" (compare-and-set failed).
-    static let wrongLastSequence = 10071
+    public static let wrongLastSequence = 10071
     /// "stream name already in use" (with a different configuration).
-    static let streamNameInUse = 10058
+    public static let streamNameInUse = 10058
     /// "no message found".
-    static let noMessageFound = 10037
+    public static let noMessageFound = 10037
 }
 
 /// {"error":{...}} in any API reply.

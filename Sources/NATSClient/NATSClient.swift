@@ -26,6 +26,9 @@ public final class NATSClient: ConnectionDelegate {
     public let options: NATSClientOptions
     /// Receives state changes and server errors, on the loop thread.
     public var onEvent: ((NATSClientEvent) -> Void)?
+    /// Further receivers of the same events (NATSClient+Observers), for layers sharing the client.
+    var observers: [(token: UInt64, handler: (NATSClientEvent) -> Void)] = []
+    var nextObserverToken: UInt64 = 1
 
     public internal(set) var state: State = .idle
     /// The INFO of the current (or last) server.
@@ -100,6 +103,7 @@ public final class NATSClient: ConnectionDelegate {
 
     func report(_ event: NATSClientEvent) {
         onEvent?(event)
+        for observer in observers { observer.handler(event) }
     }
 
     // MARK: One connection attempt

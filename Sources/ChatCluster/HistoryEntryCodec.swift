@@ -1,0 +1,51 @@
+// HistoryEntryCodec: how one history entry is stored in a stream message.
+// The payload is one header line, a line feed, then the text as UTF-8:
+//   "c1 <time ms> <trust> <sender> <recipient or ->" LF <text>
+// (trust is cert, tls or plain; "-" cannot be a user name, so it stands for
+// "no recipient"). The scope is the message's subject (ClusterSubjects) and
+// the id its stream sequence. One header travels with it:
+// "TLSChat-Previous: <sequence>", the stream sequence of the previous
+// message of the same subject (0: none), which lets a reader page backwards
+// (JetStreamHistoryStore). Names holding a space, a line break or nothing
+// cannot be encoded and are refused. Encoding and decoding only: no I/O.
+import ChatCore
+import NATSClient
+
+public enum HistoryEntryCodec {
+    /// The header naming the previous message of the same subject.
+    public static let previousHeader = "TLSChat-Previous"
+
+    /// The payload of `entry` (its scope and id are not part of it).
+    public static func encode(_ entry: HistoryEntry) throws(HistoryError) -> [UInt8] {
+        for name in [entry.sender, entry.recipient ?? "x"] where !isStorable(name) {
+            throw HistoryError(.failed, "the name '\(name.prefix(40))' cannot be stored (empty, '-', or holding a space or line break)")
+        }
+        let head = "c1 \(entry.time) \(entry.trust.rawValue) \(entry.sender) \(entry.recipient ?? "-")\n"
+        return Array(head.utf8) + Array(entry.text.utf8)
+    }
+
+    /// The entry stored in `payload` on a subject of `scope`, with stream sequence `sequence`.
+    public static func decode(_ payload: [UInt8], scope: HistoryScope, sequence: UInt64) throws(HistoryError) -> HistoryEntry {
+        guard let newline = payload.firstIndex(of: 10),
+              let head = String(validating: payload[..<newline], as: UTF8.self) else {
+            throw HistoryError(.corrupt, "stream message \(sequence) has no header line")
+        }
+        let fields = head.split(separator: " ", omittingEmptySubsequences: false)
+        guard fields.count == 5, fields[0] == "c1", let time = Int64(fields[1]), let trust = Trust(rawValue: String(fields[2])),
+              !fields[3].isEmpty, !fields[4].isEmpty else {
+            throw HistoryError(.corrupt, "stream message \(sequence) has an unknown header line '\(head.prefix(80))'")
+        }
+        let text = String(decoding: payload[(newline + 1)...], as: UTF8.self)
+        return HistoryEntry(id: Int64(clamping: sequence), time: time, scope: scope, sender: String(fields[3]),
+                            recipient: fields[4] == "-" ? nil : String(fields[4]), trust: trust, text: text)
+    }
+
+    /// The previous sequence of the same subject named by `headers` (0 when absent or not a number).
+    public static func previousSequence(_ headers: NATSHeaders?) -> UInt64 {
+        headers?[previousHeader].flatMap { UInt64($0) } ?? 0
+    }
+
+    private static func isStorable(_ name: String) -> Bool {
+        !name.isEmpty && name != "-" && !name.unicodeScalars.contains { $0 == " " || $0 == "\n" || $0 == "\r" }
+    }
+}

@@ -1,0 +1,51 @@
+// StoreHelpers: opening a JetStreamHistoryStore on a ClusterProbe and calling
+// it the way the chat core does (completion-based), run to completion with a
+// deadline; entry builders shared by the store and feed tests.
+@testable import ChatCluster
+import ChatCore
+import Foundation
+import NATSClient
+
+struct StoreCallTimedOut: Error, CustomStringConvertible {
+    let description: String
+}
+
+extension ClusterProbe {
+    func openStore(cluster name: String = "test", replicas: Int = 1, storage: JetStreamStorage = .file,
+                   configure: (inout JetStreamHistoryStore.Configuration) -> Void = { _ in }) throws -> JetStreamHistoryStore {
+        var configuration = JetStreamHistoryStore.Configuration(clusterName: name)
+        configuration.replicas = replicas
+        configuration.storage = storage
+        configure(&configuration)
+        let opened = complete { JetStreamHistoryStore.open(jetStream: jetStream, configuration: configuration, completion: $0) }
+        guard let opened else { throw StoreCallTimedOut(description: "open did not complete") }
+        return try opened.get()
+    }
+
+    func append(_ store: JetStreamHistoryStore, _ entries: [HistoryEntry]) throws -> [HistoryEntry] {
+        guard let result = complete({ store.append(entries, completion: $0) }) else { throw StoreCallTimedOut(description: "append did not complete") }
+        return try result.get()
+    }
+
+    func read(_ store: JetStreamHistoryStore, _ scope: HistoryScope, _ range: HistoryRange, limit: Int) throws -> [HistoryEntry] {
+        guard let result = complete({ store.messages(in: scope, range, limit: limit, completion: $0) }) else {
+            throw StoreCallTimedOut(description: "read did not complete")
+        }
+        return try result.get()
+    }
+
+    /// Appends `count` messages "m0"... to `room`, one batch of up to 100 at a time.
+    func fill(_ store: JetStreamHistoryStore, _ room: String, count: Int, prefix: String = "m") throws -> [HistoryEntry] {
+        var stored: [HistoryEntry] = []
+        for start in stride(from: 0, to: count, by: 100) {
+            stored += try append(store, (start..<min(count, start + 100)).map { roomMessage(room, "\(prefix)\($0)") })
+        }
+        return stored
+    }
+}
+
+func roomMessage(_ room: String, _ text: String, sender: String = "alice") -> HistoryEntry {
+    HistoryEntry(time: 1_700_000_000_000, scope: .room(room), sender: sender, trust: .cert, text: text)
+}
+
+func texts(_ entries: [HistoryEntry]) -> [String] { entries.map(\.text) }
