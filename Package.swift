@@ -36,7 +36,6 @@ let package = Package(
         .target(name: "ChatNet", dependencies: ["CTLSShim", "CLinuxShim"], swiftSettings: releaseSpeed),
         .target(name: "ChatCore", swiftSettings: releaseSpeed),
         .target(name: "NATSClient", dependencies: ["ChatNet"]),
-        .target(name: "ChatCluster", dependencies: ["ChatCore", "ChatNet", "NATSClient"]),
         .target(name: "ChatClient", dependencies: ["ChatCore"]),
         .systemLibrary(name: "CSQLite"),
         .target(name: "ChatHistory", dependencies: ["ChatCore", "CSQLite"], swiftSettings: releaseSpeed),

@@ -18,10 +18,10 @@ public struct ClusterNaming: Sendable, Equatable {
         self.clusterName = clusterName
     }
 
-    var presenceSubject: String { "tlschat.\(clusterName).presence" }
-    func nodeSubject(_ node: String) -> String { "tlschat.\(clusterName).node.\(node)" }
+    public var presenceSubject: String { "tlschat.\(clusterName).presence" }
+    public func nodeSubject(_ node: String) -> String { "tlschat.\(clusterName).node.\(node)" }
     /// KV bucket names allow A-Z a-z 0-9 _ -.
-    var namesBucket: String { "tlschat_\(clusterName)_names" }
+    public var namesBucket: String { "tlschat_\(clusterName)_names" }
 
     /// The key of a user name in the names bucket.
     static func nameKey(_ name: String) -> String {

@@ -171,7 +171,7 @@ extension ChatServerCore {
         let trust = entry.trust.rawValue
         // The id-bearing line is built only when some session asked for ids.
         let wantID = sessionsWantingIDs > 0 ? id : nil
-        let (sent, total): (Int, Int)
+        var (sent, total): (Int, Int)
         switch entry.scope {
         case .room(let room) where cluster != nil && id != nil:
             // Every node, this one included, delivers it from the room's feed (one order for all).
@@ -183,6 +183,7 @@ extension ChatServerCore {
             let plain = OutboundMessage(line: "MSG \(room) \(entry.sender) \(trust) \(entry.text)", broadcast: true)
             let withID = wantID.map { OutboundMessage(line: "MSGID \($0) \(room) \(entry.sender) \(trust) \(entry.text)", broadcast: true) }
             (sent, total) = fanOut(plain, withID: withID, in: room, except: sender)
+            total += remoteCount(in: room)  // not stored: members on other nodes did not get it
             if let id { rooms[room]?.newestID = id }
         case .conversation where sessionsByName[NameRules.key(message.replyTarget)] == nil && cluster != nil:
             let node = directory.user(message.replyTarget)?.node  // nil: left meanwhile

@@ -61,7 +61,7 @@ public final class ChatService {
             let joined = try ClusterJoiner(configuration: clustered, history: configuration.historySettings, core: core,
                                            loop: loop, logger: logger)
             cluster = joined
-            history = try HistoryKeeper(store: joined.store, place: ("stream", joined.store.streamName),
+            history = try HistoryKeeper(store: joined.store, place: ("stream", joined.store.subjects.historyStream),
                                         settings: configuration.historySettings!, core: core, loop: loop, logger: logger)
         } else if let settings = configuration.historySettings {
             // A file size limit (RLIMIT_FSIZE) reached while writing history must come back
