@@ -40,11 +40,22 @@ final class ClusterJoiner {
         storeConfiguration.replicas = configuration.replicas
         storeConfiguration.maximumAge = history?.maximumAgeSeconds.map { .seconds($0) }
         storeConfiguration.maximumMessagesPerScope = history?.maximumMessagesPerRoom
+        // A NATS cluster that has just (re)started may not answer JetStream requests until its
+        // streams have elected leaders: retry until the start deadline.
+        let giveUp = MonotonicClock.now() + UInt64(configuration.startTimeoutSeconds) * 1_000_000_000
         var opened: Result<JetStreamHistoryStore, HistoryError>?
-        JetStreamHistoryStore.open(jetStream: jetStream, configuration: storeConfiguration) { opened = $0 }
         var bucket: Result<KeyValueBucket, JetStreamError>?
-        KeyValueBucket.create(name: naming.namesBucket, jetStream: jetStream, replicas: configuration.replicas) { bucket = $0 }
-        _ = try loop.run(for: deadline, until: { opened != nil && bucket != nil })
+        repeat {
+            if case .failure = opened { opened = nil }
+            if case .failure = bucket { bucket = nil }
+            if opened == nil { JetStreamHistoryStore.open(jetStream: jetStream, configuration: storeConfiguration) { opened = $0 } }
+            if bucket == nil {
+                KeyValueBucket.create(name: naming.namesBucket, jetStream: jetStream, replicas: configuration.replicas) { bucket = $0 }
+            }
+            _ = try loop.run(for: deadline, until: { opened != nil && bucket != nil })
+            if case .success = opened, case .success = bucket { break }
+            _ = try loop.run(for: .milliseconds(500), until: { false })
+        } while MonotonicClock.now() < giveUp
         switch (opened, bucket) {
         case (.success(let store), .success(let names)):
             self.store = store
