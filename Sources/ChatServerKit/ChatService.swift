@@ -41,12 +41,8 @@ public final class ChatService {
         let context = try TLSContext(configuration.tls)
         for warning in context.warnings { logger.warning("\(warning)") }
         loop = try EventLoop(selector: configuration.selector)
-        var limits = ChatLimits()
-        limits.maximumLineLength = configuration.maximumLineLength
-        limits.sessionsPerUser = configuration.sessionsPerUser
+        var limits = configuration.chatLimits
         limits.certificateOnlyRooms = configuration.certificateOnlyRoomKeys
-        limits.commandBurst = configuration.commandBurst
-        limits.commandsPerSecond = configuration.commandsPerSecond
         let core = ChatServerCore(limits: limits, lobby: configuration.lobbyRoom)
         core.historyOnJoin = configuration.historyOnJoin
         core.certificateExpiryWarningDays = configuration.certificateExpiryWarningDays

@@ -50,6 +50,12 @@ public struct ServerConfiguration: Sendable {
     public var sessionsPerUser = 1
     /// Rooms that admit certificate users only whenever they exist (as given, e.g. "#ops").
     public var certificateOnlyRooms: [String] = []
+    /// Name and room limits of PROTOCOL.md section 7 (checked in ServerConfiguration+ChatLimits).
+    public var maximumRoomsPerClient = 16
+    public var maximumRooms = 1000
+    public var maximumListedItems = 100
+    public var maximumNameLength = 32
+    public var maximumRoomNameLength = 32
 
     /// Tell a `cert` user whose certificate expires within this many days (0: never).
     public var certificateExpiryWarningDays = CertificateExpiryNotice.defaultWarningDays
@@ -100,12 +106,12 @@ public struct ServerConfiguration: Sendable {
 
     /// The lobby as the core takes it: a canonical room name, or nil for none.
     var lobbyRoom: String? {
-        lobby == "none" ? nil : NameRules(limits: ChatLimits()).roomName(lobby)
+        lobby == "none" ? nil : NameRules(limits: chatLimits).roomName(lobby)
     }
 
     /// `certificateOnlyRooms` as the core takes them (canonical names; invalid ones dropped: see problems()).
     var certificateOnlyRoomKeys: Set<String> {
-        Set(certificateOnlyRooms.compactMap { NameRules(limits: ChatLimits()).roomName($0) })
+        Set(certificateOnlyRooms.compactMap { NameRules(limits: chatLimits).roomName($0) })
     }
 
     /// Every problem with the values, each naming the flag and what is allowed; empty when valid.
@@ -121,12 +127,13 @@ public struct ServerConfiguration: Sendable {
                               ("--ping-grace", pingGraceSeconds)] {
             require((1...86_400).contains(value), "\(name) must be 1...86400 seconds")
         }
-        require(lobby == "none" || lobbyRoom != nil, "--lobby must be a room name (#name) or none")
+        found += limitProblems()
+        require(lobby == "none" || lobbyRoom != nil, "--lobby must be a room name (# and 1-\(maximumRoomNameLength) characters of A-Z a-z 0-9 . _ -) or none")
         require(commandBurst >= 1 && commandsPerSecond > 0, "--command-burst and --commands-per-second must be positive")
         require((1...64).contains(sessionsPerUser), "--sessions-per-user must be 1...64")
         for room in certificateOnlyRooms {
-            let key = NameRules(limits: ChatLimits()).roomName(room)
-            require(key != nil, "--cert-only-room '\(room)' is not a room name (# and 1-32 characters of A-Z a-z 0-9 . _ -)")
+            let key = NameRules(limits: chatLimits).roomName(room)
+            require(key != nil, "--cert-only-room '\(room)' is not a room name (# and 1-\(maximumRoomNameLength) characters of A-Z a-z 0-9 . _ -)")
             require(key == nil || key != lobbyRoom, "--cert-only-room \(room) is the starting room (--lobby), which admits everyone")
         }
         require((0...3650).contains(certificateExpiryWarningDays), "--warn-expiry-days must be 0...3650 (0: never)")

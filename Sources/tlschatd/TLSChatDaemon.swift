@@ -76,7 +76,22 @@ struct TLSChatDaemon: ParsableCommand {
     @Option(help: "Most clients connected at once from one IP address.")
     var maxClientsPerAddress: Int = 100
 
-    @Option(help: "Room every client starts in, or 'none' (nobody is announced to everyone on connect; for large servers).")
+    @Option(help: "Rooms one client may be in at once, the starting room included (1-1000); one more JOIN gets ERR TOO_MANY_ROOMS.")
+    var maxRoomsPerClient: Int = 16
+
+    @Option(help: "Rooms on the server at once, the starting room included (1-1000000); a JOIN that would create one more gets ERR TOO_MANY_ROOMS.")
+    var maxRooms: Int = 1000
+
+    @Option(help: "Items listed in one WHO or ROOMS reply (1-100000); the rest are counted as +N.")
+    var maxListItems: Int = 100
+
+    @Option(help: "Longest user name in characters (16-32; anonymous names are ~ plus one less). Longer certificate names are not usable (the user is anonymous).")
+    var maxNameLength: Int = 32
+
+    @Option(help: "Longest room name in characters after the # (1-32).")
+    var maxRoomNameLength: Int = 32
+
+    @Option(help: "Room every client starts in (a room name; like every room name it is lower-cased: #Main is #main), or 'none' (nobody is announced to everyone on connect; for large servers).")
     var lobby: String = ChatServerCore.defaultRoom
 
     @Option(help: "Seconds a client may stay silent after the greeting before its first command.")
@@ -141,6 +156,11 @@ struct TLSChatDaemon: ParsableCommand {
         configuration.maximumClients = maxClients
         configuration.maximumClientsPerAddress = maxClientsPerAddress
         configuration.lobby = lobby
+        configuration.maximumRoomsPerClient = maxRoomsPerClient
+        configuration.maximumRooms = maxRooms
+        configuration.maximumListedItems = maxListItems
+        configuration.maximumNameLength = maxNameLength
+        configuration.maximumRoomNameLength = maxRoomNameLength
         configuration.firstCommandTimeoutSeconds = firstCommandTimeout
         configuration.idleTimeoutSeconds = idleTimeout
         configuration.pingGraceSeconds = pingGrace
