@@ -3,10 +3,11 @@
 (PROTOCOL.md section 11: "acknowledged means stored"), written from
 PROTOCOL.md with Python's standard library only (socket, ssl).
 
-  history_crash.py flood TLS_PORT CERT_DIR ROOM CLIENTS ACK_FILE
+  history_crash.py flood TLS_PORT CERT_DIR ROOM CLIENTS ACK_FILE [SECONDS]
       CLIENTS connections opt in with `CAP REQ history`, join ROOM and send
       SAY as fast as they can, pipelined (at most WINDOW unanswered each),
-      until the server goes away. Prints "FLOODING" once every connection
+      until the server goes away (or for SECONDS, then wait for the replies
+      still owed). Prints "FLOODING" once every connection
       has its first `OK SAY ... id=N`; at the end writes every acknowledged
       message to ACK_FILE as "ID TEXT" lines and prints a summary. A reply
       that is not `OK SAY ROOM sent N/M id=ID` (e.g. `unstored`) fails it.
@@ -20,7 +21,7 @@ PROTOCOL.md with Python's standard library only (socket, ssl).
 
 Texts are "c<client>-n<sequence>". Every read has a timeout; 127.0.0.1 only.
 """
-import os, socket, ssl, sys, threading
+import os, socket, ssl, sys, threading, time
 
 TIMEOUT = 10
 WINDOW = 64
@@ -78,16 +79,21 @@ def open_session(port, certs, room):
 
 
 class Flooder(threading.Thread):
-    def __init__(self, number, sock, lines, room, first_ack):
+    def __init__(self, number, sock, lines, room, first_ack, stop_at=None):
         super().__init__(daemon=True)
         self.number, self.sock, self.lines, self.room, self.first_ack = number, sock, lines, room, first_ack
+        self.stop_at = stop_at
         self.acks, self.failure, self.sent = [], None, 0
 
     def run(self):
         sent_texts, answered, prefix = [], 0, "OK SAY %s sent " % self.room
         try:
             while True:
-                batch = ["c%d-n%d" % (self.number, self.sent + i) for i in range(WINDOW - (self.sent - answered))]
+                stopping = self.stop_at is not None and time.time() > self.stop_at
+                if stopping and answered == self.sent:
+                    return
+                room_left = 0 if stopping else WINDOW - (self.sent - answered)
+                batch = ["c%d-n%d" % (self.number, self.sent + i) for i in range(room_left)]
                 if batch:
                     self.sock.sendall("".join("SAY %s\n" % text for text in batch).encode())
                     sent_texts += batch
@@ -107,11 +113,12 @@ class Flooder(threading.Thread):
             return  # the server was killed while we wrote
 
 
-def flood(port, certs, room, clients, ack_file):
+def flood(port, certs, room, clients, ack_file, seconds=None):
     sessions = [open_session(port, certs, room) for _ in range(clients)]
+    stop_at = time.time() + seconds if seconds else None
     flooders = []
     for number, (sock, lines) in enumerate(sessions):
-        flooders.append(Flooder(number, sock, lines, room, threading.Event()))
+        flooders.append(Flooder(number, sock, lines, room, threading.Event(), stop_at))
         flooders[-1].start()
     for flooder in flooders:
         if not flooder.first_ack.wait(TIMEOUT):
@@ -198,7 +205,7 @@ def verify(port, certs, room, ack_file):
 def main():
     mode, port, certs, room = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
     if mode == "flood":
-        flood(port, certs, room, int(sys.argv[5]), sys.argv[6])
+        flood(port, certs, room, int(sys.argv[5]), sys.argv[6], float(sys.argv[7]) if len(sys.argv) > 7 else None)
     else:
         verify(port, certs, room, sys.argv[5])
     print("PASSED " + mode, flush=True)
