@@ -41,6 +41,13 @@ final class NATSTestCluster {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
 
+    /// Kills node `index` (SIGKILL) and starts it again on the same port with the same store.
+    func restart(_ index: Int) throws {
+        let old = nodes[index]
+        old.kill()
+        nodes[index] = try NATSNode(name: old.name, directory: directory, port: old.port)
+    }
+
     func finish() {
         for node in nodes { node.stop() }
         try? FileManager.default.removeItem(atPath: directory)
