@@ -2,7 +2,8 @@
 // recover when the NATS side goes away: a call made on a closed client
 // completes later (never inside the call) with a one-line error; a batch
 // whose server is gone fails within its deadline; a batch in flight fails as
-// soon as the connection drops; and a feed whose server restarted (its
+// soon as the connection drops or the server answers -ERR (a permission
+// violation), not at its deadline; and a feed whose server restarted (its
 // consumer gone with it) is repaired by the reconnect alone (heartbeats are
 // set far apart so the stall check cannot be what repairs it).
 @testable import ChatCluster
@@ -74,6 +75,34 @@ import Testing
             return
         }
         #expect(elapsed < .seconds(5) && error.description.contains("connection was lost"), "\(error) after \(elapsed)")
+    }
+
+    @Test func aBatchFailsAtOnceWhenTheServerRefusesItsPublishWithAnErr() throws {
+        let room = ClusterSubjects.token("#closed")
+        let cluster = try NATSTestCluster.single(configuration: """
+            authorization {
+              users = [{user: "chat", password: "secret", permissions: {publish: {deny: ["tlschat.test.history.room.\(room)"]}}}]
+            }
+            """)
+        defer { cluster.finish() }
+        let probe = try ClusterProbe(urls: cluster.urls) { options in
+            options.user = "chat"
+            options.password = "secret"
+        }
+        defer { probe.finish() }
+        let store = try probe.openStore { $0.callDeadline = .seconds(30) }
+        _ = try probe.fill(store, "#open", count: 1)
+        var result: Result<[HistoryEntry], HistoryError>?
+        let started = MonotonicClock.now()
+        store.append([roomMessage("#open", "fine"), roomMessage("#closed", "refused")]) { result = $0 }
+        #expect(probe.run(for: .seconds(10)) { result != nil })
+        let elapsed = Duration.nanoseconds(Int64(MonotonicClock.now() - started))
+        guard case .failure(let error)? = result else {
+            Issue.record("expected a failure, got \(String(describing: result)) after \(elapsed)")
+            return
+        }
+        #expect(elapsed < .seconds(4) && error.description.contains("Permissions Violation"), "\(error) after \(elapsed)")
+        #expect(texts(try probe.read(store, .room("#open"), .latest, limit: 10)) == ["m0", "fine"])
     }
 
     @Test func aFeedIsRepairedByTheReconnectAfterItsServerRestarted() throws {

@@ -12,9 +12,10 @@ final class ClusterProbe {
     let jetStream: JetStream
     private(set) var events: [NATSClientEvent] = []
 
-    init(urls: [String], loop: EventLoop? = nil) throws {
+    init(urls: [String], loop: EventLoop? = nil, configure: (inout NATSClientOptions) -> Void = { _ in }) throws {
         self.loop = try loop ?? EventLoop()
         var options = try NATSClientOptions(urls: urls, name: "chatcluster-test")
+        configure(&options)
         options.reconnectBaseDelay = .milliseconds(50)
         options.reconnectMaximumDelay = .milliseconds(500)
         options.reconnectJitter = .milliseconds(20)
