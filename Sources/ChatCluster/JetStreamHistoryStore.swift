@@ -18,7 +18,7 @@
 // Appends publish the batch's entries one after another (each needs the
 // previous one's sequence) and complete when all are acknowledged with
 // strictly increasing sequences (HistoryBatchAppend). A batch fails as a
-// whole on an API error, the deadline or a disconnect, but JetStream has no
+// whole on an API error, a server -ERR, the deadline or a disconnect, but JetStream has no
 // transactions: entries acknowledged before the failure stay in the stream.
 // Certificate-only marks are in a KV bucket without an age limit, loaded by
 // `open` before the store is handed out (certificateOnlyRooms is
@@ -77,6 +77,8 @@ public final class JetStreamHistoryStore: HistoryStore {
             switch event {
             case .disconnected(let reason): self?.failInFlight("the NATS connection was lost (\(reason))")
             case .closed(let reason): self?.failInFlight("the NATS connection is closed (\(reason))")
+            // -ERR does not say which request it refuses: waiting calls fail rather than wait for their deadline.
+            case .serverError(let text): self?.failInFlight("NATS server error: \(text)")
             default: break
             }
         }

@@ -121,9 +121,12 @@ public final class SubjectFeed {
         dropConsumer(completion: completion)
     }
 
+    /// A feed dropped without `stop()` ends its subscription; the server's inactivity threshold
+    /// then removes the consumer.
     deinit {
         watchdog?.cancel()
         retryTimer?.cancel()
         if let observer { client.removeObserver(observer) }
+        if let subscription { client.unsubscribe(subscription) }
     }
 }

@@ -4,7 +4,8 @@
 // with new messages only; a lost message (a consumer sequence gap, seen at
 // the next message or only at the next heartbeat) and a consumer that went
 // away (no heartbeats) are repaired by a new consumer from the last delivered
-// sequence + 1; stop() deletes the consumer.
+// sequence + 1; a burst larger than the server's flow-control window arrives
+// in full (the feed answers flow control); stop() deletes the consumer.
 @testable import ChatCluster
 import ChatCore
 import ChatNet
@@ -137,6 +138,22 @@ extension ClusterProbe {
         #expect(record.texts == ["m0", "m1", "n0", "n1"])
         #expect(record.events.contains { if case .replacing(let why) = $0 { why.hasPrefix("stalled") } else { false } })
         #expect(feed.consumerName != name)
+        feed.stop()
+    }
+
+    @Test func aBurstPastTheFlowControlWindowArrivesInFull() throws {
+        let cluster = try NATSTestCluster.single()
+        defer { cluster.finish() }
+        let probe = try ClusterProbe(urls: cluster.urls)
+        defer { probe.finish() }
+        let store = try probe.openStore(storage: .memory)
+        let text = String(repeating: "x", count: 60_000)
+        let stored = try probe.append(store, (0..<80).map { roomMessage("#r", "\($0)" + text) })  // about 4.8 MB
+        let record = FeedRecord()
+        let feed = probe.feed(store, room: "#r", start: .after(0), record: record, heartbeat: .seconds(60))
+        #expect(probe.run { record.sequences.count == 80 })
+        #expect(record.sequences == stored.map { UInt64($0.id) })
+        #expect(feed.replacements == 0)
         feed.stop()
     }
 

@@ -12,9 +12,10 @@ final class ClusterProbe {
     let jetStream: JetStream
     private(set) var events: [NATSClientEvent] = []
 
-    init(urls: [String], loop: EventLoop? = nil) throws {
+    init(urls: [String], loop: EventLoop? = nil, configure: (inout NATSClientOptions) -> Void = { _ in }) throws {
         self.loop = try loop ?? EventLoop()
         var options = try NATSClientOptions(urls: urls, name: "chatcluster-test")
+        configure(&options)
         options.reconnectBaseDelay = .milliseconds(50)
         options.reconnectMaximumDelay = .milliseconds(500)
         options.reconnectJitter = .milliseconds(20)
@@ -40,6 +41,26 @@ final class ClusterProbe {
         start { outcome = $0 }
         run(for: timeout) { outcome != nil }
         return outcome
+    }
+
+    /// Until a replicated stream can be made (a fresh cluster drops API requests until its
+    /// metadata is current): creates and deletes a probe stream, retrying for up to 20 s.
+    func waitForJetStream(replicas: Int) throws {
+        let deadline = MonotonicClock.now() + Duration.seconds(20).nanoseconds
+        let quick = JetStream(client: client, timeout: .seconds(2))
+        var last = "no attempt"
+        while MonotonicClock.now() < deadline {
+            let made = complete { quick.createOrUpdateStream(StreamConfiguration(name: "READY", subjects: ["ready.>"], replicas: replicas), completion: $0) }
+            switch made {
+            case .success?:
+                _ = complete { quick.deleteStream("READY", completion: $0) }
+                return
+            case .failure(let error)?: last = "\(error)"
+            case nil: last = "no answer"
+            }
+            run(for: .milliseconds(100)) { false }
+        }
+        throw NATSNodeError("JetStream not ready for R\(replicas) streams within 20 s: \(last)")
     }
 
     var reconnects: Int { events.filter { if case .reconnected = $0 { true } else { false } }.count }

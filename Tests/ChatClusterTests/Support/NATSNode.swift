@@ -13,16 +13,16 @@ final class NATSNode {
     private(set) var port = 0
 
     /// Starts nats-server with JetStream; throws if it is missing or not ready within 20 s.
-    init(name: String, directory: String, clusterArguments: [String] = []) throws {
+    init(name: String, directory: String, port: Int = -1, clusterArguments: [String] = []) throws {
         guard let binary = ["/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"]
             .first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw NATSNodeError("nats-server is not installed (Scripts/test installs it: apt-get install nats-server)")
         }
         self.name = name
         logPath = directory + "/\(name).log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        FileManager.default.createFile(atPath: logPath, contents: nil)  // a restart starts a fresh log
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["-a", "127.0.0.1", "-p", "-1", "-js", "-sd", directory + "/\(name)-store", "-n", name]
+        process.arguments = ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", directory + "/\(name)-store", "-n", name]
             + clusterArguments
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = log
@@ -34,7 +34,7 @@ final class NATSNode {
             kill()
             throw NATSNodeError("nats-server \(name) did not start: \(self.log.suffix(2000))")
         }
-        port = listening
+        self.port = listening
     }
 
     var url: String { "nats://127.0.0.1:\(port)" }

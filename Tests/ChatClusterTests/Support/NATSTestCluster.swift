@@ -13,9 +13,16 @@ final class NATSTestCluster {
     var urls: [String] { nodes.filter(\.isRunning).map(\.url) }
 
     /// One server with JetStream.
-    static func single() throws -> NATSTestCluster {
+    /// `configuration`: the text of a server configuration file to start it with (e.g. users and permissions).
+    static func single(configuration: String? = nil) throws -> NATSTestCluster {
         let cluster = try NATSTestCluster()
-        cluster.nodes = [try NATSNode(name: "solo", directory: cluster.directory)]
+        var arguments: [String] = []
+        if let configuration {
+            let path = cluster.directory + "/server.conf"
+            try configuration.write(toFile: path, atomically: true, encoding: .utf8)
+            arguments = ["-c", path]
+        }
+        cluster.nodes = [try NATSNode(name: "solo", directory: cluster.directory, clusterArguments: arguments)]
         return cluster
     }
 
@@ -39,6 +46,13 @@ final class NATSTestCluster {
     private init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("chatcluster-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    /// Kills node `index` (SIGKILL) and starts it again on the same port with the same store.
+    func restart(_ index: Int) throws {
+        let old = nodes[index]
+        old.kill()
+        nodes[index] = try NATSNode(name: old.name, directory: directory, port: old.port)
     }
 
     func finish() {

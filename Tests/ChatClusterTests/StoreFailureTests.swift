@@ -1,0 +1,127 @@
+// StoreFailureTests: how JetStreamHistoryStore and SubjectFeed fail and
+// recover when the NATS side goes away: a call made on a closed client
+// completes later (never inside the call) with a one-line error; a batch
+// whose server is gone fails within its deadline; a batch in flight fails as
+// soon as the connection drops or the server answers -ERR (a permission
+// violation), not at its deadline; and a feed whose server restarted (its
+// consumer gone with it) is repaired by the reconnect alone (heartbeats are
+// set far apart so the stall check cannot be what repairs it).
+@testable import ChatCluster
+import ChatCore
+import ChatNet
+import Foundation
+@testable import NATSClient
+import Testing
+
+@Suite(.serialized) struct StoreFailureTests {
+    @Test func aCallOnAClosedClientCompletesLaterWithOneLine() throws {
+        let cluster = try NATSTestCluster.single()
+        defer { cluster.finish() }
+        let probe = try ClusterProbe(urls: cluster.urls)
+        defer { probe.finish() }
+        let store = try probe.openStore()
+        probe.client.close()
+        var appended: Result<[HistoryEntry], HistoryError>?
+        var read: Result<[HistoryEntry], HistoryError>?
+        store.append([roomMessage("#r", "x")]) { appended = $0 }
+        store.messages(in: .room("#r"), .latest, limit: 10) { read = $0 }
+        #expect(appended == nil && read == nil, "a completion ran inside the call")
+        #expect(probe.run { appended != nil && read != nil })
+        for result in [appended, read] {
+            guard case .failure(let error)? = result else {
+                Issue.record("expected a failure, got \(String(describing: result))")
+                continue
+            }
+            #expect(error.description.contains("closed") && !error.description.contains("\n"), "\(error)")
+        }
+    }
+
+    @Test func aBatchFailsWithinItsDeadlineWhenTheServerIsGone() throws {
+        let cluster = try NATSTestCluster.single()
+        defer { cluster.finish() }
+        let probe = try ClusterProbe(urls: cluster.urls)
+        defer { probe.finish() }
+        let store = try probe.openStore { $0.callDeadline = .milliseconds(800) }
+        cluster.nodes[0].kill()
+        #expect(probe.run { probe.client.state == .reconnecting })
+        var result: Result<[HistoryEntry], HistoryError>?
+        let started = MonotonicClock.now()
+        store.append([roomMessage("#r", "x")]) { result = $0 }
+        #expect(probe.run(for: .seconds(5)) { result != nil })
+        let elapsed = Duration.nanoseconds(Int64(MonotonicClock.now() - started))
+        #expect(elapsed >= .milliseconds(700) && elapsed < .seconds(3), "failed after \(elapsed)")
+        guard case .failure(let error)? = result else {
+            Issue.record("expected a failure, got \(String(describing: result))")
+            return
+        }
+        #expect(error.description.contains("no answer from JetStream within"), "\(error)")
+    }
+
+    @Test func aBatchInFlightFailsWhenTheConnectionDrops() throws {
+        let cluster = try NATSTestCluster.single()
+        defer { cluster.finish() }
+        let probe = try ClusterProbe(urls: cluster.urls)
+        defer { probe.finish() }
+        let store = try probe.openStore { $0.callDeadline = .seconds(30) }
+        _ = try probe.fill(store, "#r", count: 1)
+        var result: Result<[HistoryEntry], HistoryError>?
+        let started = MonotonicClock.now()
+        store.append((0..<50).map { roomMessage("#r", "m\($0)") }) { result = $0 }
+        cluster.nodes[0].kill()  // while the batch is published entry by entry
+        #expect(probe.run(for: .seconds(10)) { result != nil })
+        let elapsed = Duration.nanoseconds(Int64(MonotonicClock.now() - started))
+        guard case .failure(let error)? = result else {
+            Issue.record("expected a failure, got \(String(describing: result)) after \(elapsed)")
+            return
+        }
+        #expect(elapsed < .seconds(5) && error.description.contains("connection was lost"), "\(error) after \(elapsed)")
+    }
+
+    @Test func aBatchFailsAtOnceWhenTheServerRefusesItsPublishWithAnErr() throws {
+        let room = ClusterSubjects.token("#closed")
+        let cluster = try NATSTestCluster.single(configuration: """
+            authorization {
+              users = [{user: "chat", password: "secret", permissions: {publish: {deny: ["tlschat.test.history.room.\(room)"]}}}]
+            }
+            """)
+        defer { cluster.finish() }
+        let probe = try ClusterProbe(urls: cluster.urls) { options in
+            options.user = "chat"
+            options.password = "secret"
+        }
+        defer { probe.finish() }
+        let store = try probe.openStore { $0.callDeadline = .seconds(30) }
+        _ = try probe.fill(store, "#open", count: 1)
+        var result: Result<[HistoryEntry], HistoryError>?
+        let started = MonotonicClock.now()
+        store.append([roomMessage("#open", "fine"), roomMessage("#closed", "refused")]) { result = $0 }
+        #expect(probe.run(for: .seconds(10)) { result != nil })
+        let elapsed = Duration.nanoseconds(Int64(MonotonicClock.now() - started))
+        guard case .failure(let error)? = result else {
+            Issue.record("expected a failure, got \(String(describing: result)) after \(elapsed)")
+            return
+        }
+        #expect(elapsed < .seconds(4) && error.description.contains("Permissions Violation"), "\(error) after \(elapsed)")
+        #expect(texts(try probe.read(store, .room("#open"), .latest, limit: 10)) == ["m0", "fine"])
+    }
+
+    @Test func aFeedIsRepairedByTheReconnectAfterItsServerRestarted() throws {
+        let cluster = try NATSTestCluster.single()
+        defer { cluster.finish() }
+        let probe = try ClusterProbe(urls: cluster.urls)
+        defer { probe.finish() }
+        let store = try probe.openStore()
+        let record = FeedRecord()
+        let feed = probe.feed(store, room: "#r", start: .after(0), record: record, heartbeat: .seconds(60))
+        defer { feed.stop() }
+        _ = try probe.fill(store, "#r", count: 2)
+        #expect(probe.run { record.sequences.count == 2 })
+        try cluster.restart(0)
+        #expect(probe.run { probe.reconnects == 1 })
+        #expect(probe.run { feed.consumerName != nil })
+        _ = try probe.fill(store, "#r", count: 2, prefix: "n")
+        #expect(probe.run(for: .seconds(10)) { record.sequences.count == 4 })
+        #expect(record.texts == ["m0", "m1", "n0", "n1"])
+        #expect(record.events.contains { if case .replacing(let why) = $0 { why.contains("reconnected") } else { false } })
+    }
+}
