@@ -15,6 +15,7 @@
 # Usage: bench-report.py MANIFEST OUT_JSON META_JSON
 # What it does not do: measure, start processes, or edit BENCHMARKS.md.
 import json
+import os
 import sys
 
 manifest, out_path, meta_path = sys.argv[1:4]
@@ -47,6 +48,12 @@ figures = [
     ("fanout100-history", "deliveries_per_server_cpu_second", "fanout100+history deliveries/server-CPU-s", True),
     ("fanout100-history", "latency_us.p99", "fanout100+history latency p99 us", False),
     ("fanout100-history", "generator_cpu_share", "fanout100+history generator CPU (share of its cores)", None),
+    ("fanout100-cluster", "deliveries_per_server_cpu_second", "fanout100, 3 nodes + 3 NATS: deliveries/server-CPU-s", True),
+    ("fanout100-cluster", "latency_us.p50", "fanout100, 3 nodes + 3 NATS: latency p50 us", False),
+    ("fanout100-cluster", "latency_us.p99", "fanout100, 3 nodes + 3 NATS: latency p99 us", False),
+    ("fanout100-2nodes", "deliveries_per_server_cpu_second", "fanout100, 2 nodes one port + NATS: deliveries/server-CPU-s", True),
+    ("fanout100-2nodes", "deliveries_per_second", "fanout100, 2 nodes one port + NATS: deliveries/s", True),
+    ("fanout100-2nodes", "latency_us.p99", "fanout100, 2 nodes one port + NATS: latency p99 us", False),
     ("fanout1000", "deliveries_per_server_cpu_second", "fanout1000 deliveries/server-CPU-s", True),
     ("fanout1000", "deliveries_per_second", "fanout1000 deliveries/s", True),
     ("fanout1000", "latency_us.p50", "fanout1000 latency p50 us", False),
@@ -67,7 +74,8 @@ figures = [
     ("handshake-cert", "generator_cpu_share", "handshake-cert generator CPU (share of its cores)", None),
 ]
 # Memory and connection counts do not depend on how busy the generator was.
-LOAD_SENSITIVE = {"fanout100", "fanout100-history", "fanout1000", "handshake", "handshake-cert"}
+LOAD_SENSITIVE = {"fanout100", "fanout100-history", "fanout100-cluster", "fanout100-2nodes", "fanout1000", "handshake",
+                  "handshake-cert"}
 servers = list(dict.fromkeys(r["server"] for r in runs))
 peers = [s for s in servers if s != "tlschatd"]
 references = [s for s in peers if meta.get("servers", {}).get(s, {}).get("role") == "reference"]
@@ -188,3 +196,30 @@ if reads and reads["status"] == "ok" and reads["result"]:
           f"{r['text_bytes']}-byte message (Scripts/lib/bench-history.py)")
 elif reads:
     print(f"history-read: {reads['status']}" + (f" - {reads['note']}" if reads["note"] else ""))
+
+# Cluster (tlschatd only): CPU per delivery against one node in the same run, and where it went.
+single = by.get(("tlschatd", "fanout100"))
+for name, label in (("fanout100-cluster", "3 nodes over a 3-server NATS cluster (R3)"),
+                    ("fanout100-2nodes", "2 nodes on one port (--reuse-port) over one NATS server")):
+    row = by.get(("tlschatd", name))
+    if not row:
+        continue
+    if row["status"] != "ok" or not row["result"]:
+        print(f"{name}: {row['status']}" + (f" - {row['note']}" if row["note"] else ""))
+        continue
+    mine, one = value(row, "deliveries_per_server_cpu_second"), value(single, "deliveries_per_server_cpu_second")
+    cost = f"CPU per delivery {one / mine:.2f}x one node's" if mine and one else "no single-node figure in this run"
+    split = ""
+    try:
+        with open(os.path.join(os.path.dirname(row["result"]), name + ".split.json")) as f:
+            s = json.load(f)
+        total = s["tlschatd_cpu_seconds"] + s["nats_server_cpu_seconds"]
+        if total > 0:
+            split = (f"; CPU split over the whole run: tlschatd nodes {s['tlschatd_cpu_seconds']:.1f} s "
+                     f"({s['tlschatd_cpu_seconds'] / total:.0%}), nats-server {s['nats_server_cpu_seconds']:.1f} s "
+                     f"({s['nats_server_cpu_seconds'] / total:.0%})")
+    except (OSError, ValueError, KeyError):
+        pass
+    print(f"{label}: {cell(row, 'deliveries_per_server_cpu_second')} deliveries per server CPU-s "
+          f"(every node and NATS server counted), {cost}; p50 {cell(row, 'latency_us.p50')} us, "
+          f"p99 {cell(row, 'latency_us.p99')} us{split}")

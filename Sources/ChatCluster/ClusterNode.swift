@@ -38,6 +38,8 @@ public final class ClusterNode: ClusterLink {
     private var followed: [String: any RoomFeedSubscription] = [:]
     private var heartbeatTimer: LoopTimer?
     private var connectedSince: UInt64?
+    /// `stop()` was called: the client's close is ours, not news.
+    private var stopping = false
 
     /// `nodeID`: unique per process (a fresh random id at every start is right).
     public init(nodeID: String, naming: ClusterNaming, client: NATSClient, core: ChatServerCore,
@@ -78,6 +80,7 @@ public final class ClusterNode: ClusterLink {
             announce()
         case .closed(let reason):
             connectedSince = nil
+            guard !stopping else { return }
             log?("error", "cluster: the NATS client stopped (\(reason)); chatting locally from now on")
         default: break
         }
@@ -85,6 +88,7 @@ public final class ClusterNode: ClusterLink {
 
     /// Tells the other nodes this one is stopping (its users leave there at once).
     public func stop() {
+        stopping = true
         heartbeatTimer?.cancel()
         for subscription in followed.values { subscription.stop() }
         followed = [:]

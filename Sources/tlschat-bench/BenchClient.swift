@@ -12,6 +12,8 @@ import Glibc
 /// Where the benchmark connects and how.
 struct BenchTarget {
     let address: SocketAddress
+    /// More ports of the same service (cluster nodes); client i uses address(for: i).
+    var otherAddresses: [SocketAddress] = []
     let tlsContext: TLSContext?
     let serverName: String
     let dialect: Dialect
@@ -20,6 +22,11 @@ struct BenchTarget {
     var joinsRoom = true
     let connectRate: Int
     let server: ServerProbe?
+
+    /// Where client `index` connects: --port and --also-port in turn.
+    func address(for index: Int) -> SocketAddress {
+        index % (otherAddresses.count + 1) == 0 ? address : otherAddresses[index % (otherAddresses.count + 1) - 1]
+    }
 }
 
 final class BenchClient: ConnectionDelegate {
@@ -47,9 +54,9 @@ final class BenchClient: ConnectionDelegate {
     func connect(loop: EventLoop) throws {
         let next: any Connection
         if let context = target.tlsContext {
-            next = try TLSConnection.connect(to: target.address, serverName: target.serverName, loop: loop, context: context)
+            next = try TLSConnection.connect(to: target.address(for: index), serverName: target.serverName, loop: loop, context: context)
         } else {
-            next = try PlainConnection.connect(to: target.address, loop: loop)
+            next = try PlainConnection.connect(to: target.address(for: index), loop: loop)
         }
         next.delegate = self
         next.maximumBufferedOutput = 64 << 20

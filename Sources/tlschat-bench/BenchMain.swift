@@ -46,8 +46,11 @@ struct TargetOptions: ParsableArguments {
     @Option(help: "Name to verify in the server certificate (default: --host).")
     var serverName: String?
 
-    @Option(help: "PID of the server process: its CPU time and RSS are measured from /proc.")
-    var serverPid: Int32?
+    @Option(help: "PID of the server process: its CPU time and RSS are measured from /proc (repeatable: the sum over all, e.g. every node of a cluster and its NATS servers).")
+    var serverPid: [Int32] = []
+
+    @Option(help: "Another port of the same service (repeatable, e.g. the other nodes of a cluster): client i connects to the i-th of --port and these, cycling.")
+    var alsoPort: [Int] = []
 
     @Option(help: "The room (channel) to use.")
     var room = "#bench"
@@ -62,7 +65,7 @@ struct TargetOptions: ParsableArguments {
     var json = false
 
     func validate() throws {
-        guard (1...65535).contains(port) else { throw ValidationError("--port must be 1...65535") }
+        guard ([port] + alsoPort).allSatisfy({ (1...65535).contains($0) }) else { throw ValidationError("--port and --also-port must be 1...65535") }
         guard (cert == nil) == (key == nil) else { throw ValidationError("--cert and --key go together") }
         guard connectRate > 0, connectRate <= 1_000_000 else { throw ValidationError("--connect-rate must be 1...1000000") }
         guard (1...600).contains(handshakeTimeout) else { throw ValidationError("--handshake-timeout must be 1...600 seconds") }
@@ -76,6 +79,7 @@ struct TargetOptions: ParsableArguments {
     func target() throws -> BenchTarget {
         try? DescriptorLimit.raiseToHardLimit()  // each connection costs a descriptor; failures show up as connect errors
         let address = try SocketAddress.resolve(host: host, port: port)[0]
+        let others = try alsoPort.map { try SocketAddress.resolve(host: host, port: $0)[0] }
         var context: TLSContext?
         if !plain {
             var tls = TLSConfiguration.client(trustRoots: .file(ca), certificateChainFile: cert, privateKeyFile: key)
@@ -83,9 +87,9 @@ struct TargetOptions: ParsableArguments {
             tls.readBufferLength = 64 * 1024  // many records per read(2); see TLSConfiguration
             context = try TLSContext(tls)
         }
-        return BenchTarget(address: address, tlsContext: context, serverName: serverName ?? host, dialect: dialect,
-                           room: room, connectRate: connectRate,
-                           server: serverPid.map { ServerProbe(pid: $0) })
+        return BenchTarget(address: address, otherAddresses: others, tlsContext: context, serverName: serverName ?? host,
+                           dialect: dialect, room: room, connectRate: connectRate,
+                           server: serverPid.isEmpty ? nil : ServerProbe(pids: serverPid))
     }
 }
 

@@ -1,14 +1,36 @@
-// ServerProbe: the measured server process as /proc shows it: CPU time
-// (utime + stime, in seconds) and resident memory (VmRSS, in KiB). Readings
-// are taken at the edges of a measurement window; the difference is the
-// server's cost for that window. It never signals or changes the process.
+// ServerProbe: the measured server process(es) as /proc shows them: CPU time
+// (utime + stime, in seconds) and resident memory (VmRSS, in KiB), summed
+// over every PID given (a cluster: its tlschatd nodes and NATS servers).
+// Readings are taken at the edges of a measurement window; the difference is
+// the servers' cost for that window. It never signals or changes a process.
 import Foundation
 
 struct ServerProbe {
-    let pid: Int32
+    let pids: [Int32]
 
-    /// utime + stime of the process so far, in seconds; nil if it is gone.
+    init(pids: [Int32]) { self.pids = pids }
+
+    /// utime + stime of every process so far, in seconds; nil if one is gone.
     func cpuSeconds() -> Double? {
+        var total = 0.0
+        for pid in pids {
+            guard let seconds = Self.cpuSeconds(pid) else { return nil }
+            total += seconds
+        }
+        return total
+    }
+
+    /// VmRSS of every process, in KiB; nil if one is gone.
+    func residentKiB() -> Int? {
+        var total = 0
+        for pid in pids {
+            guard let kib = Self.residentKiB(pid) else { return nil }
+            total += kib
+        }
+        return total
+    }
+
+    private static func cpuSeconds(_ pid: Int32) -> Double? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")") else { return nil }
         // Fields after "(comm)": state is field 3, so utime (14) and stime (15) are at 11 and 12.
@@ -17,8 +39,7 @@ struct ServerProbe {
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
-    /// VmRSS in KiB; nil if the process is gone.
-    func residentKiB() -> Int? {
+    private static func residentKiB(_ pid: Int32) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
         for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
             return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")

@@ -108,7 +108,7 @@ struct ClusterTests {
         let lost = ChildProcess.waitUntil(timeout: 15) { servers.allSatisfy { $0.log.contains("lost NATS") } }
         #expect(lost, "every node logs that it lost NATS: \(logs(servers))")
         let local = Subprocess.run("python3", [Self.clusterClient, "local", pki.directory, String(servers[0].port), "#alone"], timeout: 60)
-        #expect(local.status == 0 && local.output.contains("PASSED local") && local.output.contains("unstored"), "\(local.output)")
+        #expect(local.status == 0 && local.output.contains("PASSED local") && local.output.contains("OK SAY #alone sent 1/1"), "\(local.output)")
         for index in 0..<3 { try nats.start(index) }
         try nats.waitForLeader()
         let back = ChildProcess.waitUntil(timeout: 30) { servers.allSatisfy { $0.log.contains("NATS is back") } }
