@@ -146,6 +146,12 @@ public final class ClusterNode: ClusterLink {
         return send(event, to: naming.nodeSubject(node))
     }
 
+    public func certificateOnly(room: String, by name: String) {
+        var event = PresenceEvent(.certificateOnly, node: nodeID)
+        (event.name, event.room) = (name, room)
+        publish(event)
+    }
+
     public func roomInterest(_ room: String, hasLocalMembers: Bool) {
         if hasLocalMembers {
             guard followed[room] == nil, let feeds else { return }
@@ -188,6 +194,7 @@ public final class ClusterNode: ClusterLink {
         case .join: core.remoteJoined(room: event.room!, name: event.name!, node: node)
         case .part: core.remoteParted(room: event.room!, name: event.name!, node: node, reason: event.reason!)
         case .rename: core.remoteRenamed(from: event.name!, to: event.to!, node: node)
+        case .certificateOnly: core.remoteCertificateOnly(room: event.room!, by: event.name!)
         case .privateMessage:
             core.remotePrivateMessage(to: event.to!, from: event.name!, trust: event.trustValue!, text: event.text!, id: event.id)
         }

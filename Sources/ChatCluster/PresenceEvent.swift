@@ -20,6 +20,8 @@ struct PresenceEvent: Codable, Equatable {
         /// All users of `node` with their rooms (the answer to `hello`, and after a reconnect).
         case state
         case arrive, leave, join, part, rename
+        /// `name` made `room` certificate-only (the mark is stored already).
+        case certificateOnly = "certonly"
         /// A private message for `to`, a user of the node whose subject this is.
         case privateMessage = "priv"
     }
@@ -64,6 +66,7 @@ struct PresenceEvent: Codable, Equatable {
         case .join: event.name != nil && event.room != nil
         case .part: event.name != nil && event.room != nil && event.reason != nil
         case .rename: event.name != nil && event.to != nil
+        case .certificateOnly: event.name != nil && event.room != nil
         case .privateMessage: event.name != nil && event.to != nil && event.text != nil && event.trustValue != nil
         }
         return complete ? event : nil

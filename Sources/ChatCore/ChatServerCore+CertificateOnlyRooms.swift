@@ -48,6 +48,9 @@ extension ChatServerCore {
         if let other = room.members.first(where: { $0.trust != .cert }) {
             return .failure(CommandError(.notAllowed, "\(other.name) (\(other.trust.rawValue)) is in \(roomName); everyone must be a certificate user"))
         }
+        if cluster != nil, let other = directory.members(in: roomName).first(where: { $0.trust != .cert }) {
+            return .failure(CommandError(.notAllowed, "\(other.name) (\(other.trust.rawValue)) is in \(roomName); everyone must be a certificate user"))
+        }
         guard let history else {
             applyCertificateOnlyMark(roomName, by: session)
             return .success(roomName)
@@ -75,10 +78,20 @@ extension ChatServerCore {
     /// The mark is kept: the room (now, and whenever it exists again) admits `cert` users
     /// only, and its members who enabled room-flags are told.
     private func applyCertificateOnlyMark(_ roomName: String, by session: ChatSession) {
+        cluster?.certificateOnly(room: roomName, by: session.name)
+        applyCertificateOnlyMark(roomName, byName: session.name, except: session)
+    }
+
+    /// Another node's member made `roomName` certificate-only (the mark is stored already).
+    public func remoteCertificateOnly(room roomName: String, by name: String) {
+        applyCertificateOnlyMark(roomName, byName: name, except: nil)
+    }
+
+    private func applyCertificateOnlyMark(_ roomName: String, byName name: String, except setter: ChatSession?) {
         markedCertificateOnlyRooms.insert(roomName)
         guard let room = rooms[roomName], !room.certificateOnly else { return }
         room.certificateOnly = true
-        let notice = OutboundMessage(line: "NOTICE cert-only \(roomName) admits certificate users only from now on (set by \(session.name))", broadcast: true)
-        _ = deliver(notice, to: room.members.filter { $0.wantsRoomFlags && $0 !== session })
+        let notice = OutboundMessage(line: "NOTICE cert-only \(roomName) admits certificate users only from now on (set by \(name))", broadcast: true)
+        _ = deliver(notice, to: room.members.filter { $0.wantsRoomFlags && $0 !== setter })
     }
 }

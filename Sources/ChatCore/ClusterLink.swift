@@ -39,6 +39,9 @@ public protocol ClusterLink: AnyObject {
     /// could not be handed over (the cluster is unreachable).
     func privateMessage(to recipient: String, node: String, from sender: String, trust: Trust, text: String, id: Int64?) -> Bool
 
+    /// A member of this node made `room` certificate-only (CERTONLY; the mark is stored already).
+    func certificateOnly(room: String, by name: String)
+
     /// Whether this node has members in `room` (it then follows the room's feed of messages).
     func roomInterest(_ room: String, hasLocalMembers: Bool)
 }

@@ -148,3 +148,28 @@ struct ClusterCoreTests {
         #expect(alice.link.take() == ["PRIV bob cert back"])
     }
 }
+
+@Suite("certificate-only rooms in a cluster", .serialized)
+struct ClusterCertificateOnlyTests {
+    @Test("CERTONLY is refused while a lower-trust user of another node is in the room, announced once done, and applied when another node's member sets it")
+    func certificateOnlyAcrossNodes() throws {
+        let fixture = try DelayedHistoryFixture()
+        let link = RecordingClusterLink()
+        fixture.core.cluster = link
+        let alice = Client(fixture.core, cert: "alice"), bob = Client(fixture.core, cert: "bob")
+        alice.send("JOIN #ops"); bob.send("JOIN #ops"); bob.send("CAP REQ room-flags")
+        fixture.core.remoteUserArrived(name: "~eve", trust: .tls, node: "n2")
+        fixture.core.remoteJoined(room: "#ops", name: "~eve", node: "n2")
+        #expect(alice.send("CERTONLY #ops") == ["ERR NOT_ALLOWED ~eve (tls) is in #ops; everyone must be a certificate user"])
+        fixture.core.remoteParted(room: "#ops", name: "~eve", node: "n2", reason: "part")
+        _ = link.take(); _ = bob.link.take()
+        alice.send("CERTONLY #ops")
+        fixture.store.completeNext()
+        #expect(alice.link.take() == ["OK CERTONLY #ops"])
+        #expect(link.take() == ["certonly #ops alice"])
+        fixture.core.remoteCertificateOnly(room: "#dev", by: "carol")
+        #expect(bob.send("JOIN #dev") == ["OK JOIN #dev 1"])
+        let guest = Client(fixture.core)
+        #expect(guest.send("JOIN #dev") == ["ERR NOT_ALLOWED #dev admits certificate users only; you are tls"])
+    }
+}

@@ -27,6 +27,7 @@ final class RecordingClusterLink: ClusterLink {
         calls.append("priv \(node) \(recipient) \(sender) \(text)" + (id.map { " id=\($0)" } ?? ""))
         return isConnected
     }
+    func certificateOnly(room: String, by name: String) { calls.append("certonly \(room) \(name)") }
     func roomInterest(_ room: String, hasLocalMembers: Bool) { calls.append("interest \(room) \(hasLocalMembers)") }
 
     func answerClaim(_ granted: Bool) {
