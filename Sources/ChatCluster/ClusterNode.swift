@@ -36,6 +36,10 @@ public final class ClusterNode: ClusterLink {
     /// Other nodes, by id: when each was last heard of (MonotonicClock nanoseconds).
     private(set) var lastHeard: [String: UInt64] = [:]
     private var followed: [String: any RoomFeedSubscription] = [:]
+    /// A history sequence no later than the newest stored now: the stream's last at start,
+    /// then the highest seen in a feed or announced in another node's heartbeat (each node
+    /// sends its own). A new room feed starts after it (RoomFeedSource).
+    public var highestSequence: UInt64 = 0
     private var heartbeatTimer: LoopTimer?
     private var connectedSince: UInt64?
     /// `stop()` was called: the client's close is ours, not news.
@@ -155,7 +159,10 @@ public final class ClusterNode: ClusterLink {
     public func roomInterest(_ room: String, hasLocalMembers: Bool) {
         if hasLocalMembers {
             guard followed[room] == nil, let feeds else { return }
-            followed[room] = feeds.follow(room: room) { [unowned self] entry in core.clusterRoomMessage(entry) }
+            followed[room] = feeds.follow(room: room, after: highestSequence) { [unowned self] entry in
+                if entry.id > 0 { highestSequence = max(highestSequence, UInt64(entry.id)) }
+                core.clusterRoomMessage(entry)
+            }
         } else {
             followed.removeValue(forKey: room)?.stop()
         }
@@ -182,7 +189,7 @@ public final class ClusterNode: ClusterLink {
     private func apply(_ event: PresenceEvent) {
         let node = event.node
         switch event.kind {
-        case .heartbeat: break
+        case .heartbeat: if let seen = event.id, seen > 0 { highestSequence = max(highestSequence, UInt64(seen)) }
         case .hello: send(state(), to: naming.nodeSubject(node))
         case .bye:
             lastHeard[node] = nil
@@ -234,6 +241,7 @@ public final class ClusterNode: ClusterLink {
     private func beat() {
         var event = PresenceEvent(.heartbeat, node: nodeID)
         event.count = core.sessionCount
+        event.id = Int64(clamping: highestSequence)
         if isConnected { publish(event) }
         let now = MonotonicClock.now()
         let limit = UInt64(settings.deadAfter.components.seconds) * 1_000_000_000

@@ -15,11 +15,12 @@ public final class JetStreamRoomFeeds: RoomFeedSource {
 
     public init(store: JetStreamHistoryStore) { self.store = store }
 
-    public func follow(room: String, deliver: @escaping (HistoryEntry) -> Void) -> any RoomFeedSubscription {
+    public func follow(room: String, after: UInt64, deliver: @escaping (HistoryEntry) -> Void) -> any RoomFeedSubscription {
         let subjects = store.subjects
         var reported = false
         let feed = SubjectFeed(jetStream: store.jetStream, stream: subjects.historyStream,
-                               subject: subjects.historySubject(.room(room)), start: .newOnly) { [weak self] sequence, message in
+                               subject: subjects.historySubject(.room(room)),
+                               start: after == 0 ? .newOnly : .after(after)) { [weak self] sequence, message in
             do {
                 deliver(try HistoryEntryCodec.decode(message.payload, scope: .room(room), sequence: sequence))
             } catch {

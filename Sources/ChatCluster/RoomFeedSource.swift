@@ -1,14 +1,17 @@
 // RoomFeedSource: how ClusterNode follows the stored messages of a room, in
-// the order of the shared history, while this node has members in it. The
-// JetStream implementation (JetStreamRoomFeeds) runs one ordered consumer per
-// room; tests of the node's presence logic can run without one. Interface
-// only.
+// the order of the shared history, while this node has members in it. A feed
+// starts after a history sequence the node knows to be no later than the
+// moment its first member joined (ClusterNode's `highestSequence`), so a
+// message said right after that join, on any node, is never missed; a few
+// said just before it may be delivered too. The JetStream implementation
+// (JetStreamRoomFeeds) runs one ordered consumer per room. Interface only.
 import ChatCore
 
 public protocol RoomFeedSource: AnyObject {
-    /// Starts delivering the room's messages stored from now on, each once, in history
-    /// order, on the loop thread, until the returned subscription is stopped.
-    func follow(room: String, deliver: @escaping (HistoryEntry) -> Void) -> any RoomFeedSubscription
+    /// Starts delivering the room's messages stored after history sequence `after` (0: from
+    /// now on), each once, in history order, on the loop thread, until the returned
+    /// subscription is stopped.
+    func follow(room: String, after: UInt64, deliver: @escaping (HistoryEntry) -> Void) -> any RoomFeedSubscription
 }
 
 public protocol RoomFeedSubscription: AnyObject {

@@ -71,6 +71,10 @@ final class ClusterJoiner {
             client.close()
             throw ServiceError("cluster: JetStream did not answer within \(configuration.startTimeoutSeconds) s (is JetStream enabled on \(urls)?)")
         }
+        var info: Result<StreamInfo, JetStreamError>?
+        jetStream.streamInfo(store.subjects.historyStream) { info = $0 }
+        _ = try loop.run(for: deadline, until: { info != nil })
+        if case .success(let stream) = info { node.highestSequence = stream.state.lastSequence }
         core.cluster = node
         node.log = { level, message in
             switch level {
