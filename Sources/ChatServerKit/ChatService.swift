@@ -5,7 +5,9 @@
 // listeners (TLS always, plaintext only when asked for and loopback unless
 // allowed), the TLSReloader (certificate files watched and reloaded; revoked
 // sessions ended), and, when asked to, the signals that stop it (SIGTERM,
-// SIGINT) or reload it (SIGHUP).
+// SIGINT) or reload it (SIGHUP), and the service manager's notifications
+// (SystemdNotifier: READY once every listener is open, RELOADING/READY around
+// a SIGHUP reload, STOPPING at shutdown, WATCHDOG from the loop when asked).
 // tlschatd only fills the configuration and calls `run`; tests build one
 // in-process and drive its loop. It does not parse flags, tune the process
 // (heap, descriptor limit) or print anything but through its logger and the
@@ -25,6 +27,8 @@ public final class ChatService {
     private var signals: SignalWatcher?
     private var history: HistoryKeeper?
     private var cluster: ClusterJoiner?
+    private let notifier = SystemdNotifier(environment: ChatService.serviceManagerEnvironment())
+    private var watchdogTimer: LoopTimer?
     private let reloader: TLSReloader
     /// Where each listener is bound (port 0 resolved), in the order they were opened.
     public private(set) var boundAddresses: [(transport: Transport, address: SocketAddress)] = []
@@ -74,6 +78,10 @@ public final class ChatService {
             }
         }
         try openListeners(announce: announce)
+        notifier.notify("READY=1\nSTATUS=serving chat/1 on \(boundAddresses.map { "\($0.transport.rawValue) \($0.address)" }.joined(separator: ", "))")
+        if let interval = notifier.watchdogInterval {
+            watchdogTimer = loop.scheduleRepeating(every: interval) { [unowned self] in notifier.notify("WATCHDOG=1") }
+        }
         logger.info("started", metadata: [
             "version": "\(TLSChatVersion.string)", "policy": "\(configuration.tlsPolicy)",
             "client-auth": "\(configuration.tls.clientAuthentication)", "selector": "\(loop.selectorKind)"])
@@ -103,7 +111,9 @@ public final class ChatService {
     private func received(signal number: Int32) {
         if number == SIGHUP {
             logger.notice("received SIGHUP: reloading the certificate, key, client CA and CRL files")
+            notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(MonotonicClock.now() / 1000)")
             reloader.reload(trigger: "SIGHUP")
+            notifier.notify("READY=1")
             return
         }
         logger.info("received signal \(number), shutting down")
@@ -122,6 +132,8 @@ public final class ChatService {
 
     /// Stops accepting, tells every client, closes them gracefully; `run` returns once all are gone.
     public func shutDown() {
+        notifier.notify("STOPPING=1")
+        watchdogTimer?.cancel()
         cluster?.close()  // the other nodes see this node's users leave at once
         cluster = nil
         server.shutDown()
@@ -133,6 +145,17 @@ public final class ChatService {
     public var connectionCount: Int { server.connectionCount }
     /// Client connection objects still allocated: more than `connectionCount` means finished ones leak.
     public var liveConnectionObjects: Int { server.liveClients.value }
+}
+
+extension ChatService {
+    /// The variables of the service manager's protocol, from the process environment.
+    static func serviceManagerEnvironment() -> [String: String] {
+        var found: [String: String] = [:]
+        for name in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"] {
+            if let value = getenv(name) { found[name] = String(cString: value) }
+        }
+        return found
+    }
 }
 
 /// A configuration or start-up problem, as one line for the operator.
