@@ -13,8 +13,9 @@
 // and then re-publishes the unacknowledged entries with the same ids; an
 // acknowledgement of an earlier round that still arrives counts as well. A
 // publish that times out or finds no responder (a stream electing a leader)
-// is re-published after a short pause. The batch fails when the grace runs
-// out, after `maximumRounds` publishing rounds, on an API error, a server
+// is re-published after a pause that doubles from 100 ms up to 1 s. The
+// batch fails when the grace runs out, after `maximumPublishRounds`
+// publishing rounds, on an API error, a server
 // -ERR or at its deadline (restarted on each reconnect). JetStream has no
 // transactions: entries acknowledged before a failure stay in the stream.
 // It owns the grace and pause timers; the PendingCall holds the deadline and
@@ -134,7 +135,8 @@ final class HistoryBatchAppend {
         case .failure(.transport(.timedOut)), .failure(.transport(.noResponders)):
             // Lost in a failover or a leader election: publish again (same ids) unless a newer round is under way.
             guard sent == round, !waitingForConnection, pauseTimer == nil else { return }
-            pauseTimer = store.loop.schedule(after: JetStreamHistoryStore.republishPause) { [weak self] in
+            let pause = min(JetStreamHistoryStore.republishPause * (1 << min(round - 1, 4)), .seconds(1))
+            pauseTimer = store.loop.schedule(after: pause) { [weak self] in
                 self?.pauseTimer = nil
                 if self?.waitingForConnection == false { self?.publishUnacknowledged() }
             }

@@ -19,7 +19,9 @@
 // A pull fetch is one request whose answers stream back, where next_by_subj
 // steps would cost one round trip per message. Every consumer is deleted
 // when it is no longer needed (and expires after `consumerIdleLimit` if that
-// request is lost). Fetched messages must be of the subject and increase, or
+// request is lost). A probe that gets no answer (a NATS server died and
+// JetStream is electing its metadata leader, which creates consumers) is
+// asked again after a pause, within the probe budget. Fetched messages must be of the subject and increase, or
 // the page fails as corrupt. Everything runs under the read's PendingCall
 // deadline; messages removed by the stream's limits are simply not counted.
 import ChatCore
@@ -129,6 +131,7 @@ final class HistoryRead {
     private func probe(_ start: UInt64, then: @escaping (UInt64, String) -> Void) {
         guard !call.isFinished else { return }
         probes += 1
+        store.readProbes += 1
         guard probes <= Self.maximumProbes else {
             return call.fail(HistoryError(.failed, "reading the history of \(subject): no page start found in \(Self.maximumProbes) counting probes"))
         }
@@ -139,6 +142,9 @@ final class HistoryRead {
             case .success(let info):
                 guard !call.isFinished else { return delete(info.name) }
                 then(info.pending, info.name)
+            case .failure(.transport(.timedOut)), .failure(.transport(.noResponders)):
+                // JetStream's metadata leader is being elected (a NATS server died): ask again shortly.
+                store.loop.schedule(after: .milliseconds(250)) { [self] in probe(start, then: then) }
             case .failure(let error): fail(error)
             }
         }

@@ -53,8 +53,8 @@ public final class JetStreamHistoryStore: HistoryStore {
     /// The page sizes `messages(in:_:limit:)` accepts; other limits are clamped into it (as SQLiteHistoryStore).
     public static let limitRange = 1...1000
     /// Publishing rounds of one batch (the first and the re-publishes after a failover or timeout).
-    static let maximumPublishRounds = 6
-    /// Pause before a batch publishes again after a timeout or "no responders".
+    static let maximumPublishRounds = 20
+    /// First pause before a batch publishes again after a timeout or "no responders" (doubling up to 1 s).
     static let republishPause: Duration = .milliseconds(100)
 
     public let jetStream: JetStream
@@ -74,6 +74,8 @@ public final class JetStreamHistoryStore: HistoryStore {
     /// Nats-Msg-Id of this store's entries: "<random prefix>-<counter>".
     let messageIDPrefix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
     private(set) var nextMessageNumber: UInt64 = 1
+    /// Counting probes made by reads so far (diagnostics and tests).
+    var readProbes = 0
 
     private init(jetStream: JetStream, subjects: ClusterSubjects, configuration: Configuration,
                  marksBucket: KeyValueBucket, marks: Set<String>) {
