@@ -109,15 +109,19 @@ import Testing
         defer { cluster.finish() }
         let probe = try ClusterProbe(urls: cluster.urls)
         defer { probe.finish() }
-        let store = try probe.openStore { $0.callDeadline = .seconds(10) }
+        let store = try probe.openStore {
+            $0.callDeadline = .seconds(10)
+            $0.publishTimeout = .seconds(8)  // so the re-publish can only come from the reconnect
+        }
         let first = try probe.fill(store, "#r", count: 1)
         var result: Result<[HistoryEntry], HistoryError>?
+        let started = MonotonicClock.now()
         store.append((0..<50).map { roomMessage("#r", "n\($0)") }) { result = $0 }
-        try probe.loop.runOnce(maximumWait: 0)  // the publishes leave
-        try cluster.restart(0)  // SIGKILL, then the same server again with its store
+        try cluster.restart(0)  // SIGKILL before the loop sends the batch, then the same server again with its store
         #expect(probe.run(for: .seconds(15)) { result != nil })
+        let elapsed = Duration.nanoseconds(Int64(MonotonicClock.now() - started))
         let stored = try #require(try result?.get())
-        #expect(probe.reconnects == 1)
+        #expect(probe.reconnects == 1 && elapsed < .seconds(3), "\(probe.reconnects) reconnects, \(elapsed)")
         #expect(try probe.read(store, .room("#r"), .latest, limit: 100) == first + stored)
         let info = probe.complete { probe.jetStream.streamInfo(store.subjects.historyStream, completion: $0) }
         #expect((try? info?.get())?.state.messages == 51)
