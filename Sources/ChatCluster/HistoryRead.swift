@@ -21,9 +21,10 @@
 // when it is no longer needed (and expires after `consumerIdleLimit` if that
 // request is lost). A probe that gets no answer (a NATS server died and
 // JetStream is electing its metadata leader, which creates consumers) is
-// asked again after a pause, within the probe budget. Fetched messages must be of the subject and increase, or
-// the page fails as corrupt. Everything runs under the read's PendingCall
-// deadline; messages removed by the stream's limits are simply not counted.
+// asked again after a pause, within the probe budget. Fetched messages must
+// be of the subject and increase, or the page fails as corrupt. Everything
+// runs under the read's PendingCall deadline; messages removed by the
+// stream's limits are simply not counted.
 import ChatCore
 import NATSClient
 
