@@ -3,18 +3,14 @@
 //   "c1 <time ms> <trust> <sender> <recipient or ->" LF <text>
 // (trust is cert, tls or plain; "-" cannot be a user name, so it stands for
 // "no recipient"). The scope is the message's subject (ClusterSubjects) and
-// the id its stream sequence. One header travels with it:
-// "TLSChat-Previous: <sequence>", the stream sequence of the previous
-// message of the same subject (0: none), which lets a reader page backwards
-// (JetStreamHistoryStore). Names holding a space, a line break or nothing
-// cannot be encoded and are refused. Encoding and decoding only: no I/O.
+// the id its stream sequence; the message's headers (Nats-Msg-Id, set by the
+// append) are not part of the entry and are ignored when reading (messages
+// written by earlier versions also carry a TLSChat-Previous header). Names
+// holding a space, a line break or nothing cannot be encoded and are
+// refused. Encoding and decoding only: no I/O.
 import ChatCore
-import NATSClient
 
 public enum HistoryEntryCodec {
-    /// The header naming the previous message of the same subject.
-    public static let previousHeader = "TLSChat-Previous"
-
     /// The payload of `entry` (its scope and id are not part of it).
     public static func encode(_ entry: HistoryEntry) throws(HistoryError) -> [UInt8] {
         for name in [entry.sender, entry.recipient ?? "x"] where !isStorable(name) {
@@ -38,11 +34,6 @@ public enum HistoryEntryCodec {
         let text = String(decoding: payload[(newline + 1)...], as: UTF8.self)
         return HistoryEntry(id: Int64(clamping: sequence), time: time, scope: scope, sender: String(fields[3]),
                             recipient: fields[4] == "-" ? nil : String(fields[4]), trust: trust, text: text)
-    }
-
-    /// The previous sequence of the same subject named by `headers` (0 when absent or not a number).
-    public static func previousSequence(_ headers: NATSHeaders?) -> UInt64 {
-        headers?[previousHeader].flatMap { UInt64($0) } ?? 0
     }
 
     private static func isStorable(_ name: String) -> Bool {

@@ -3,23 +3,23 @@
 // ClusterSubjects and HistoryEntryCodec; an entry's id is its stream
 // sequence, so ids increase across all scopes and are never reused.
 //
-// Reading a page is the hard part: nats-server 2.9 reads a subject forwards
-// (STREAM.MSG.GET next_by_subj) and its last message (last_by_subj), but not
-// backwards and not in batches. So every message names the stream sequence of
-// the previous message of its subject (header TLSChat-Previous), and appends
-// make that pointer exact: each publish carries
-// Nats-Expected-Last-Subject-Sequence with the same value, the server refuses
-// it when another node wrote to the subject meanwhile, and we then re-read the
-// subject's last sequence and retry (at most 5 times). Paging back follows the
-// pointers (HistoryRead); a pointer to a message the stream's limits removed
-// ends the history there. Pages cost one request per message (limit clamped
-// to 1...1000, like the SQLite store) under one overall deadline.
+// Appends (HistoryBatchAppend) publish a batch's entries all at once, each
+// with its own Nats-Msg-Id and no expectation about the subject's last
+// sequence, so nodes writing one room never conflict and a batch costs one
+// round trip, not one per entry. A batch whose connection drops is kept for
+// `failoverGrace` and re-published (same ids: de-duplicated) once the client
+// is back; a node already cut off from NATS for longer than the grace fails
+// its batches at once, so it falls back to local chat quickly. A batch fails
+// as a whole, but JetStream has no transactions: entries acknowledged before
+// the failure stay in the stream.
 //
-// Appends publish the batch's entries one after another (each needs the
-// previous one's sequence) and complete when all are acknowledged with
-// strictly increasing sequences (HistoryBatchAppend). A batch fails as a
-// whole on an API error, a server -ERR, the deadline or a disconnect, but JetStream has no
-// transactions: entries acknowledged before the failure stay in the stream.
+// Reads (HistoryRead) page through one subject without any link between its
+// messages: the count of a subject's messages from a sequence on is a pull
+// consumer's num_pending, which finds where a page starts; the page is then
+// read forwards with one pull fetch. Limits are clamped to 1...1000 (like the
+// SQLite store) and a read has one overall deadline. Reads and marks waiting
+// when the connection drops fail at once (the caller may ask again).
+//
 // Certificate-only marks are in a KV bucket without an age limit, loaded by
 // `open` before the store is handed out (certificateOnlyRooms is
 // synchronous). Retention is the stream's own (max age, max messages per
@@ -40,18 +40,22 @@ public final class JetStreamHistoryStore: HistoryStore {
         public var maximumMessagesPerScope: Int?
         /// Deadline of one append batch, one page read, one mark.
         public var callDeadline: Duration = .seconds(5)
-        /// Deadline of a page read (up to 1000 sequential reads).
+        /// Deadline of a page read (a few counting probes and one fetch).
         public var readDeadline: Duration = .seconds(10)
+        /// How long an append batch waits for a lost NATS connection to come back before it fails.
+        public var failoverGrace: Duration = .seconds(3)
+        /// How long one publish waits for its acknowledgement before it is published again.
+        public var publishTimeout: Duration = .seconds(2)
 
         public init(clusterName: String) { self.clusterName = clusterName }
     }
 
     /// The page sizes `messages(in:_:limit:)` accepts; other limits are clamped into it (as SQLiteHistoryStore).
     public static let limitRange = 1...1000
-    /// Publishes of one entry refused for a stale last sequence before the batch fails.
-    static let maximumConflictRetries = 5
-    /// Subjects whose last sequence is remembered between appends.
-    static let maximumRememberedSubjects = 10_000
+    /// Publishing rounds of one batch (the first and the re-publishes after a failover or timeout).
+    static let maximumPublishRounds = 20
+    /// First pause before a batch publishes again after a timeout or "no responders" (doubling up to 1 s).
+    static let republishPause: Duration = .milliseconds(100)
 
     public let jetStream: JetStream
     public let subjects: ClusterSubjects
@@ -59,12 +63,19 @@ public final class JetStreamHistoryStore: HistoryStore {
     let marksBucket: KeyValueBucket
     var loop: EventLoop { jetStream.client.loop }
     private var marks: Set<String>
-    /// The last stream sequence known for a subject (the next append's expected last sequence).
-    var lastSequences: [String: UInt64] = [:]
-    /// Calls waiting for JetStream, failed at once when the connection goes.
+    /// Reads and marks waiting for JetStream, failed at once when the connection goes.
     private var inFlight: [UInt64: (HistoryError) -> Void] = [:]
+    /// Append batches waiting for JetStream: they ride out a reconnect.
+    private var batches: [UInt64: HistoryBatchAppend] = [:]
     private var nextCallNumber: UInt64 = 1
     private var observer: UInt64?
+    /// When the connection was lost (monotonic ns), nil while it is up.
+    private var disconnectedSince: UInt64?
+    /// Nats-Msg-Id of this store's entries: "<random prefix>-<counter>".
+    let messageIDPrefix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+    private(set) var nextMessageNumber: UInt64 = 1
+    /// Counting probes made by reads so far (diagnostics and tests).
+    var readProbes = 0
 
     private init(jetStream: JetStream, subjects: ClusterSubjects, configuration: Configuration,
                  marksBucket: KeyValueBucket, marks: Set<String>) {
@@ -74,13 +85,7 @@ public final class JetStreamHistoryStore: HistoryStore {
         self.marksBucket = marksBucket
         self.marks = marks
         observer = jetStream.client.addObserver { [weak self] event in
-            switch event {
-            case .disconnected(let reason): self?.failInFlight("the NATS connection was lost (\(reason))")
-            case .closed(let reason): self?.failInFlight("the NATS connection is closed (\(reason))")
-            // -ERR does not say which request it refuses: waiting calls fail rather than wait for their deadline.
-            case .serverError(let text): self?.failInFlight("NATS server error: \(text)")
-            default: break
-            }
+            self?.connectionEvent(event)
         }
     }
 
@@ -151,10 +156,22 @@ public final class JetStreamHistoryStore: HistoryStore {
     // MARK: HistoryStore
 
     public func append(_ entries: [HistoryEntry], completion: @escaping (Result<[HistoryEntry], HistoryError>) -> Void) {
-        let call = track(PendingCall(loop: loop, deadline: configuration.callDeadline, doing: "storing \(entries.count) messages",
-                                     completion: completion))
+        let call = PendingCall(loop: loop, deadline: configuration.callDeadline, doing: "storing \(entries.count) messages",
+                               completion: completion)
         defer { call.started() }
-        HistoryBatchAppend(store: self, entries: entries, call: call).next()
+        var down: Duration?
+        if let since = disconnectedSince {
+            down = .nanoseconds(Int64(clamping: MonotonicClock.now() &- since))
+            if let down, down >= configuration.failoverGrace {
+                return call.fail(HistoryError(.failed, "storing \(entries.count) messages: no NATS connection for \(down) (longer than \(configuration.failoverGrace))"))
+            }
+        }
+        let batch = HistoryBatchAppend(store: self, entries: entries, call: call)
+        let number = nextCallNumber
+        nextCallNumber += 1
+        batches[number] = batch
+        call.onEnd = { [weak self] in self?.batches[number] = nil }
+        batch.start(disconnectedFor: down)
     }
 
     public func messages(in scope: HistoryScope, _ range: HistoryRange, limit: Int,
@@ -196,17 +213,35 @@ public final class JetStreamHistoryStore: HistoryStore {
         return call
     }
 
-    private func failInFlight(_ reason: String) {
-        let waiting = inFlight.sorted { $0.key < $1.key }
-        inFlight.removeAll()
-        lastSequences.removeAll()
-        for (_, fail) in waiting { fail(HistoryError(.failed, reason)) }
+    private func connectionEvent(_ event: NATSClientEvent) {
+        switch event {
+        case .disconnected(let reason):
+            disconnectedSince = disconnectedSince ?? MonotonicClock.now()
+            failInFlight("the NATS connection was lost (\(reason))", batchesToo: false)
+            for (_, batch) in batches.sorted(by: { $0.key < $1.key }) { batch.connectionLost(reason) }
+        case .connected, .reconnected:
+            disconnectedSince = nil
+            for (_, batch) in batches.sorted(by: { $0.key < $1.key }) { batch.connectionBack() }
+        case .closed(let reason): failInFlight("the NATS connection is closed (\(reason))", batchesToo: true)
+        // -ERR does not say which request it refuses: waiting calls fail rather than wait for their deadline.
+        case .serverError(let text): failInFlight("NATS server error: \(text)", batchesToo: true)
+        default: break
+        }
     }
 
-    func rememberLastSequence(_ sequence: UInt64?, of subject: String) {
-        if sequence != nil, lastSequences[subject] == nil, lastSequences.count >= Self.maximumRememberedSubjects {
-            lastSequences.removeAll(keepingCapacity: true)
-        }
-        lastSequences[subject] = sequence
+    private func failInFlight(_ reason: String, batchesToo: Bool) {
+        let waiting = inFlight.sorted { $0.key < $1.key }
+        inFlight.removeAll()
+        for (_, fail) in waiting { fail(HistoryError(.failed, reason)) }
+        guard batchesToo else { return }
+        let failing = batches.sorted { $0.key < $1.key }
+        batches.removeAll()
+        for (_, batch) in failing { batch.fail(HistoryError(.failed, reason)) }
+    }
+
+    /// A Nats-Msg-Id no other entry of any store has.
+    func nextMessageID() -> String {
+        defer { nextMessageNumber += 1 }
+        return "\(messageIDPrefix)-\(nextMessageNumber)"
     }
 }

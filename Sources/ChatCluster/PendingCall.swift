@@ -1,7 +1,8 @@
 // PendingCall: one asynchronous call of a networked store, holding the
 // caller's completion until it is called exactly once: with the result, with
 // a timeout failure when its deadline passes first (a loop timer), or with
-// the error given to `fail` (e.g. the NATS connection went away). Results that
+// the error given to `fail` (e.g. the NATS connection went away). A call that
+// must ride out a reconnect may move its deadline (`restartDeadline`). Results that
 // arrive while the call is still being started (a request that failed before
 // it was sent) are delivered after the current loop iteration, so a
 // completion never runs inside the call that started it. Later results are
@@ -13,6 +14,7 @@ final class PendingCall<Value> {
     private let loop: EventLoop
     private var completion: ((Result<Value, HistoryError>) -> Void)?
     private var timer: LoopTimer?
+    private let what: String
     /// True until `started()`: results are deferred to the end of the loop iteration meanwhile.
     private var starting = true
     /// Called once when the call ends, however it ends (the store forgets it).
@@ -22,7 +24,15 @@ final class PendingCall<Value> {
          completion: @escaping (Result<Value, HistoryError>) -> Void) {
         self.loop = loop
         self.completion = completion
-        timer = loop.schedule(after: deadline) { [weak self] in
+        self.what = what
+        restartDeadline(deadline)
+    }
+
+    /// Replaces the deadline with one `deadline` from now (no effect once finished).
+    func restartDeadline(_ deadline: Duration) {
+        guard completion != nil else { return }
+        timer?.cancel()
+        timer = loop.schedule(after: deadline) { [weak self, what] in
             self?.finish(.failure(HistoryError(.failed, "\(what): no answer from JetStream within \(deadline)")))
         }
     }

@@ -50,15 +50,16 @@ public final class JetStream {
 
     /// Publishes and completes with JetStream's acknowledgement. `messageID` becomes Nats-Msg-Id
     /// (a repeat within the stream's duplicate window is acknowledged with `duplicate` and not stored).
+    /// `timeout` replaces the JetStream deadline for this acknowledgement.
     public func publish(_ subject: String, payload: [UInt8], headers: NATSHeaders? = nil, messageID: String? = nil,
-                        completion: @escaping (Result<PublishAcknowledgement, JetStreamError>) -> Void) {
+                        timeout: Duration? = nil, completion: @escaping (Result<PublishAcknowledgement, JetStreamError>) -> Void) {
         var headers = headers
         if let messageID {
             headers = headers ?? NATSHeaders()
             headers?.set("Nats-Msg-Id", messageID)
         }
         do {
-            try client.request(subject, payload: payload, headers: headers, timeout: timeout) { result in
+            try client.request(subject, payload: payload, headers: headers, timeout: timeout ?? self.timeout) { result in
                 completion(Self.decodeReply(result))
             }
         } catch {

@@ -5,7 +5,7 @@
 // exactly at the edges; paging back and catching up visit every message
 // once; limits are clamped to 1...1000 and a page of 500 is quick;
 // conversations are found from either side; two stores writing the same room
-// keep one exact chain; marks survive reopening; retention is the stream's.
+// at once read back one history; marks survive reopening; retention is the stream's.
 @testable import ChatCluster
 import ChatCore
 import ChatNet
@@ -106,7 +106,7 @@ import Testing
         #expect(try probe.read(store, .room("#a"), .after(0), limit: Int.max) == Array(all[..<1_000]))
     }
 
-    @Test func twoStoresWritingOneRoomKeepOneExactChain() throws {
+    @Test func twoStoresWritingOneRoomAtOnceReadBackOneHistory() throws {
         let cluster = try NATSTestCluster.single()
         defer { cluster.finish() }
         let loop = try EventLoop()
@@ -118,7 +118,7 @@ import Testing
         }
         let storeOne = try one.openStore(), storeTwo = try two.openStore()
         var results: [Result<[HistoryEntry], HistoryError>] = []
-        for round in 0..<20 {  // both in flight at once: each learns of the other's writes through refused publishes
+        for round in 0..<20 {  // both in flight at once on one subject: neither waits for nor refuses the other
             storeOne.append([roomMessage("#r", "one-\(round)"), roomMessage("#r", "one-\(round)b")]) { results.append($0) }
             storeTwo.append([roomMessage("#r", "two-\(round)")]) { results.append($0) }
             let expected = (round + 1) * 2

@@ -1,9 +1,11 @@
 // StoreFailureTests: how JetStreamHistoryStore and SubjectFeed fail and
 // recover when the NATS side goes away: a call made on a closed client
-// completes later (never inside the call) with a one-line error; a batch
-// whose server is gone fails within its deadline; a batch in flight fails as
-// soon as the connection drops or the server answers -ERR (a permission
-// violation), not at its deadline; and a feed whose server restarted (its
+// completes later (never inside the call) with a one-line error; a batch of
+// a store without NATS for longer than the failover grace fails at once, one
+// made during a shorter outage waits only the rest of the grace; a batch in
+// flight fails when its connection stays down past the grace, completes
+// (nothing stored twice) when the server is back within it, and fails at
+// once when the server answers -ERR (a permission violation); and a feed whose server restarted (its
 // consumer gone with it) is repaired by the reconnect alone (heartbeats are
 // set far apart so the stall check cannot be what repairs it).
 @testable import ChatCluster
@@ -36,12 +38,34 @@ import Testing
         }
     }
 
-    @Test func aBatchFailsWithinItsDeadlineWhenTheServerIsGone() throws {
+    @Test func aBatchOfAStoreCutOffLongerThanTheGraceFailsAtOnce() throws {
         let cluster = try NATSTestCluster.single()
         defer { cluster.finish() }
         let probe = try ClusterProbe(urls: cluster.urls)
         defer { probe.finish() }
-        let store = try probe.openStore { $0.callDeadline = .milliseconds(800) }
+        let store = try probe.openStore { $0.failoverGrace = .milliseconds(500) }
+        cluster.nodes[0].kill()
+        #expect(probe.run { probe.client.state == .reconnecting })
+        probe.run(for: .milliseconds(600)) { false }  // longer than the grace without NATS
+        var result: Result<[HistoryEntry], HistoryError>?
+        let started = MonotonicClock.now()
+        store.append([roomMessage("#r", "x")]) { result = $0 }
+        #expect(result == nil, "a completion ran inside the call")
+        #expect(probe.run(for: .seconds(5)) { result != nil })
+        let elapsed = Duration.nanoseconds(Int64(MonotonicClock.now() - started))
+        guard case .failure(let error)? = result else {
+            Issue.record("expected a failure, got \(String(describing: result))")
+            return
+        }
+        #expect(elapsed < .milliseconds(100) && error.description.contains("no NATS connection for"), "\(error) after \(elapsed)")
+    }
+
+    @Test func aBatchMadeWhileDisconnectedWaitsOnlyTheRestOfTheGrace() throws {
+        let cluster = try NATSTestCluster.single()
+        defer { cluster.finish() }
+        let probe = try ClusterProbe(urls: cluster.urls)
+        defer { probe.finish() }
+        let store = try probe.openStore { $0.failoverGrace = .seconds(1) }
         cluster.nodes[0].kill()
         #expect(probe.run { probe.client.state == .reconnecting })
         var result: Result<[HistoryEntry], HistoryError>?
@@ -49,32 +73,58 @@ import Testing
         store.append([roomMessage("#r", "x")]) { result = $0 }
         #expect(probe.run(for: .seconds(5)) { result != nil })
         let elapsed = Duration.nanoseconds(Int64(MonotonicClock.now() - started))
-        #expect(elapsed >= .milliseconds(700) && elapsed < .seconds(3), "failed after \(elapsed)")
         guard case .failure(let error)? = result else {
             Issue.record("expected a failure, got \(String(describing: result))")
             return
         }
-        #expect(error.description.contains("no answer from JetStream within"), "\(error)")
+        #expect(elapsed < .milliseconds(1_100) && error.description.contains("not back within"), "\(error) after \(elapsed)")
     }
 
-    @Test func aBatchInFlightFailsWhenTheConnectionDrops() throws {
+    @Test func aBatchInFlightFailsWhenTheConnectionStaysDownPastTheGrace() throws {
         let cluster = try NATSTestCluster.single()
         defer { cluster.finish() }
         let probe = try ClusterProbe(urls: cluster.urls)
         defer { probe.finish() }
-        let store = try probe.openStore { $0.callDeadline = .seconds(30) }
+        let store = try probe.openStore {
+            $0.callDeadline = .seconds(30)
+            $0.failoverGrace = .seconds(1)
+        }
         _ = try probe.fill(store, "#r", count: 1)
         var result: Result<[HistoryEntry], HistoryError>?
         let started = MonotonicClock.now()
         store.append((0..<50).map { roomMessage("#r", "m\($0)") }) { result = $0 }
-        cluster.nodes[0].kill()  // while the batch is published entry by entry
+        cluster.nodes[0].kill()  // while the batch waits for its acknowledgements
         #expect(probe.run(for: .seconds(10)) { result != nil })
         let elapsed = Duration.nanoseconds(Int64(MonotonicClock.now() - started))
         guard case .failure(let error)? = result else {
             Issue.record("expected a failure, got \(String(describing: result)) after \(elapsed)")
             return
         }
-        #expect(elapsed < .seconds(5) && error.description.contains("connection was lost"), "\(error) after \(elapsed)")
+        #expect(elapsed >= .milliseconds(900) && elapsed < .seconds(3), "failed after \(elapsed)")
+        #expect(error.description.contains("connection was lost") && error.description.contains("not back within"), "\(error)")
+    }
+
+    @Test func aBatchInFlightCompletesWhenItsServerIsBackWithinTheGrace() throws {
+        let cluster = try NATSTestCluster.single()
+        defer { cluster.finish() }
+        let probe = try ClusterProbe(urls: cluster.urls)
+        defer { probe.finish() }
+        let store = try probe.openStore {
+            $0.callDeadline = .seconds(10)
+            $0.publishTimeout = .seconds(8)  // so the re-publish can only come from the reconnect
+        }
+        let first = try probe.fill(store, "#r", count: 1)
+        var result: Result<[HistoryEntry], HistoryError>?
+        let started = MonotonicClock.now()
+        store.append((0..<50).map { roomMessage("#r", "n\($0)") }) { result = $0 }
+        try cluster.restart(0)  // SIGKILL before the loop sends the batch, then the same server again with its store
+        #expect(probe.run(for: .seconds(15)) { result != nil })
+        let elapsed = Duration.nanoseconds(Int64(MonotonicClock.now() - started))
+        let stored = try #require(try result?.get())
+        #expect(probe.reconnects == 1 && elapsed < .seconds(3), "\(probe.reconnects) reconnects, \(elapsed)")
+        #expect(try probe.read(store, .room("#r"), .latest, limit: 100) == first + stored)
+        let info = probe.complete { probe.jetStream.streamInfo(store.subjects.historyStream, completion: $0) }
+        #expect((try? info?.get())?.state.messages == 51)
     }
 
     @Test func aBatchFailsAtOnceWhenTheServerRefusesItsPublishWithAnErr() throws {

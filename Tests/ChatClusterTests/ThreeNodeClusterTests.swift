@@ -76,7 +76,7 @@ import Testing
         // Entries of failed batches may be stored too (no transactions); every acknowledged one is there, in order.
         #expect(Set(order).isSubset(of: Set(record.sequences)), "missing: \(Set(order).subtracting(record.sequences))")
         #expect(record.sequences == record.sequences.sorted())
-        let history = try writer.read(writerStore, .room("#r"), .latest, limit: 1000)
+        let history = try writer.readAfterFailover(writerStore, .room("#r"), .latest, limit: 1000)
         #expect(history.map { UInt64($0.id) } == record.sequences)
         #expect(feed.replacements >= 1)
     }

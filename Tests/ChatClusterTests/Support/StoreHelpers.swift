@@ -1,8 +1,9 @@
 // StoreHelpers: opening a JetStreamHistoryStore on a ClusterProbe and calling
 // it the way the chat core does (completion-based), run to completion with a
-// deadline; entry builders shared by the store and feed tests.
+// deadline (and again while a failover lasts); entry builders shared by the store and feed tests.
 @testable import ChatCluster
 import ChatCore
+import ChatNet
 import Foundation
 import NATSClient
 
@@ -32,6 +33,20 @@ extension ClusterProbe {
             throw StoreCallTimedOut(description: "read did not complete")
         }
         return try result.get()
+    }
+
+    /// `read`, asked again for up to `patience` while it fails: after a NATS server died,
+    /// JetStream needs a few seconds to elect the metadata leader that creates the read's consumers.
+    func readAfterFailover(_ store: JetStreamHistoryStore, _ scope: HistoryScope, _ range: HistoryRange, limit: Int,
+                           patience: Duration = .seconds(30)) throws -> [HistoryEntry] {
+        let deadline = MonotonicClock.now() + patience.nanoseconds
+        while true {
+            do {
+                return try read(store, scope, range, limit: limit)
+            } catch where MonotonicClock.now() < deadline {
+                run(for: .milliseconds(200)) { false }
+            }
+        }
     }
 
     /// Appends `count` messages "m0"... to `room`, one batch of up to 100 at a time.
