@@ -128,6 +128,10 @@ final class HistoryRead {
     /// count[start, bound) from pending(start); 0 when messages removed meanwhile make it negative.
     private func counted(_ pending: UInt64) -> UInt64 { pending > pendingAtBound ? pending - pendingAtBound : 0 }
 
+    /// How long one counting probe waits for its consumer: an ephemeral consumer placed on a
+    /// stream peer that is down never answers, and the next attempt is placed anew.
+    static let probeTimeout: Duration = .seconds(1)
+
     /// Creates a pull consumer on the subject starting at `start` and hands over its pending count.
     private func probe(_ start: UInt64, then: @escaping (UInt64, String) -> Void) {
         guard !call.isFinished else { return }
@@ -138,13 +142,15 @@ final class HistoryRead {
         }
         let configuration = PullConsumerConfiguration(filterSubject: subject, start: .sequence(start),
                                                       inactiveThreshold: Self.consumerIdleLimit)
-        store.jetStream.createPullConsumer(stream: stream, configuration) { [self] result in
+        store.jetStream.createPullConsumer(stream: stream, configuration, timeout: Self.probeTimeout) { [self] result in
             switch result {
             case .success(let info):
                 guard !call.isFinished else { return delete(info.name) }
                 then(info.pending, info.name)
             case .failure(.transport(.timedOut)), .failure(.transport(.noResponders)):
-                // JetStream's metadata leader is being elected (a NATS server died): ask again shortly.
+                // JetStream's metadata leader is being elected, or the consumer was placed on a
+                // server of the stream that is down (a NATS server died): ask again shortly; a new
+                // consumer is placed anew.
                 store.loop.schedule(after: .milliseconds(250)) { [self] in probe(start, then: then) }
             case .failure(let error): fail(error)
             }

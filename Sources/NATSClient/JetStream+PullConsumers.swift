@@ -54,15 +54,17 @@ public struct PullConsumerConfiguration: Sendable, Equatable, Encodable {
 
 extension JetStream {
     /// Creates an ephemeral pull consumer on `stream`; its info's `pending` counts the matching
-    /// messages from its start to the end of the stream.
-    public func createPullConsumer(stream: String, _ configuration: PullConsumerConfiguration,
+    /// messages from its start to the end of the stream. `timeout` (default: the JetStream
+    /// context's) bounds the wait for the reply.
+    public func createPullConsumer(stream: String, _ configuration: PullConsumerConfiguration, timeout: Duration? = nil,
                                    completion: @escaping (Result<ConsumerInfo, JetStreamError>) -> Void) {
         struct Request: Encodable {
             var stream: String
             var config: PullConsumerConfiguration
             enum CodingKeys: String, CodingKey { case stream = "stream_name", config }
         }
-        call("CONSUMER.CREATE.\(stream)", body: Self.encode(Request(stream: stream, config: configuration)), completion: completion)
+        call("CONSUMER.CREATE.\(stream)", body: Self.encode(Request(stream: stream, config: configuration)), timeout: timeout,
+             completion: completion)
     }
 
     /// Fetches up to `batch` messages from pull consumer `consumer`, handing each to `receive`

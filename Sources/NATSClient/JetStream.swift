@@ -104,10 +104,10 @@ public final class JetStream {
     // MARK: The API call
 
     /// Sends `body` to "<prefix>.<api>" and decodes the reply as `Response` (or its error).
-    public func call<Response: Decodable>(_ api: String, body: [UInt8],
+    public func call<Response: Decodable>(_ api: String, body: [UInt8], timeout: Duration? = nil,
                                           completion: @escaping (Result<Response, JetStreamError>) -> Void) {
         do {
-            try client.request("\(apiPrefix).\(api)", payload: body, timeout: timeout) { result in
+            try client.request("\(apiPrefix).\(api)", payload: body, timeout: timeout ?? self.timeout) { result in
                 completion(Self.decodeReply(result))
             }
         } catch {
