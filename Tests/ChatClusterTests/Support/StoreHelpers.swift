@@ -18,9 +18,18 @@ extension ClusterProbe {
         configuration.replicas = replicas
         configuration.storage = storage
         configure(&configuration)
-        let opened = complete { JetStreamHistoryStore.open(jetStream: jetStream, configuration: configuration, completion: $0) }
-        guard let opened else { throw StoreCallTimedOut(description: "open did not complete") }
-        return try opened.get()
+        // A cluster that has just formed may drop JetStream API requests for a while (as tlschatd's
+        // ClusterJoiner does, keep asking for up to 20 s).
+        let deadline = MonotonicClock.now() + Duration.seconds(20).nanoseconds
+        while true {
+            let opened = complete { JetStreamHistoryStore.open(jetStream: jetStream, configuration: configuration, completion: $0) }
+            do {
+                guard let opened else { throw StoreCallTimedOut(description: "open did not complete") }
+                return try opened.get()
+            } catch where MonotonicClock.now() < deadline {
+                run(for: .milliseconds(200)) { false }
+            }
+        }
     }
 
     func append(_ store: JetStreamHistoryStore, _ entries: [HistoryEntry]) throws -> [HistoryEntry] {
