@@ -1,0 +1,92 @@
+// IRCEventTranslator: chat/1 room events as IRC lines, the same for every IRC
+// recipient with the same tag capabilities: `MSG ROOM FROM TRUST TEXT` is a
+// PRIVMSG to the channel (a `/me ` text a CTCP ACTION; a text too long for one
+// 512-byte IRC line is split over several), `JOINED` a JOIN, `PARTED` a PART
+// (with the reason `part` or `quit`), `RENAMED` a NICK. The sender's prefix is
+// `nick!TRUST@host`, so every line shows the sender's trust; with account-tag
+// a `cert` sender carries `account=NAME`, with server-time every line carries
+// `time=`. Lines that need the recipient's own nick (PRIV, NOTICE, numerics)
+// are IRCSession's. IRCBroadcastCache keeps the last translation, so a room
+// message to many IRC members is translated once per tag variant, not once
+// per member. Pure, apart from the clock the caller passes.
+import ChatCore
+
+public enum IRCEventTranslator {
+    /// Tag variants: bit 0 server-time, bit 1 account-tag.
+    public static let variants = 4
+
+    /// The IRC lines (each ending CR LF) for a chat/1 room event, or nil when `line` is not one.
+    public static func roomEvent(_ line: String, variant: Int, info: IRCServerInfo, milliseconds: Int64) -> String? {
+        let words = line.split(separator: " ", maxSplits: 4, omittingEmptySubsequences: false)
+        guard let verb = words.first else { return nil }
+        func prefix(_ name: Substring, _ trust: Substring) -> String { "\(IRCNicks.nick(forName: String(name)))!\(trust)@\(info.userHost)" }
+        func tags(_ name: Substring, _ trust: Substring) -> [(key: String, value: String)] {
+            var tags: [(key: String, value: String)] = []
+            if variant & 1 != 0 { tags.append(("time", IRCTime.tagValue(milliseconds: milliseconds))) }
+            if variant & 2 != 0, trust == "cert" { tags.append(("account", String(name))) }
+            return tags
+        }
+        switch verb {
+        case "MSG" where words.count == 5:
+            return privmsgLines(tags: tags(words[2], words[3]), prefix: prefix(words[2], words[3]), target: String(words[1]),
+                                text: String(words[4]))
+        case "JOINED" where words.count >= 4:
+            return IRCMessage(tags: tags(words[2], words[3]), prefix: prefix(words[2], words[3]), command: "JOIN",
+                              parameters: [String(words[1])]).encoded() + "\r\n"
+        case "PARTED" where words.count >= 5:
+            return IRCMessage(tags: tags(words[2], words[3]), prefix: prefix(words[2], words[3]), command: "PART",
+                              parameters: [String(words[1]), String(words[4])], forceTrailing: true).encoded() + "\r\n"
+        case "RENAMED" where words.count >= 4:
+            return IRCMessage(tags: tags(words[1], words[3]), prefix: prefix(words[1], words[3]), command: "NICK",
+                              parameters: [IRCNicks.nick(forName: String(words[2]))], forceTrailing: true).encoded() + "\r\n"
+        default:
+            return nil
+        }
+    }
+
+    /// PRIVMSG lines carrying chat/1 `text`, each within 512 bytes without its tags.
+    public static func privmsgLines(tags: [(key: String, value: String)], prefix: String, target: String, text: String) -> String {
+        let isAction = text.hasPrefix("/me ")
+        let body = isAction ? String(text.dropFirst(4)) : text
+        let overhead = ":\(prefix) PRIVMSG \(target) :".utf8.count + (isAction ? 9 : 0)
+        var lines = ""
+        for piece in IRCText.split(body, maximumBytes: max(16, IRCLinePolicy.maximumBodyBytes - overhead)) {
+            let shown = isAction ? "\u{1}ACTION \(piece)\u{1}" : piece
+            lines += IRCMessage(tags: tags, prefix: prefix, command: "PRIVMSG", parameters: [target, shown], forceTrailing: true).encoded() + "\r\n"
+        }
+        return lines
+    }
+}
+
+/// The last room event translated for IRC, per tag variant (see IRCEventTranslator). One
+/// per server; it holds the source message, so an identical address never means a new message.
+public final class IRCBroadcastCache {
+    private var source: OutboundMessage?
+    private var translations: [OutboundMessage?] = Array(repeating: nil, count: IRCEventTranslator.variants)
+    private var milliseconds: Int64 = 0
+
+    public init() {}
+
+    /// The shared IRC form of room event `message`, or nil when it is not a room event.
+    func translation(of message: OutboundMessage, variant: Int, info: IRCServerInfo, clock: () -> Int64) -> OutboundMessage? {
+        if source !== message {
+            source = message
+            milliseconds = clock()
+            for index in translations.indices { translations[index] = nil }
+        }
+        if let made = translations[variant] { return made }
+        let line = String(decoding: message.bytes.dropLast(), as: UTF8.self)
+        guard let lines = IRCEventTranslator.roomEvent(line, variant: variant, info: info, milliseconds: milliseconds) else { return nil }
+        let made = OutboundMessage(ircLines: lines, broadcast: true)
+        translations[variant] = made
+        return made
+    }
+}
+
+extension OutboundMessage {
+    /// A message of complete IRC lines (each ending CR LF), as they are.
+    convenience init(ircLines lines: String, broadcast: Bool = false) {
+        // The designated init adds the final LF; "\r\n" is one Character, so drop by bytes.
+        self.init(line: String(decoding: lines.utf8.dropLast(), as: UTF8.self), broadcast: broadcast)
+    }
+}
