@@ -12,9 +12,12 @@ final class RecordingTransport: IRCTransport {
     var outputRoom: Int { Int.max }
     func write(_ message: OutboundMessage) -> Bool {
         guard !closed else { return false }
-        let text = message.text
-        precondition(text.hasSuffix("\r\n"), "IRC lines end CR LF: \(text)")
-        lines += text.split(separator: "\n").map { String($0.dropLast()) }
+        let bytes = message.bytes
+        precondition(bytes.suffix(2) == [13, 10], "IRC lines end CR LF: \(message.text)")
+        for line in bytes.split(separator: 10) {
+            precondition(line.last == 13 && !line.dropLast().contains(13), "one CR, at the end: \(message.text)")
+            lines.append(String(decoding: line.dropLast(), as: UTF8.self))
+        }
         return true
     }
     func closeAfterFlush(_ reason: SessionEndReason?) { closed = true }
