@@ -38,7 +38,7 @@ struct IRCCommandTests {
     }
 
     @Test("one room message to many IRC members is translated once and shared")
-    func broadcastShared() {
+    func broadcastShared() throws {
         let core = ChatServerCore()
         let cache = IRCBroadcastCache()
         let alice = ChatUser(core, cert: "alice")
@@ -48,6 +48,9 @@ struct IRCCommandTests {
         _ = (first.take(), second.take())
         alice.send("SAY once")
         #expect(first.take() == second.take())
+        let shared = try #require(first.transport.messages.last)
+        #expect(shared === second.transport.messages.last)
+        #expect(shared.isBroadcast)
     }
 
     @Test("IRC formatting is stripped; other control characters are refused (404), never relayed; CTCP other than ACTION is dropped")

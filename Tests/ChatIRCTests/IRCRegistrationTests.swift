@@ -26,6 +26,17 @@ struct IRCRegistrationTests {
         #expect(welcome.first == ":tlschatd 001 ^carol :Welcome to the TLSChat IRC gateway, ^carol!tls@tlschat")
     }
 
+    @Test("CAP LS alone (no REQ) also holds registration until CAP END")
+    func capListingHoldsRegistration() {
+        let core = ChatServerCore()
+        let client = IRCTestClient(core)
+        client.send("CAP LS 302")
+        client.send("NICK carol")
+        #expect(client.send("USER u 0 * :Carol").isEmpty)
+        #expect(core.sessionCount == 0)
+        #expect(client.send("CAP END").first?.hasPrefix(":tlschatd 001 ^carol ") == true)
+    }
+
     @Test("ISUPPORT tells the truth: CASEMAPPING=ascii, CHANTYPES=#, NICKLEN and CHANNELLEN from the limits")
     func isupport() {
         var limits = ChatLimits()

@@ -7,11 +7,14 @@ import ChatIRC
 
 final class RecordingTransport: IRCTransport {
     var lines: [String] = []
+    /// Every message written, as written (a shared broadcast is the same object for all).
+    var messages: [OutboundMessage] = []
     var closed = false
     var registeredSession: ChatSession?
     var outputRoom: Int { Int.max }
     func write(_ message: OutboundMessage) -> Bool {
         guard !closed else { return false }
+        messages.append(message)
         let bytes = message.bytes
         precondition(bytes.suffix(2) == [13, 10], "IRC lines end CR LF: \(message.text)")
         for line in bytes.split(separator: 10) {
