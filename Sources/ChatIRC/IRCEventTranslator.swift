@@ -67,6 +67,12 @@ public final class IRCBroadcastCache {
 
     public init() {}
 
+    /// The translation of `message` made already for `variant`, if any (no allocation, no parsing).
+    @inline(__always)
+    func hit(_ message: OutboundMessage, variant: Int) -> OutboundMessage? {
+        source === message ? translations[variant] : nil
+    }
+
     /// The shared IRC form of room event `message`, or nil when it is not a room event.
     func translation(of message: OutboundMessage, variant: Int, info: IRCServerInfo, clock: () -> Int64) -> OutboundMessage? {
         if source !== message {

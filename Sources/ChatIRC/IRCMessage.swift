@@ -32,35 +32,42 @@ public struct IRCMessage: Equatable, Sendable {
     }
 
     /// Parses one line (without CR LF). Nil for a line with no command (empty, only
-    /// tags or a prefix) or that is not valid UTF-8.
+    /// tags or a prefix) or that is not valid UTF-8. Works on the bytes: every separator
+    /// is ASCII, which never occurs inside a multi-byte UTF-8 sequence.
     public static func parse(_ bytes: [UInt8]) -> IRCMessage? {
-        guard let line = String(validating: bytes, as: UTF8.self) else { return nil }
-        var rest = Substring(line)
+        guard String(validating: bytes, as: UTF8.self) != nil else { return nil }
+        let space = UInt8(ascii: " "), colon = UInt8(ascii: ":")
+        var index = 0
+        func skipSpaces() { while index < bytes.count, bytes[index] == space { index += 1 } }
+        func wordEnd() -> Int { var end = index; while end < bytes.count, bytes[end] != space { end += 1 }; return end }
+        func text(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
         var message = IRCMessage(command: "")
-        if rest.hasPrefix("@") {
-            let end = rest.firstIndex(of: " ") ?? rest.endIndex
-            message.tags = parseTags(rest[rest.index(after: rest.startIndex)..<end])
-            rest = rest[end...].drop(while: { $0 == " " })
+        if bytes.first == UInt8(ascii: "@") {
+            let end = wordEnd()
+            message.tags = parseTags(Substring(text(1..<end)))
+            index = end
+            skipSpaces()
         }
-        if rest.hasPrefix(":") {
-            let end = rest.firstIndex(of: " ") ?? rest.endIndex
-            message.prefix = String(rest[rest.index(after: rest.startIndex)..<end])
-            rest = rest[end...].drop(while: { $0 == " " })
+        if index < bytes.count, bytes[index] == colon {
+            let end = wordEnd()
+            message.prefix = text(index + 1..<end)
+            index = end
+            skipSpaces()
         }
-        let commandEnd = rest.firstIndex(of: " ") ?? rest.endIndex
-        guard commandEnd > rest.startIndex else { return nil }
-        message.command = String(rest[..<commandEnd]).uppercased()
-        rest = rest[commandEnd...]
+        let commandEnd = wordEnd()
+        guard commandEnd > index else { return nil }
+        message.command = String(decoding: bytes[index..<commandEnd].map { (0x61...0x7A).contains($0) ? $0 - 32 : $0 }, as: UTF8.self)
+        index = commandEnd
         while true {
-            rest = rest.drop(while: { $0 == " " })
-            if rest.isEmpty { break }
-            if rest.hasPrefix(":") {
-                message.parameters.append(String(rest.dropFirst()))
+            skipSpaces()
+            if index >= bytes.count { break }
+            if bytes[index] == colon {
+                message.parameters.append(text(index + 1..<bytes.count))
                 break
             }
-            let end = rest.firstIndex(of: " ") ?? rest.endIndex
-            message.parameters.append(String(rest[..<end]))
-            rest = rest[end...]
+            let end = wordEnd()
+            message.parameters.append(text(index..<end))
+            index = end
         }
         return message
     }

@@ -8,8 +8,7 @@
 import ChatCore
 
 extension IRCSession {
-    /// The tag variant of IRCEventTranslator this client asked for.
-    var tagVariant: Int { (capabilities.contains("server-time") ? 1 : 0) | (capabilities.contains("account-tag") ? 2 : 0) }
+    static let okPrefix = Array("OK ".utf8), errorPrefix = Array("ERR ".utf8)
 
     /// NOTICE topics after which the core closes the session.
     static let closingTopics: Set<Substring> = ["replaced", "shutdown", "idle", "flood", "revoked"]
@@ -18,11 +17,15 @@ extension IRCSession {
         if message.isBroadcast, let shared = cache.translation(of: message, variant: tagVariant, info: info, clock: clock) {
             return transport.write(shared)
         }
-        let line = String(decoding: message.bytes.dropLast(), as: UTF8.self)
+        let bytes = message.bytes.dropLast()
+        if bytes.starts(with: Self.okPrefix) || bytes.starts(with: Self.errorPrefix) {
+            handleReply(bytes)
+            return self.transport != nil
+        }
+        let line = String(decoding: bytes, as: UTF8.self)
         let words = line.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
         let rest = words.count > 1 ? words[1] : ""
         switch words.first ?? "" {
-        case "OK", "ERR": handleReply(line)
         case "HELLO": greeted(rest)
         case "PRIV": privateMessage(rest)
         case "NOTICE": serverNotice(rest)

@@ -8,6 +8,18 @@
 import ChatCore
 
 extension IRCSession {
+    /// `bytes`: the reply without its LF. An `OK` for a message the client needs no echo of
+    /// (the common case) is consumed without decoding it.
+    func handleReply(_ bytes: ArraySlice<UInt8>) {
+        if !echoes, bytes.starts(with: [UInt8(ascii: "O"), UInt8(ascii: "K"), UInt8(ascii: " ")]),
+           pendingStart < pending.count, case .message = pending[pendingStart] {
+            pendingStart += 1
+            if pendingStart == pending.count { pending.removeAll(keepingCapacity: true); pendingStart = 0 }
+            return runLocalAnswers()
+        }
+        handleReply(String(decoding: bytes, as: UTF8.self))
+    }
+
     func handleReply(_ line: String) {
         let words = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
         let isOK = words.first == "OK"
@@ -40,7 +52,7 @@ extension IRCSession {
             channels.remove(room)
             emit(IRCMessage(prefix: ownPrefix, command: "PART", parameters: [room] + (reason.map { [$0] } ?? [])))
         case .message(let target, let text, let isNotice):
-            guard capabilities.contains("echo-message") else { return }
+            guard echoes else { return }
             var tags: [(key: String, value: String)] = []
             if tagVariant & 1 != 0 { tags.append(("time", IRCTime.tagValue(milliseconds: clock()))) }
             if tagVariant & 2 != 0, trust == .cert { tags.append(("account", name)) }

@@ -23,8 +23,17 @@ public final class IRCSession: ChatSessionLink {
     var transport: (any IRCTransport)?
     public internal(set) var session: ChatSession?
     var registration = IRCRegistration()
-    /// Enabled IRCv3 capabilities (CAP REQ).
-    var capabilities: Set<String> = []
+    /// Enabled IRCv3 capabilities (CAP REQ); `tagVariant` and `echoes` follow them (read
+    /// once per delivery, so kept as plain values rather than looked up in the set).
+    var capabilities: Set<String> = [] {
+        didSet {
+            tagVariant = (capabilities.contains("server-time") ? 1 : 0) | (capabilities.contains("account-tag") ? 2 : 0)
+            echoes = capabilities.contains("echo-message")
+        }
+    }
+    /// The tag variant of IRCEventTranslator this client asked for.
+    var tagVariant = 0
+    var echoes = false
     /// The chat/1 name and trust the greeting gave (after registration).
     var name = ""
     var trust: Trust = .plain
@@ -106,6 +115,8 @@ public final class IRCSession: ChatSessionLink {
 
     public func send(_ message: OutboundMessage) -> Bool {
         guard let transport else { return false }
+        // The common case: a room message every IRC member gets, translated already.
+        if message.isBroadcast, let shared = cache.hit(message, variant: tagVariant) { return transport.write(shared) }
         return translate(message, to: transport)
     }
 

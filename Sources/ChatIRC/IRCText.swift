@@ -15,6 +15,8 @@ public enum IRCText {
     /// What an IRC PRIVMSG/NOTICE text becomes for chat/1, or nil when it is a CTCP
     /// request other than ACTION (not relayed).
     public static func chatText(fromIRC text: String) -> String? {
+        // Most texts hold no byte below 0x20: nothing to strip and no CTCP.
+        if !text.utf8.contains(where: { $0 < 0x20 }) { return text }
         var body = Substring(text)
         if body.hasPrefix("\u{1}") {
             body = body.dropFirst()
