@@ -44,6 +44,50 @@ public enum IRCEventTranslator {
         }
     }
 
+    /// The common room event, `MSG ROOM FROM TRUST TEXT` with a text that fits one IRC line
+    /// and is no `/me`, translated on its bytes (the same result as `roomEvent`, without
+    /// building strings); nil for anything else, which `roomEvent` then handles.
+    public static func roomMessageBytes(_ line: ArraySlice<UInt8>, variant: Int, userHost: String, milliseconds: Int64) -> [UInt8]? {
+        let space = UInt8(ascii: " ")
+        guard line.starts(with: msgPrefix) else { return nil }
+        var cuts: [Int] = []
+        var index = line.startIndex + 4
+        while cuts.count < 3, let next = line[index...].firstIndex(of: space) {
+            cuts.append(next)
+            index = next + 1
+        }
+        guard cuts.count == 3 else { return nil }
+        let room = line[(line.startIndex + 4)..<cuts[0]], from = line[(cuts[0] + 1)..<cuts[1]]
+        let trust = line[(cuts[1] + 1)..<cuts[2]], text = line[(cuts[2] + 1)...]
+        guard !text.starts(with: actionPrefix) else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(line.count + 64)
+        if variant & 1 != 0 { out += Array("@time=\(IRCTime.tagValue(milliseconds: milliseconds))".utf8) }
+        if variant & 2 != 0, trust.elementsEqual("cert".utf8) {
+            out += Array((out.isEmpty ? "@account=" : ";account=").utf8)
+            out += from
+        }
+        if !out.isEmpty { out.append(space) }
+        let headerStart = out.count
+        out.append(UInt8(ascii: ":"))
+        for (offset, byte) in from.enumerated() {
+            out.append(offset == 0 && byte == UInt8(ascii: "~") ? UInt8(ascii: "^") : byte == UInt8(ascii: ".") ? UInt8(ascii: "`") : byte)
+        }
+        out.append(UInt8(ascii: "!"))
+        out += trust
+        out.append(UInt8(ascii: "@"))
+        out += Array(userHost.utf8)
+        out += privmsgWord
+        out += room
+        out += [space, UInt8(ascii: ":")]
+        guard out.count - headerStart + text.count <= IRCLinePolicy.maximumBodyBytes else { return nil }
+        out += text
+        out += [UInt8(ascii: "\r"), UInt8(ascii: "\n")]
+        return out
+    }
+
+    private static let msgPrefix = Array("MSG ".utf8), actionPrefix = Array("/me ".utf8), privmsgWord = Array(" PRIVMSG ".utf8)
+
     /// PRIVMSG lines carrying chat/1 `text`, each within 512 bytes without its tags.
     public static func privmsgLines(tags: [(key: String, value: String)], prefix: String, target: String, text: String) -> String {
         let isAction = text.hasPrefix("/me ")
@@ -81,6 +125,12 @@ public final class IRCBroadcastCache {
             for index in translations.indices { translations[index] = nil }
         }
         if let made = translations[variant] { return made }
+        if let fast = IRCEventTranslator.roomMessageBytes(message.bytes.dropLast(), variant: variant, userHost: info.userHost,
+                                                         milliseconds: milliseconds) {
+            let made = OutboundMessage(ircLines: String(decoding: fast, as: UTF8.self), broadcast: true)
+            translations[variant] = made
+            return made
+        }
         let line = String(decoding: message.bytes.dropLast(), as: UTF8.self)
         guard let lines = IRCEventTranslator.roomEvent(line, variant: variant, info: info, milliseconds: milliseconds) else { return nil }
         let made = OutboundMessage(ircLines: lines, broadcast: true)

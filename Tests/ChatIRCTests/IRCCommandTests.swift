@@ -224,3 +224,22 @@ struct IRCCommandTests {
         #expect(irc.transport.closed)
     }
 }
+
+@Suite("IRC room event translation")
+struct IRCEventTranslationTests {
+    @Test("the byte-level path for room messages gives exactly what the general path gives", arguments: [0, 1, 2, 3])
+    func fastPathMatches(_ variant: Int) throws {
+        let info = IRCServerInfo(limits: ChatLimits())
+        for line in ["MSG #dev alice cert hello there", "MSG #dev ~bob.x tls hi", "MSG #a b.c plain  two  spaces ",
+                     "MSG #dev alice cert " + String(repeating: "é", count: 200)] {
+            let fast = try #require(IRCEventTranslator.roomMessageBytes(ArraySlice(line.utf8), variant: variant, userHost: info.userHost,
+                                                                       milliseconds: 1_796_000_000_123))
+            #expect(String(decoding: fast, as: UTF8.self) == IRCEventTranslator.roomEvent(line, variant: variant, info: info,
+                                                                                          milliseconds: 1_796_000_000_123))
+        }
+        #expect(IRCEventTranslator.roomMessageBytes(ArraySlice("MSG #a b cert /me waves".utf8), variant: variant, userHost: "h", milliseconds: 0) == nil)
+        #expect(IRCEventTranslator.roomMessageBytes(ArraySlice(("MSG #a b cert " + String(repeating: "x", count: 600)).utf8),
+                                                    variant: variant, userHost: "h", milliseconds: 0) == nil)
+        #expect(IRCEventTranslator.roomMessageBytes(ArraySlice("JOINED #a b cert".utf8), variant: variant, userHost: "h", milliseconds: 0) == nil)
+    }
+}
