@@ -8,6 +8,9 @@ struct IRCRegistration {
     var nick: String?
     /// The chat/1 name that nick stands for (anonymous users only).
     var anonymousName: String?
+    /// In cluster mode a name is claimed only by a live session: the nick asked for during
+    /// registration is requested with NICK right after it (see IRCSession+Registration).
+    var nickAfterRegistration: String?
     var user: String?
     var realName = ""
     /// CAP LS or CAP REQ was sent and CAP END not yet: registration waits (CAP 302).

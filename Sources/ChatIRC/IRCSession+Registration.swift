@@ -121,6 +121,11 @@ extension IRCSession {
             registration.nick = wanted  // replaced by the certificate name at registration
             return
         }
+        if core.isClustered {  // claimed cluster-wide only once the session exists
+            registration.nick = wanted
+            registration.nickAfterRegistration = IRCNicks.name(forNick: wanted)
+            return
+        }
         switch core.availableAnonymousName(IRCNicks.name(forNick: wanted)) {
         case .success(let name):
             registration.nick = IRCNicks.nick(forName: name)
@@ -140,7 +145,9 @@ extension IRCSession {
         guard self.transport != nil, !name.isEmpty else { return }  // closed while connecting
         session = connected
         transport.registered(connected)
-        if let requestedNick, requestedNick != nick, certificateName == nil {
+        if let later = registration.nickAfterRegistration, certificateName == nil {
+            command("NICK \(later)", .nick)  // its reply renames, or says why not (432/433)
+        } else if let requestedNick, requestedNick != nick, certificateName == nil {
             notice("\(requestedNick) was not available any more; you are \(nick)")
         }
         if let room = connected.currentRoom { announceOwnJoin(room) }
