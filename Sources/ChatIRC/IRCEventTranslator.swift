@@ -33,6 +33,11 @@ public enum IRCEventTranslator {
         case "JOINED" where words.count >= 4:
             return IRCMessage(tags: tags(words[2], words[3]), prefix: prefix(words[2], words[3]), command: "JOIN",
                               parameters: [String(words[1])]).encoded() + "\r\n"
+        case "PARTED" where words.count >= 5 && words[4] == "quit":
+            // A user who disconnected leaves every room at once: one IRC QUIT (IRCSession
+            // sends it once per recipient, however many rooms they shared).
+            return IRCMessage(tags: tags(words[2], words[3]), prefix: prefix(words[2], words[3]), command: "QUIT",
+                              parameters: ["quit"], forceTrailing: true).encoded() + "\r\n"
         case "PARTED" where words.count >= 5:
             return IRCMessage(tags: tags(words[2], words[3]), prefix: prefix(words[2], words[3]), command: "PART",
                               parameters: [String(words[1]), String(words[4])], forceTrailing: true).encoded() + "\r\n"
@@ -108,8 +113,17 @@ public final class IRCBroadcastCache {
     private var source: OutboundMessage?
     private var translations: [OutboundMessage?] = Array(repeating: nil, count: IRCEventTranslator.variants)
     private var milliseconds: Int64 = 0
+    /// The name in the current source when it is a `PARTED ... quit` (it becomes one IRC QUIT).
+    private(set) var quitter: String?
 
     public init() {}
+
+    /// NAME of a `PARTED ROOM NAME TRUST quit` line, else nil.
+    private static func quitter(in bytes: [UInt8]) -> String? {
+        guard bytes.starts(with: Array("PARTED ".utf8)), bytes.suffix(6).elementsEqual(" quit\n".utf8) else { return nil }
+        let words = bytes.split(separator: UInt8(ascii: " "), maxSplits: 3)
+        return words.count == 4 ? String(decoding: words[2], as: UTF8.self) : nil
+    }
 
     /// The translation of `message` made already for `variant`, if any (no allocation, no parsing).
     @inline(__always)
@@ -123,6 +137,7 @@ public final class IRCBroadcastCache {
             source = message
             milliseconds = clock()
             for index in translations.indices { translations[index] = nil }
+            quitter = Self.quitter(in: message.bytes)
         }
         if let made = translations[variant] { return made }
         if let fast = IRCEventTranslator.roomMessageBytes(message.bytes.dropLast(), variant: variant, userHost: info.userHost,

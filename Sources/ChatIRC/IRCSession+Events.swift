@@ -15,7 +15,7 @@ extension IRCSession {
 
     func translate(_ message: OutboundMessage, to transport: any IRCTransport) -> Bool {
         if message.isBroadcast, let shared = cache.translation(of: message, variant: tagVariant, info: info, clock: clock) {
-            return transport.write(shared)
+            return deliverShared(shared, to: transport)
         }
         let bytes = message.bytes.dropLast()
         if bytes.starts(with: Self.okPrefix) || bytes.starts(with: Self.errorPrefix) {

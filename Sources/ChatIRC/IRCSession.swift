@@ -42,6 +42,8 @@ public final class IRCSession: ChatSessionLink {
     /// One entry per chat/1 command in flight or local answer waiting behind one.
     var pending: [PendingReply] = []
     var pendingStart = 0
+    /// The user whose QUIT was the last room event written (see `deliverShared`).
+    var lastQuitter: String?
     /// SASL EXTERNAL succeeded on this connection.
     var loggedIn = false
 
@@ -116,8 +118,20 @@ public final class IRCSession: ChatSessionLink {
     public func send(_ message: OutboundMessage) -> Bool {
         guard let transport else { return false }
         // The common case: a room message every IRC member gets, translated already.
-        if message.isBroadcast, let shared = cache.hit(message, variant: tagVariant) { return transport.write(shared) }
+        if message.isBroadcast, let shared = cache.hit(message, variant: tagVariant) { return deliverShared(shared, to: transport) }
         return translate(message, to: transport)
+    }
+
+    /// Writes a shared room event; of the `PARTED ... quit` lines one departure brings (one
+    /// per room shared, back to back), only the first is written: it is an IRC QUIT.
+    func deliverShared(_ shared: OutboundMessage, to transport: any IRCTransport) -> Bool {
+        if let quitter = cache.quitter {
+            if quitter == lastQuitter { return true }
+            lastQuitter = quitter
+        } else if lastQuitter != nil {
+            lastQuitter = nil
+        }
+        return transport.write(shared)
     }
 
     public func closeAfterFlush(_ reason: SessionEndReason) { transport?.closeAfterFlush(reason) }

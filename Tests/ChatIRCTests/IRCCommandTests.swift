@@ -106,6 +106,23 @@ struct IRCCommandTests {
         #expect(irc.send("PART #lobby,#lobby").commands == ["PART", "442"])
     }
 
+    @Test("a user who disconnects from several shared rooms is one IRC QUIT; a PART stays a PART; a later return resets it")
+    func quitOnce() {
+        let core = ChatServerCore()
+        let alice = ChatUser(core, cert: "alice")
+        alice.send("JOIN #dev")
+        let irc = IRCTestClient(core)
+        irc.register()
+        irc.send("JOIN #dev")
+        core.disconnect(alice.session)
+        #expect(irc.take() == [":alice!cert@tlschat QUIT :quit"])
+        let again = ChatUser(core, cert: "alice")
+        again.send("JOIN #dev")
+        #expect(irc.take() == [":alice!cert@tlschat JOIN #lobby", ":alice!cert@tlschat JOIN #dev"])
+        core.disconnect(again.session)
+        #expect(irc.take() == [":alice!cert@tlschat QUIT :quit"])
+    }
+
     @Test("WHOIS shows trust, TLS (671), the certificate fingerprint (276) and the account (330)")
     func whois() {
         let core = ChatServerCore()
