@@ -2,7 +2,7 @@
 // recipient with the same tag capabilities: `MSG ROOM FROM TRUST TEXT` is a
 // PRIVMSG to the channel (a `/me ` text a CTCP ACTION; a text too long for one
 // 512-byte IRC line is split over several), `JOINED` a JOIN, `PARTED` a PART
-// (with the reason `part` or `quit`), `RENAMED` a NICK. The sender's prefix is
+// (reason `part`) or a QUIT (reason `quit`), `RENAMED` a NICK. The prefix is
 // `nick!TRUST@host`, so every line shows the sender's trust; with account-tag
 // a `cert` sender carries `account=NAME`, with server-time every line carries
 // `time=`. Lines that need the recipient's own nick (PRIV, NOTICE, numerics)
