@@ -39,10 +39,11 @@ let package = Package(
         .target(name: "ChatClient", dependencies: ["ChatCore"]),
         .systemLibrary(name: "CSQLite"),
         .target(name: "ChatHistory", dependencies: ["ChatCore", "CSQLite"], swiftSettings: releaseSpeed),
+        .target(name: "ChatIRC", dependencies: ["ChatCore"], swiftSettings: releaseSpeed),
         .target(name: "ChatCluster", dependencies: ["ChatCore", "ChatNet", "NATSClient"]),
         .target(
             name: "ChatServerKit",
-            dependencies: ["ChatNet", "ChatCore", "ChatHistory", "ChatCluster", "NATSClient",
+            dependencies: ["ChatNet", "ChatCore", "ChatHistory", "ChatCluster", "ChatIRC", "NATSClient",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: releaseSpeed
         ),
@@ -81,6 +82,7 @@ let package = Package(
         ),
         .testTarget(name: "NATSClientTests", dependencies: ["NATSClient", "ChatNet"]),
         .testTarget(name: "ChatClientTests", dependencies: ["ChatClient"]),
+        .testTarget(name: "ChatIRCTests", dependencies: ["ChatIRC", "ChatCore"]),
         .testTarget(name: "ChatCoreTests", dependencies: ["ChatCore", "ChatHistory"]),
         .testTarget(name: "ChatClusterTests", dependencies: ["ChatCluster", "ChatCore", "ChatNet", "NATSClient"]),
         .testTarget(name: "ChatHistoryTests", dependencies: ["ChatHistory", "ChatCore", "CSQLite"]),

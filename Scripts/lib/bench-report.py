@@ -45,6 +45,9 @@ figures = [
     ("fanout100", "server_cpu_share", "fanout100 server CPU (cores busy)", None),
     ("fanout100", "generator_cpu_share", "fanout100 generator CPU (share of its cores)", None),
     ("fanout100", "generator_per_server_cpu", "fanout100 generator CPU / server CPU", None),
+    ("fanout100-mixed", "deliveries_per_server_cpu_second", "fanout100 half on IRC deliveries/server-CPU-s", True),
+    ("fanout100-mixed", "deliveries_per_second", "fanout100 half on IRC deliveries/s", True),
+    ("fanout100-mixed", "latency_us.p99", "fanout100 half on IRC latency p99 us", False),
     ("fanout100-history", "deliveries_per_server_cpu_second", "fanout100+history deliveries/server-CPU-s", True),
     ("fanout100-history", "latency_us.p99", "fanout100+history latency p99 us", False),
     ("fanout100-history", "generator_cpu_share", "fanout100+history generator CPU (share of its cores)", None),
@@ -74,7 +77,7 @@ figures = [
     ("handshake-cert", "generator_cpu_share", "handshake-cert generator CPU (share of its cores)", None),
 ]
 # Memory and connection counts do not depend on how busy the generator was.
-LOAD_SENSITIVE = {"fanout100", "fanout100-history", "fanout100-cluster", "fanout100-2nodes", "fanout1000", "handshake",
+LOAD_SENSITIVE = {"fanout100", "fanout100-mixed", "fanout100-history", "fanout100-cluster", "fanout100-2nodes", "fanout1000", "handshake",
                   "handshake-cert"}
 servers = list(dict.fromkeys(r["server"] for r in runs))
 peers = [s for s in servers if s != "tlschatd"]

@@ -10,6 +10,9 @@
 #     dpkg-query for the rest (libssl-dev, libsqlite3-dev, ...). Missing ones
 #     are installed with apt-get (one `apt-get update` first) when running as
 #     root; otherwise it prints the exact `sudo apt-get install` line and fails.
+#   - require_python_module MODULE PACKAGE: checks that python3 can import
+#     MODULE; otherwise installs PACKAGE from PyPI with `python3 -m pip install`
+#     when running as root (else prints the exact command and fails).
 #   - ensure_swift_on_path: prepends /opt/swift/usr/bin to PATH if needed.
 # What it does not do: it never installs anything that is not missing, never
 # uses a package manager other than apt-get, and never changes the repo.
@@ -26,7 +29,7 @@ die()  { printf '%s: error: %s\n' "$SCRIPT_NAME" "$*" >&2; exit 1; }
 # "ask dpkg" (libraries and headers have no command).
 package_command() {
   case "$1" in
-    openssl|python3|ncat|tmux|git|curl|nats-server) printf '%s\n' "$1" ;;
+    openssl|python3|ncat|tmux|git|curl|nats-server|weechat-headless|irssi) printf '%s\n' "$1" ;;
     *) printf '\n' ;;
   esac
 }
@@ -43,6 +46,20 @@ package_present() {
 }
 
 _TLSCHAT_APT_UPDATED=0
+
+# require_python_module MODULE PACKAGE : pip-install PACKAGE (as root) when MODULE is missing.
+require_python_module() {
+  local module="$1" package="$2"
+  python3 -c "import $module" >/dev/null 2>&1 && return 0
+  if (( EUID != 0 )); then
+    log "missing Python package $package (module $module); install it with:"
+    printf '    python3 -m pip install --user %s\n' "$package" >&2
+    return 1
+  fi
+  log "installing missing Python package: $package"
+  python3 -m pip install --quiet "$package" || die "could not install Python package $package"
+  python3 -c "import $module" >/dev/null 2>&1 || die "Python package $package installed but module $module still missing"
+}
 
 # require_packages PKG... : install (as root) or explain what is missing.
 require_packages() {

@@ -59,6 +59,8 @@ public final class ChatServerCore {
     var inFlightRooms: Set<String> = []
     private var nextSessionID = 1
     private var nextGuestNumber = 1
+    /// The next guest name, when a dialect chose it (ChatServerCore+Lookup); nil: a numbered one.
+    var chosenGuestName: String?
 
     /// `lobby`: a valid room name, or nil for no starting room (large servers: nobody
     /// is announced to everyone on connect).
@@ -217,6 +219,7 @@ public final class ChatServerCore {
     }
 
     private func freshGuestName() -> String {
+        if let chosenGuestName { return chosenGuestName }
         while true {
             let name = "~guest\(nextGuestNumber)" + (cluster.map { "-" + $0.guestSuffix } ?? "")
             nextGuestNumber += 1

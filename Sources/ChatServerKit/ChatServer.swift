@@ -8,6 +8,7 @@
 // TLS context for each new handshake from a TLSContextProvider (TLSReloader
 // swaps it). Chat rules live in ChatServerCore; transport rules in ChatNet.
 import ChatCore
+import ChatIRC
 import ChatNet
 import Logging
 
@@ -38,6 +39,9 @@ final class ChatServer {
     /// ClientConnection objects alive (held here or anywhere else): equals
     /// `clients.count` once closed connections are released; more means a leak.
     let liveClients = LiveObjectCount()
+    /// What IRC clients are told about this server, and the room events last translated for them.
+    private(set) lazy var ircInfo = IRCServerInfo(limits: core.limits)
+    let ircTranslations = IRCBroadcastCache()
     private var refusedSinceLastLog = 0
     private var lastRefusalLog: UInt64 = 0
 
@@ -73,16 +77,19 @@ final class ChatServer {
             "peer": "\(client.connection.remoteAddress?.description ?? "?")", "detail": "\(LogFields.quoted(error))"])
     }
 
+    /// What a listener's clients speak: chat/1, or IRC translated at the edge (ChatIRC).
+    enum Dialect { case chat1, irc }
+
     /// Listens on `address`; returns the bound address (port 0 resolved).
-    func listen(on address: SocketAddress, transport: Transport, reusePort: Bool = false) throws -> SocketAddress {
+    func listen(on address: SocketAddress, transport: Transport, reusePort: Bool = false, dialect: Dialect = .chat1) throws -> SocketAddress {
         let listener = try Listener(loop: loop, address: address, options: SocketOptions(reusePort: reusePort), onError: { [logger] error in
             logger.warning("accept failed, pausing briefly", metadata: ["error": "\(error)"])
-        }, onAccept: { [unowned self] socket in self.accept(socket, transport: transport) })
+        }, onAccept: { [unowned self] socket in self.accept(socket, transport: transport, dialect: dialect) })
         listeners.append(listener)
         return listener.localAddress
     }
 
-    private func accept(_ socket: Socket, transport: Transport) {
+    private func accept(_ socket: Socket, transport: Transport, dialect: Dialect) {
         let host = (try? socket.peerAddress())?.host ?? "?"
         if clients.count >= settings.maximumClients || clientsPerHost[host, default: 0] >= settings.maximumClientsPerAddress {
             socket.close()  // before any TLS work: refusing must stay cheap under a flood
@@ -102,7 +109,7 @@ final class ChatServer {
         }
         connection.maximumBufferedOutput = settings.maximumQueuedOutput
         let client = ClientConnection(server: self, connection: connection, transport: transport, peerHost: host,
-                                      settings: settings)
+                                      settings: settings, speaksIRC: dialect == .irc)
         connection.delegate = client
         clients[ObjectIdentifier(client)] = client
         clientsPerHost[host, default: 0] += 1
@@ -146,6 +153,11 @@ final class ChatServer {
         let firstCommand = settings.firstCommandTimeout.nanoseconds
         let idle = settings.idleTimeout.nanoseconds, grace = settings.pingGrace.nanoseconds
         for client in clients.values {
+            if client.session == nil, client.speaksIRC, client.connection.state == .open, client.openedAt > 0,
+               now - client.openedAt >= firstCommand {
+                client.closeUnregisteredIRC("registration not finished within \(settings.firstCommandTimeout)")
+                continue
+            }
             guard let session = client.session, client.connection.state == .open else { continue }
             if !client.sentFirstCommand && now - client.openedAt >= firstCommand {
                 core.dropIdle(session, why: .firstCommandTimeout, explanation: "no command within \(settings.firstCommandTimeout)")
@@ -213,7 +225,7 @@ final class ChatServer {
         for listener in listeners { listener.close() }
         listeners = []
         core.shutDown()
-        for client in clients.values where client.session == nil { client.connection.close(.immediate) }
+        for client in clients.values where client.session == nil { client.connection.close(.immediate) }  // IRC registration included
         if clients.isEmpty { loop.stop() }
     }
 }

@@ -32,6 +32,8 @@ public final class ChatService {
     private let reloader: TLSReloader
     /// Where each listener is bound (port 0 resolved), in the order they were opened.
     public private(set) var boundAddresses: [(transport: Transport, address: SocketAddress)] = []
+    /// Where each IRC listener is bound (--irc-listen, --irc-plain-listen), in the order opened.
+    public private(set) var boundIRCAddresses: [(transport: Transport, address: SocketAddress)] = []
 
     /// Checks the configuration and its files, binds every listener and (with
     /// `handleSignals`) starts watching signals; `announce` hears one
@@ -89,7 +91,8 @@ public final class ChatService {
 
     private func openListeners(announce: (String) -> Void) throws {
         let plainAddresses = try configuration.plainListen.flatMap { try SocketAddress.resolve($0) }
-        if let exposed = plainAddresses.first(where: { !$0.isLoopback }), !configuration.allowPublicPlaintext {
+        let ircPlainAddresses = try configuration.ircPlainListen.flatMap { try SocketAddress.resolve($0) }
+        if let exposed = (plainAddresses + ircPlainAddresses).first(where: { !$0.isLoopback }), !configuration.allowPublicPlaintext {
             throw ServiceError("refusing plaintext listener on non-loopback \(exposed): add --allow-public-plaintext if you really mean it")
         }
         let tlsAddresses = try configuration.listen.flatMap { try SocketAddress.resolve($0) }
@@ -105,6 +108,25 @@ public final class ChatService {
             }
             boundAddresses.append((transport, bound))
             announce("listening \(transport.rawValue) \(bound.host) \(bound.port)\n")
+        }
+        try openIRCListeners(plainAddresses: ircPlainAddresses, announce: announce)
+    }
+
+    /// The IRC listeners: "listening irc HOST PORT" (TLS) and "listening irc-plain HOST PORT".
+    private func openIRCListeners(plainAddresses: [SocketAddress], announce: (String) -> Void) throws {
+        let tlsAddresses = try configuration.ircListen.flatMap { try SocketAddress.resolve($0) }
+        for (address, transport) in tlsAddresses.map({ ($0, Transport.tls) }) + plainAddresses.map({ ($0, Transport.plain) }) {
+            let bound: SocketAddress
+            do {
+                bound = try server.listen(on: address, transport: transport, reusePort: configuration.reusePort, dialect: .irc)
+            } catch {
+                throw ServiceError("cannot listen for IRC on \(address): \(error)")
+            }
+            if transport == .plain {
+                logger.warning("PLAINTEXT IRC listener on \(bound): messages and names are not encrypted or authenticated")
+            }
+            boundIRCAddresses.append((transport, bound))
+            announce("listening \(transport == .tls ? "irc" : "irc-plain") \(bound.host) \(bound.port)\n")
         }
     }
 

@@ -11,6 +11,7 @@
 // the link), so the session is let go when the connection ends, or every
 // finished connection would stay allocated.
 import ChatCore
+import ChatIRC
 import ChatNet
 
 final class ClientConnection: ConnectionDelegate, ChatSessionLink {
@@ -28,15 +29,19 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
     var framer: LineFramer
     /// Set while a STARTTLS upgrade waits for its handshake (see ClientConnection+StartTLS).
     var upgradingFrom: (name: String, discardedBytes: Int)?
-    private var commandRate: TokenBucket
+    var commandRate: TokenBucket
     /// Refusals a client may collect: it refills at the command rate, so only a client
     /// sending far above its rate for a while (not a paste) runs out and is closed.
-    private var refusalAllowance: TokenBucket
-    private(set) var session: ChatSession?
+    var refusalAllowance: TokenBucket
+    var session: ChatSession?
+    /// The IRC edge of a connection on an IRC listener (ClientConnection+IRC); it is then
+    /// the session's link, and this object only frames, rate-limits and writes for it.
+    let speaksIRC: Bool
+    var irc: IRCSession?
     /// Activity, in MonotonicClock nanoseconds, for ChatServer's idle sweep.
-    private(set) var openedAt: UInt64 = 0
-    private(set) var lastInputAt: UInt64 = 0
-    private(set) var sentFirstCommand = false
+    var openedAt: UInt64 = 0
+    var lastInputAt: UInt64 = 0
+    var sentFirstCommand = false
     var idlePingSentAt: UInt64?
     private var greetingTimer: LoopTimer?
     /// Why the core ended the session, when it did (else the transport's reason applies).
@@ -46,7 +51,8 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
     private let liveCount: LiveObjectCount
 
     init(server: ChatServer, connection: StreamConnection, transport: Transport, peerHost: String,
-         settings: ChatServer.Settings) {
+         settings: ChatServer.Settings, speaksIRC: Bool = false) {
+        self.speaksIRC = speaksIRC
         self.server = server
         self.connection = connection
         unretainedConnection = Unmanaged.passUnretained(connection)
@@ -54,7 +60,7 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
         self.peerHost = peerHost
         liveCount = server.liveClients
         liveCount.value += 1
-        framer = LineFramer(maximumLineLength: settings.maximumLineLength)
+        framer = LineFramer(maximumLineLength: speaksIRC ? IRCLinePolicy.maximumLineBytes : settings.maximumLineLength)
         commandRate = TokenBucket(capacity: settings.commandBurst, refillPerSecond: settings.commandsPerSecond,
                                   now: MonotonicClock.now())
         refusalAllowance = TokenBucket(capacity: ClientConnection.refusalsBeforeFloodClose,
@@ -75,6 +81,7 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
     func connectionDidOpen(_ connection: any Connection) {
         if refusedAsRevokedAfterHandshake() { return }  // ClientConnection+Revocation
         if upgradingFrom != nil { return finishUpgrade() }
+        if speaksIRC { return startIRC() }  // ClientConnection+IRC
         guard transport == .plain else { return startSession() }
         // A TLS client that dialled the plaintext port speaks first (a ClientHello, 0x16):
         // wait briefly for that, so it is refused before it is greeted or counted as a user.
@@ -106,6 +113,7 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
     }
 
     func connection(_ connection: any Connection, didReceive bytes: UnsafeRawBufferPointer) {
+        if speaksIRC { return receiveIRC(bytes) }
         if session == nil {
             if transport == .plain, bytes.first == 0x16 {  // a TLS record on the plaintext port
                 server.refuseProtocolConfusion(self, what: "TLS handshake on the plaintext port")
@@ -142,6 +150,8 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
     func connection(_ connection: any Connection, didCloseWith reason: CloseReason) {
         greetingTimer?.cancel()
         greetingTimer = nil
+        irc?.connectionClosed()
+        irc = nil  // breaks the IRC edge <-> transport cycle
         if let session {
             server.core.disconnect(session)
             finalName = session.name

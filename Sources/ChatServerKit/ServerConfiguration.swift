@@ -18,6 +18,10 @@ public struct ServerConfiguration: Sendable {
     /// Plaintext chat/1 listeners; loopback only unless `allowPublicPlaintext`.
     public var plainListen: [String] = []
     public var allowPublicPlaintext = false
+    /// IRC listeners over TLS (README "IRC clients"), HOST:PORT; none unless given.
+    public var ircListen: [String] = []
+    /// Plaintext IRC listeners: the rules of `plainListen` (loopback unless `allowPublicPlaintext`).
+    public var ircPlainListen: [String] = []
     /// SO_REUSEPORT on every listener: several tlschatd processes share one port (each
     /// serves the connections the kernel gives it; they share nothing else).
     public var reusePort = false
@@ -146,6 +150,8 @@ public struct ServerConfiguration: Sendable {
             found.append("--crl needs --client-ca FILE and client certificates (the CRLs are checked against that CA)")
         }
         require(!allowExpiredRevocationList || revocationListFile != nil, "--crl-allow-expired needs --crl FILE")
+        require(ircPlainListen.isEmpty || !plainRequireStartTLS,
+                "--irc-plain-listen cannot be used with --plain-require-starttls: IRC has no STARTTLS here, so its plaintext users could never upgrade")
         if let cluster {
             found += cluster.problems()
             require(historyPath != nil, "--history none cannot be used with --cluster: the cluster's rooms are ordered and kept "

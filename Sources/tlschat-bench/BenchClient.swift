@@ -17,11 +17,19 @@ struct BenchTarget {
     let tlsContext: TLSContext?
     let serverName: String
     let dialect: Dialect
+    /// What the clients on `otherAddresses` speak (--also-port-dialect; nil: `dialect`).
+    var otherDialect: Dialect? = nil
     let room: String
     /// False: connections only register (greeting), joining no room (the idle scenario).
     var joinsRoom = true
     let connectRate: Int
     let server: ServerProbe?
+
+    /// What client `index` speaks: `dialect` on --port, `otherDialect` (if set) on --also-port.
+    func dialect(for index: Int) -> Dialect {
+        guard let otherDialect, index % (otherAddresses.count + 1) != 0 else { return dialect }
+        return otherDialect
+    }
 
     /// Where client `index` connects: --port and --also-port in turn.
     func address(for index: Int) -> SocketAddress {
@@ -80,7 +88,7 @@ final class BenchClient: ConnectionDelegate {
     // MARK: ConnectionDelegate
 
     func connectionDidOpen(_ connection: any Connection) {
-        for line in target.dialect.opening(client: index) { send(line) }
+        for line in target.dialect(for: index).opening(client: index) { send(line) }
     }
 
     func connection(_ connection: any Connection, didReceive bytes: UnsafeRawBufferPointer) {
@@ -132,13 +140,13 @@ final class BenchClient: ConnectionDelegate {
     private func handleOther(_ raw: UnsafeRawBufferPointer, receivedAt: UInt64 = 0) {
         var line = raw
         if let last = line.last, last == 0x0D { line = UnsafeRawBufferPointer(rebasing: line.dropLast()) }
-        if line.first == UInt8(ascii: "P"), let answer = target.dialect.keepAliveAnswer(to: line) { return send(answer) }
+        if line.first == UInt8(ascii: "P"), let answer = target.dialect(for: index).keepAliveAnswer(to: line) { return send(answer) }
         guard isReady else { return register(String(decoding: line, as: UTF8.self)) }
         lineSink?._withUnsafeGuaranteedRef { $0.received(line, by: index, at: receivedAt) }
     }
 
     private func register(_ line: String) {
-        switch target.dialect.step(after: line, room: target.joinsRoom ? target.room : nil) {
+        switch target.dialect(for: index).step(after: line, room: target.joinsRoom ? target.room : nil) {
         case .send(let answer) where answer.isEmpty:
             FileHandleOutput.diagnostic("client \(index): registration refused: \(line)")
             close()

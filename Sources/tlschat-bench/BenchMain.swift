@@ -52,6 +52,9 @@ struct TargetOptions: ParsableArguments {
     @Option(help: "Another port of the same service (repeatable, e.g. the other nodes of a cluster): client i connects to the i-th of --port and these, cycling.")
     var alsoPort: [Int] = []
 
+    @Option(help: "What the server speaks on the --also-port ports (default: --dialect), e.g. irc for tlschatd's --irc-listen port while --port is chat1: client i connects to the i-th of --port and --also-port and speaks that port's dialect.")
+    var alsoPortDialect: Dialect?
+
     @Option(help: "The room (channel) to use.")
     var room = "#bench"
 
@@ -66,6 +69,7 @@ struct TargetOptions: ParsableArguments {
 
     func validate() throws {
         guard ([port] + alsoPort).allSatisfy({ (1...65535).contains($0) }) else { throw ValidationError("--port and --also-port must be 1...65535") }
+        guard alsoPortDialect == nil || !alsoPort.isEmpty else { throw ValidationError("--also-port-dialect needs --also-port") }
         guard (cert == nil) == (key == nil) else { throw ValidationError("--cert and --key go together") }
         guard connectRate > 0, connectRate <= 1_000_000 else { throw ValidationError("--connect-rate must be 1...1000000") }
         guard (1...600).contains(handshakeTimeout) else { throw ValidationError("--handshake-timeout must be 1...600 seconds") }
@@ -88,7 +92,7 @@ struct TargetOptions: ParsableArguments {
             context = try TLSContext(tls)
         }
         return BenchTarget(address: address, otherAddresses: others, tlsContext: context, serverName: serverName ?? host,
-                           dialect: dialect, room: room, connectRate: connectRate,
+                           dialect: dialect, otherDialect: alsoPortDialect, room: room, connectRate: connectRate,
                            server: serverPid.isEmpty ? nil : ServerProbe(pids: serverPid))
     }
 }

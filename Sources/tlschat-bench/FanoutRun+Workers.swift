@@ -43,7 +43,7 @@ struct WorkerRole: Equatable {
 extension BenchTarget {
     /// The same target without measuring the server (a worker other than the first).
     func withoutServerProbe() -> BenchTarget {
-        BenchTarget(address: address, otherAddresses: otherAddresses, tlsContext: tlsContext, serverName: serverName, dialect: dialect, room: room,
+        BenchTarget(address: address, otherAddresses: otherAddresses, tlsContext: tlsContext, serverName: serverName, dialect: dialect, otherDialect: otherDialect, room: room,
                     joinsRoom: joinsRoom, connectRate: connectRate, server: nil)
     }
 }

@@ -93,7 +93,7 @@ struct FanoutCommand: ParsableCommand {
 
     /// What goes into the report beside the totals.
     func setup(cores: Int) -> FanoutTotals.Setup {
-        FanoutTotals.Setup(dialect: target.dialect.rawValue, transport: target.plain ? "plain" : "tls", clients: clients,
+        FanoutTotals.Setup(dialect: target.dialect.rawValue + (target.alsoPortDialect.map { "+" + $0.rawValue } ?? ""), transport: target.plain ? "plain" : "tls", clients: clients,
                            senders: senders, mode: rate.map { "rate \($0) msg/s" } ?? "window \(window ?? 16)",
                            payload: payload, offeredRate: rate, workers: workers)
     }
@@ -133,6 +133,8 @@ final class FanoutRun {
     var refilled: [Int] = []
     let progress: Progress?
     private var line: ProbeLine
+    /// The message line of senders on the --also-port ports when they speak another dialect.
+    private var otherLine: ProbeLine?
     /// MonotonicClock nanoseconds at the run's start: send times are microseconds since then.
     /// Workers share the clock (CLOCK_MONOTONIC is system-wide) and take the parent's epoch.
     let epoch: UInt64
@@ -170,6 +172,7 @@ final class FanoutRun {
         }
         progress = index == 0 ? Progress() : nil
         line = ProbeLine(prefix: target.dialect.messagePrefix(room: target.room), size: options.payload)
+        otherLine = target.otherDialect.map { ProbeLine(prefix: $0.messagePrefix(room: target.room), size: options.payload) }
         self.epoch = epoch ?? MonotonicClock.now()
     }
 
@@ -243,13 +246,17 @@ final class FanoutRun {
         outstanding += clientCount - 1
         sentTotal += 1
         if measuring { measuredMessages += 1 }
-        line.withLine(for: Probe(sender: sender, sequence: sequence)) { client.send(bytes: $0) }
+        if otherLine != nil, target.dialect(for: sender) != target.dialect {
+            otherLine!.withLine(for: Probe(sender: sender, sequence: sequence)) { client.send(bytes: $0) }
+        } else {
+            line.withLine(for: Probe(sender: sender, sequence: sequence)) { client.send(bytes: $0) }
+        }
     }
 
     /// A line reached `receiver`; `now`: the clock reading of the read that brought it.
     func received(_ line: UnsafeRawBufferPointer, by receiver: Int, at now: UInt64) {
         guard let probe = Probe.find(in: line) else {
-            if target.dialect.isRateLimitedReply(line) { refusedForRate(sender: receiver) }
+            if target.dialect(for: receiver).isRateLimitedReply(line) { refusedForRate(sender: receiver) }
             return
         }
         guard case .delivered(let sentAt, let complete) = ledger.arrived(sender: probe.sender, sequence: probe.sequence,

@@ -33,8 +33,15 @@ struct TLSChatDaemon: ParsableCommand {
     @Option(help: "Address for an unencrypted chat/1 listener, HOST:PORT; repeatable. Off unless given; loopback only unless --allow-public-plaintext.")
     var plainListen: [String] = []
 
-    @Flag(help: "Allow --plain-listen on a non-loopback address (traffic and names travel unprotected).")
+    @Flag(help: "Allow --plain-listen (and --irc-plain-listen) on a non-loopback address (traffic and names travel unprotected).")
     var allowPublicPlaintext = false
+
+    @Option(help: ArgumentHelp("Address for an IRC listener over TLS, HOST:PORT (conventionally 6697); repeatable. Off unless given.",
+                               discussion: "IRC clients (WeeChat, irssi, bots) share the rooms, names and trust of chat/1 users. A client certificate gives the same `cert` name as on chat/1; SASL EXTERNAL is offered to confirm it (no other mechanism, no passwords). Anonymous users' nicks start with ^ (README \"IRC clients\")."))
+    var ircListen: [String] = []
+
+    @Option(help: "Address for an unencrypted IRC listener, HOST:PORT; repeatable. Off unless given; loopback only unless --allow-public-plaintext; not with --plain-require-starttls.")
+    var ircPlainListen: [String] = []
 
     @Flag(help: "Listen with SO_REUSEPORT, so several tlschatd processes can share one port and the kernel spreads new connections over them. Without cluster mode they share nothing else (each has its own users and rooms).")
     var reusePort = false
@@ -142,6 +149,8 @@ struct TLSChatDaemon: ParsableCommand {
         if !listen.isEmpty { configuration.listen = listen }
         configuration.plainListen = plainListen
         configuration.allowPublicPlaintext = allowPublicPlaintext
+        configuration.ircListen = ircListen
+        configuration.ircPlainListen = ircPlainListen
         configuration.reusePort = reusePort
         configuration.plainRequireStartTLS = plainRequireStartTLS
         configuration.clientCA = clientCa
