@@ -12,6 +12,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+internal import CLinuxShim
 
 public final class SystemdNotifier {
     private let address: sockaddr_un?
@@ -42,7 +43,8 @@ public final class SystemdNotifier {
         } else {
             watchdogInterval = nil
         }
-        descriptor = (try? checkedSyscall { socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue | SOCK_CLOEXEC.rawValue | SOCK_NONBLOCK.rawValue), 0) }) ?? -1
+        let type = Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        descriptor = (try? checkedSyscall { socket(AF_UNIX, type, 0) }) ?? -1
     }
 
     deinit {
