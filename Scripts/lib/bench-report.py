@@ -214,7 +214,7 @@ for name, label in (("fanout100-cluster", "3 nodes over a 3-server NATS cluster 
     cost = f"CPU per delivery {one / mine:.2f}x one node's" if mine and one else "no single-node figure in this run"
     split = ""
     try:
-        with open(os.path.join(os.path.dirname(row["result"]), name + ".split.json")) as f:
+        with open(os.path.join(os.path.dirname(manifest), name + ".split.json")) as f:
             s = json.load(f)
         total = s["tlschatd_cpu_seconds"] + s["nats_server_cpu_seconds"]
         if total > 0:

@@ -23,18 +23,34 @@ public struct DeliveryMetadata: Sendable, Equatable {
 
     /// Parses a "$JS.ACK..." subject; nil when it is not one of the two known layouts.
     public static func parse(ackSubject: String) -> DeliveryMetadata? {
-        let tokens = ackSubject.split(separator: ".", omittingEmptySubsequences: false)
-        guard tokens.count >= 9, tokens[0] == "$JS", tokens[1] == "ACK" else { return nil }
+        // Over UTF-8 bytes: every delivered message of a feed has one of these subjects.
+        let tokens = Array(ackSubject.utf8).split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        guard tokens.count >= 9, tokens[0].elementsEqual("$JS".utf8), tokens[1].elementsEqual("ACK".utf8) else { return nil }
         let first: Int
         switch tokens.count {
         case 9: first = 2
         case 12...: first = 4
         default: return nil
         }
-        guard let delivered = UInt64(tokens[first + 2]), let streamSequence = UInt64(tokens[first + 3]),
-              let consumerSequence = UInt64(tokens[first + 4]), let time = Int64(tokens[first + 5]),
-              let pending = UInt64(tokens[first + 6]), !tokens[first].isEmpty, !tokens[first + 1].isEmpty else { return nil }
-        return DeliveryMetadata(stream: String(tokens[first]), consumer: String(tokens[first + 1]), deliveredCount: delivered,
+        func number(_ token: ArraySlice<UInt8>) -> UInt64? {
+            guard !token.isEmpty, token.count <= 20 else { return nil }
+            var value: UInt64 = 0
+            for byte in token {
+                guard byte >= 48, byte <= 57 else { return nil }
+                let (times, o1) = value.multipliedReportingOverflow(by: 10)
+                let (sum, o2) = times.addingReportingOverflow(UInt64(byte - 48))
+                if o1 || o2 { return nil }
+                value = sum
+            }
+            return value
+        }
+        guard let delivered = number(tokens[first + 2]), let streamSequence = number(tokens[first + 3]),
+              let consumerSequence = number(tokens[first + 4]), let rawTime = number(tokens[first + 5]),
+              rawTime <= UInt64(Int64.max), let pending = number(tokens[first + 6]),
+              !tokens[first].isEmpty, !tokens[first + 1].isEmpty else { return nil }
+        let time = Int64(rawTime)
+        return DeliveryMetadata(stream: String(decoding: tokens[first], as: UTF8.self),
+                                consumer: String(decoding: tokens[first + 1], as: UTF8.self), deliveredCount: delivered,
                                 streamSequence: streamSequence, consumerSequence: consumerSequence,
                                 timestampNanoseconds: time, pending: pending)
     }

@@ -12,16 +12,26 @@ public enum NATSCommandEncoder {
     /// Checks a subject: dot-separated non-empty tokens without whitespace or control
     /// characters; `*` and `>` only as whole tokens, `>` only last, and only if `wildcards`.
     public static func validate(subject: String, wildcards: Bool) throws(NATSError) {
-        guard !subject.isEmpty, subject.utf8.count <= 1024 else { throw .invalidSubject(subject) }
-        let tokens = subject.split(separator: ".", omittingEmptySubsequences: false)
-        for (index, token) in tokens.enumerated() {
-            if token.isEmpty || token.utf8.contains(where: { $0 <= 32 || $0 == 127 }) { throw .invalidSubject(subject) }
-            if token.contains("*") || token.contains(">") {
-                guard wildcards, token.count == 1, token != ">" || index == tokens.count - 1 else {
-                    throw .invalidSubject(subject)
-                }
+        // Over UTF-8 bytes (it runs for every publish): tokens are non-empty, hold no space or
+        // control byte, and a wildcard is a whole token ("*" anywhere, ">" last), when allowed.
+        let bytes = subject.utf8
+        guard !bytes.isEmpty, bytes.count <= 1024 else { throw .invalidSubject(subject) }
+        var tokenLength = 0, tokenHasWildcard = false, lastWasFullWildcard = false
+        for byte in bytes {
+            if byte == UInt8(ascii: ".") {
+                if tokenLength == 0 || lastWasFullWildcard { throw .invalidSubject(subject) }
+                tokenLength = 0
+                tokenHasWildcard = false
+                continue
             }
+            if byte <= 32 || byte == 127 { throw .invalidSubject(subject) }
+            let isWildcard = byte == UInt8(ascii: "*") || byte == UInt8(ascii: ">")
+            if isWildcard && (!wildcards || tokenLength > 0) || tokenHasWildcard { throw .invalidSubject(subject) }
+            tokenHasWildcard = isWildcard
+            lastWasFullWildcard = byte == UInt8(ascii: ">")
+            tokenLength += 1
         }
+        if tokenLength == 0 { throw .invalidSubject(subject) }
     }
 
     /// A queue group name: one token without whitespace.

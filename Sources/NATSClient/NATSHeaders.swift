@@ -72,14 +72,26 @@ public struct NATSHeaders: Sendable, Equatable {
 
     /// Parses a received block (`bytes` is exactly the header part of an HMSG).
     public static func parse(_ bytes: ArraySlice<UInt8>) throws(NATSProtocolError) -> NATSHeaders {
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw .malformedHeaders("header block is not valid UTF-8")
+        // Byte by byte (every JetStream delivery carries headers; Foundation's string search
+        // was most of a cluster node's CPU): lines end in CR LF, the block in an empty line.
+        var lines: [ArraySlice<UInt8>] = []
+        var lineStart = bytes.startIndex, index = bytes.startIndex
+        while index < bytes.endIndex {
+            if bytes[index] == 13, index + 1 < bytes.endIndex, bytes[index + 1] == 10 {
+                lines.append(bytes[lineStart..<index])
+                index += 2
+                lineStart = index
+            } else {
+                index += 1
+            }
         }
-        var lines = text.components(separatedBy: "\r\n")
-        guard lines.count >= 3, lines.removeLast() == "", lines.removeLast() == "" else {
+        guard lineStart == bytes.endIndex, lines.count >= 2, lines.last!.isEmpty else {
             throw .malformedHeaders("header block does not end with an empty line")
         }
-        let versionLine = lines.removeFirst()
+        lines.removeLast()
+        guard let versionLine = String(validating: lines.removeFirst(), as: UTF8.self) else {
+            throw .malformedHeaders("header block is not valid UTF-8")
+        }
         guard versionLine.hasPrefix("NATS/1.0") else {
             throw .malformedHeaders("header block does not start with NATS/1.0: '\(versionLine.prefix(40))'")
         }
@@ -95,11 +107,17 @@ public struct NATSHeaders: Sendable, Equatable {
             if !description.isEmpty { headers.statusDescription = String(description) }
         }
         for line in lines {
-            guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else {
-                throw .malformedHeaders("header line without a name and colon: '\(line.prefix(40))'")
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon != line.startIndex else {
+                let shown = String(decoding: line.prefix(40), as: UTF8.self)
+                throw .malformedHeaders("header line without a name and colon: '\(shown)'")
             }
-            let value = line[line.index(after: colon)...].drop { $0 == " " || $0 == "\t" }
-            headers.append(String(line[..<colon]), String(value))
+            var valueStart = colon + 1
+            while valueStart < line.endIndex, line[valueStart] == 32 || line[valueStart] == 9 { valueStart += 1 }
+            guard let name = String(validating: line[..<colon], as: UTF8.self),
+                  let value = String(validating: line[valueStart...], as: UTF8.self) else {
+                throw .malformedHeaders("header block is not valid UTF-8")
+            }
+            headers.append(name, value)
         }
         return headers
     }

@@ -109,8 +109,14 @@ public struct NATSProtocolParser {
 
     private mutating func parseControlLine(_ line: ArraySlice<UInt8>) throws(NATSProtocolError) -> NATSServerOperation? {
         let opEnd = line.firstIndex { $0 == 32 || $0 == 9 } ?? line.endIndex
-        let op = String(decoding: line[line.startIndex..<opEnd], as: UTF8.self).uppercased()
         let rest = line[opEnd...].drop { $0 == 32 || $0 == 9 }
+        // MSG and HMSG (nearly every line) without building a string for the operation.
+        let opBytes = line[line.startIndex..<opEnd]
+        if Self.isOperation(opBytes, "MSG") || Self.isOperation(opBytes, "HMSG") {
+            pendingMessage = try parseMessageLine(rest, hasHeaders: opBytes.count == 4, line: line)
+            return try completeMessage(pendingMessage!)
+        }
+        let op = String(decoding: opBytes, as: UTF8.self).uppercased()
         switch op {
         case "MSG", "HMSG":
             pendingMessage = try parseMessageLine(rest, hasHeaders: op == "HMSG", line: line)
@@ -133,13 +139,13 @@ public struct NATSProtocolParser {
     }
 
     private func parseMessageLine(_ arguments: ArraySlice<UInt8>, hasHeaders: Bool, line: ArraySlice<UInt8>) throws(NATSProtocolError) -> PendingMessage {
-        let fields = arguments.split(whereSeparator: { $0 == 32 || $0 == 9 }).map { String(decoding: $0, as: UTF8.self) }
+        let fields = arguments.split(whereSeparator: { $0 == 32 || $0 == 9 })
         let sizeCount = hasHeaders ? 2 : 1
         guard fields.count == 2 + sizeCount || fields.count == 3 + sizeCount,
-              let sid = UInt64(fields[1]) else {
+              let sid = Self.number(fields[1], digits: 20) else {
             throw .malformedControlLine(Self.printable(line))
         }
-        let sizes = fields.suffix(sizeCount).map { Self.size($0) }
+        let sizes = fields.suffix(sizeCount).map { Self.number($0, digits: 10).map(Int.init) }
         guard sizes.allSatisfy({ $0 != nil }) else { throw .malformedControlLine(Self.printable(line)) }
         let total = sizes.last!!
         let headerBytes = hasHeaders ? sizes[0]! : nil
@@ -147,14 +153,30 @@ public struct NATSProtocolParser {
             throw .malformedControlLine(Self.printable(line) + " (header size out of range)")
         }
         if total > maximumPayload { throw .payloadTooLarge(size: total, limit: maximumPayload) }
-        return PendingMessage(subject: fields[0], sid: sid, replyTo: fields.count == 3 + sizeCount ? fields[2] : nil,
+        return PendingMessage(subject: String(decoding: fields[0], as: UTF8.self), sid: sid,
+                              replyTo: fields.count == 3 + sizeCount ? String(decoding: fields[2], as: UTF8.self) : nil,
                               headerBytes: headerBytes, totalBytes: total)
     }
 
-    /// A decimal size of at most 10 digits (never overflows), or nil.
-    private static func size(_ text: String) -> Int? {
-        guard !text.isEmpty, text.utf8.count <= 10, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
-        return Int(text)
+    /// A decimal number of 1 to `digits` digits (sizes: 10, never overflowing an Int; sids: up to
+    /// UInt64's 20, checked), or nil.
+    private static func number(_ bytes: ArraySlice<UInt8>, digits: Int) -> UInt64? {
+        guard !bytes.isEmpty, bytes.count <= digits else { return nil }
+        var value: UInt64 = 0
+        for byte in bytes {
+            guard byte >= 48, byte <= 57 else { return nil }
+            let (times, overflowTimes) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflowSum) = times.addingReportingOverflow(UInt64(byte - 48))
+            if overflowTimes || overflowSum { return nil }
+            value = sum
+        }
+        return value
+    }
+
+    /// Whether `bytes` spell `name` (upper-case ASCII), in any case.
+    private static func isOperation(_ bytes: ArraySlice<UInt8>, _ name: StaticString) -> Bool {
+        guard bytes.count == name.utf8CodeUnitCount else { return false }
+        return zip(bytes, UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)).allSatisfy { $0 & 0xDF == $1 }
     }
 
     private mutating func completeMessage(_ pending: PendingMessage) throws(NATSProtocolError) -> NATSServerOperation? {
