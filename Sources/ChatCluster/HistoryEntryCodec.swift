@@ -22,18 +22,21 @@ public enum HistoryEntryCodec {
 
     /// The entry stored in `payload` on a subject of `scope`, with stream sequence `sequence`.
     public static func decode(_ payload: [UInt8], scope: HistoryScope, sequence: UInt64) throws(HistoryError) -> HistoryEntry {
-        guard let newline = payload.firstIndex(of: 10),
-              let head = String(validating: payload[..<newline], as: UTF8.self) else {
+        // Over bytes: a node decodes every message of every room it follows.
+        guard let newline = payload.firstIndex(of: 10) else {
             throw HistoryError(.corrupt, "stream message \(sequence) has no header line")
         }
-        let fields = head.split(separator: " ", omittingEmptySubsequences: false)
-        guard fields.count == 5, fields[0] == "c1", let time = Int64(fields[1]), let trust = Trust(rawValue: String(fields[2])),
-              !fields[3].isEmpty, !fields[4].isEmpty else {
-            throw HistoryError(.corrupt, "stream message \(sequence) has an unknown header line '\(head.prefix(80))'")
+        let fields = payload[..<newline].split(separator: 32, omittingEmptySubsequences: false)
+        func text(_ field: ArraySlice<UInt8>) -> String? { String(validating: field, as: UTF8.self) }
+        guard fields.count == 5, fields[0].elementsEqual("c1".utf8), let timeText = text(fields[1]), let time = Int64(timeText),
+              let trustText = text(fields[2]), let trust = Trust(rawValue: trustText),
+              !fields[3].isEmpty, !fields[4].isEmpty, let sender = text(fields[3]), let recipient = text(fields[4]) else {
+            let head = String(decoding: payload[..<newline].prefix(80), as: UTF8.self)
+            throw HistoryError(.corrupt, "stream message \(sequence) has an unknown header line '\(head)'")
         }
-        let text = String(decoding: payload[(newline + 1)...], as: UTF8.self)
-        return HistoryEntry(id: Int64(clamping: sequence), time: time, scope: scope, sender: String(fields[3]),
-                            recipient: fields[4] == "-" ? nil : String(fields[4]), trust: trust, text: text)
+        let body = String(decoding: payload[(newline + 1)...], as: UTF8.self)
+        return HistoryEntry(id: Int64(clamping: sequence), time: time, scope: scope, sender: sender,
+                            recipient: recipient == "-" ? nil : recipient, trust: trust, text: body)
     }
 
     private static func isStorable(_ name: String) -> Bool {

@@ -123,7 +123,9 @@ public final class JetStream {
         }
         let data = Data(message.payload)
         let decoder = JSONDecoder()
-        if let envelope = try? decoder.decode(APIErrorEnvelope.self, from: data), let error = envelope.error {
+        // Only a reply that names an "error" key can be one (most are not: one decode, not two).
+        if Self.mentionsError(message.payload),
+           let envelope = try? decoder.decode(APIErrorEnvelope.self, from: data), let error = envelope.error {
             return .failure(.api(code: error.code, errorCode: error.errCode ?? 0, description: error.description ?? "(no description)"))
         }
         do {
@@ -131,6 +133,16 @@ public final class JetStream {
         } catch {
             return .failure(.malformedResponse("\(Response.self): \(error) in \(message.text.prefix(200))"))
         }
+    }
+
+    /// Whether `payload` holds the bytes `"error"` anywhere.
+    static func mentionsError(_ payload: [UInt8]) -> Bool {
+        let needle = Array("\"error\"".utf8)
+        guard payload.count >= needle.count else { return false }
+        for start in 0...(payload.count - needle.count) where payload[start] == needle[0] {
+            if payload[start..<(start + needle.count)].elementsEqual(needle) { return true }
+        }
+        return false
     }
 
     static func encode<Value: Encodable>(_ value: Value) -> [UInt8] {
