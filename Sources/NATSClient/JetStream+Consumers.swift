@@ -19,6 +19,19 @@ public enum ConsumerStart: Sendable, Equatable {
     case sequence(UInt64)
 }
 
+extension ConsumerStart {
+    /// Writes the start as a consumer configuration's deliver_policy (and opt_start_seq).
+    func encode<Key: CodingKey>(into values: inout KeyedEncodingContainer<Key>, policy: Key, sequence: Key) throws {
+        switch self {
+        case .all: try values.encode("all", forKey: policy)
+        case .new: try values.encode("new", forKey: policy)
+        case .sequence(let start):
+            try values.encode("by_start_sequence", forKey: policy)
+            try values.encode(max(1, start), forKey: sequence)
+        }
+    }
+}
+
 /// The configuration of an ephemeral push consumer with acknowledgements off.
 public struct PushConsumerConfiguration: Sendable, Equatable {
     public var filterSubject: String?
@@ -58,13 +71,7 @@ extension PushConsumerConfiguration: Encodable {
         var values = encoder.container(keyedBy: CodingKeys.self)
         try values.encode(deliverSubject, forKey: .deliverSubject)
         try values.encodeIfPresent(filterSubject, forKey: .filterSubject)
-        switch start {
-        case .all: try values.encode("all", forKey: .deliverPolicy)
-        case .new: try values.encode("new", forKey: .deliverPolicy)
-        case .sequence(let sequence):
-            try values.encode("by_start_sequence", forKey: .deliverPolicy)
-            try values.encode(max(1, sequence), forKey: .startSequence)
-        }
+        try start.encode(into: &values, policy: .deliverPolicy, sequence: .startSequence)
         try values.encode("none", forKey: .ackPolicy)
         try values.encode("instant", forKey: .replayPolicy)
         try values.encode(1, forKey: .maximumDeliver)

@@ -37,13 +37,7 @@ public struct PullConsumerConfiguration: Sendable, Equatable, Encodable {
     public func encode(to encoder: any Encoder) throws {
         var values = encoder.container(keyedBy: CodingKeys.self)
         try values.encodeIfPresent(filterSubject, forKey: .filterSubject)
-        switch start {
-        case .all: try values.encode("all", forKey: .deliverPolicy)
-        case .new: try values.encode("new", forKey: .deliverPolicy)
-        case .sequence(let sequence):
-            try values.encode("by_start_sequence", forKey: .deliverPolicy)
-            try values.encode(max(1, sequence), forKey: .startSequence)
-        }
+        try start.encode(into: &values, policy: .deliverPolicy, sequence: .startSequence)
         try values.encode("none", forKey: .ackPolicy)
         try values.encode("instant", forKey: .replayPolicy)
         try values.encode(1, forKey: .replicas)
