@@ -4,10 +4,12 @@
 // create (only if the key is absent); a key held by a node that is no longer
 // alive is taken over with compare-and-set on its revision, so two nodes
 // racing for a stale name cannot both win. A release deletes the key only
-// while this node holds it (compare-and-set again). Without a bucket, or
-// while NATS is unreachable, a claim fails: a name taken while the cluster
-// cannot be asked could be taken twice. Completions always run on the loop,
-// after the call has returned. It knows nothing about sessions or rooms.
+// while this node holds it (compare-and-set again) and no later claim of
+// this node took it back meanwhile; a release asked for while NATS is
+// unreachable is kept (bounded) and done after the reconnect. Without a
+// bucket, or while NATS is unreachable, a claim fails: a name taken while the
+// cluster cannot be asked could be taken twice. Completions always run on
+// the loop, on a later turn than the call. It knows nothing about sessions.
 import ChatNet
 import NATSClient
 
@@ -17,6 +19,11 @@ final class ClusterNameClaims {
     private let loop: EventLoop
     /// Whether a node id belongs to a live node (ClusterNode answers from its heartbeats).
     var isAlive: (String) -> Bool = { _ in true }
+    /// Keys this node claimed and has not released: a release never deletes one of these.
+    private var held: Set<String> = []
+    /// Releases asked for while NATS was unreachable, done after the reconnect.
+    private var releasesPending: Set<String> = []
+    static let maximumPendingReleases = 65_536
 
     init(nodeID: String, bucket: KeyValueBucket?, loop: EventLoop) {
         self.nodeID = nodeID
@@ -29,37 +36,57 @@ final class ClusterNameClaims {
         guard connected, let bucket else { return answer(false) }
         let key = ClusterNaming.nameKey(name)
         let ours = Array(nodeID.utf8)
+        let granted: (Bool) -> Void = { [self] ok in
+            if ok {
+                held.insert(key)
+                releasesPending.remove(key)
+            }
+            answer(ok)
+        }
         bucket.create(key, ours) { [self] result in
             switch result {
-            case .success: answer(true)
+            case .success: granted(true)
             case .failure(.keyExists), .failure(.wrongRevision):
                 bucket.get(key) { [self] current in
                     guard case .success(let entry?) = current else { return answer(false) }
                     let holder = String(decoding: entry.value, as: UTF8.self)
-                    if holder == nodeID { return answer(true) }
+                    if holder == nodeID { return granted(true) }
                     guard !isAlive(holder) else { return answer(false) }
-                    bucket.update(key, ours, revision: entry.revision) { answer((try? $0.get()) != nil) }
+                    bucket.update(key, ours, revision: entry.revision) { granted((try? $0.get()) != nil) }
                 }
             case .failure: answer(false)
             }
         }
     }
 
-    func release(_ name: String) {
-        guard let bucket else { return }
+    func release(_ name: String, connected: Bool) {
         let key = ClusterNaming.nameKey(name)
+        held.remove(key)
+        guard connected else {
+            if releasesPending.count < Self.maximumPendingReleases { releasesPending.insert(key) }
+            return
+        }
+        performRelease(key)
+    }
+
+    /// After a reconnect: the releases asked for while NATS was unreachable.
+    func retryPendingReleases() {
+        let keys = releasesPending
+        releasesPending = []
+        for key in keys where !held.contains(key) { performRelease(key) }
+    }
+
+    private func performRelease(_ key: String) {
+        guard let bucket else { return }
         bucket.get(key) { [self] current in
-            guard case .success(let entry?) = current, String(decoding: entry.value, as: UTF8.self) == nodeID else { return }
+            guard case .success(let entry?) = current, String(decoding: entry.value, as: UTF8.self) == nodeID,
+                  !held.contains(key) else { return }  // claimed again by this node meanwhile
             bucket.delete(key, revision: entry.revision) { _ in }
         }
     }
 
-    /// `completion`, made to run on a later loop turn when it is called during the call.
+    /// `completion`, always run on a later loop turn (the contract: never inside the call).
     private func later(_ completion: @escaping (Bool) -> Void) -> (Bool) -> Void {
-        var returned = false
-        defer { returned = true }
-        return { [loop] value in
-            if returned { completion(value) } else { _ = loop.schedule(after: .zero) { completion(value) } }
-        }
+        { [loop] value in _ = loop.schedule(after: .zero) { completion(value) } }
     }
 }

@@ -82,6 +82,7 @@ public final class ClusterNode: ClusterLink {
             connectedSince = MonotonicClock.now()
             log?("notice", "cluster: NATS is back (\(server)); rejoining the cluster")
             announce()
+            claims.retryPendingReleases()
         case .closed(let reason):
             connectedSince = nil
             guard !stopping else { return }
@@ -139,7 +140,7 @@ public final class ClusterNode: ClusterLink {
     }
 
     public func release(name: String) {
-        if isConnected { claims.release(name) }
+        claims.release(name, connected: isConnected)
     }
 
     public func privateMessage(to recipient: String, node: String, from sender: String, trust: Trust,

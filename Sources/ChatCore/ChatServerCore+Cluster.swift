@@ -1,5 +1,5 @@
 // ChatServerCore+Cluster: what the other nodes of a cluster did, applied to
-// this node (PROTOCOL.md section 14). The cluster layer (ChatCluster's
+// this node (PROTOCOL.md section 15). The cluster layer (ChatCluster's
 // ClusterNode) calls these on the loop thread as their events arrive: users
 // of other nodes arriving, leaving, joining, parting and renaming (kept in
 // the ClusterDirectory and announced to this node's members of the rooms
@@ -68,7 +68,9 @@ extension ChatServerCore {
 
     /// A private message from a user of another node for a user of this one.
     public func remotePrivateMessage(to recipient: String, from sender: String, trust: Trust, text: String, id: Int64?) {
-        guard let recipients = sessionsByName[NameRules.key(recipient)], !recipients.isEmpty else { return }
+        // Never to a session that must still upgrade with STARTTLS (it would read it in plaintext).
+        guard let recipients = sessionsByName[NameRules.key(recipient)]?.filter({ !mustUpgradeFirst($0) }),
+              !recipients.isEmpty else { return }
         let shared = recipients.count > 1
         let plain = OutboundMessage(line: "PRIV \(sender) \(trust.rawValue) \(text)", broadcast: shared)
         let withID = id.map { OutboundMessage(line: "PRIVID \($0) \(sender) \(trust.rawValue) \(text)", broadcast: shared) }
@@ -102,7 +104,7 @@ extension ChatServerCore {
 
     private func deliverFromFeed(_ entry: HistoryEntry) {
         guard case .room(let room) = entry.scope else { return }
-        let sender = ownStoredMessages.removeValue(forKey: entry.id)
+        let sender = ownStoredMessages.removeValue(forKey: entry.id)?.sender
         let trust = entry.trust.rawValue
         let plain = OutboundMessage(line: "MSG \(room) \(entry.sender) \(trust) \(entry.text)", broadcast: true)
         let withID = sessionsWantingIDs > 0 ? OutboundMessage(line: "MSGID \(entry.id) \(room) \(entry.sender) \(trust) \(entry.text)", broadcast: true) : nil
@@ -112,10 +114,16 @@ extension ChatServerCore {
 
     /// Remembers that the feed will bring back `id`, sent by `sender` (who must not get it).
     func expectFromFeed(_ id: Int64, sender: ChatSession) {
-        if ownStoredMessages.count >= Self.maximumOwnStoredMessages, let oldest = ownStoredMessages.keys.min() {
-            ownStoredMessages[oldest] = nil  // never came back (the feed restarted past it)
+        while ownStoredMessages.count >= Self.maximumOwnStoredMessages, ownStoredOrderHead < ownStoredOrder.count {
+            ownStoredMessages[ownStoredOrder[ownStoredOrderHead]] = nil  // never came back (the feed restarted past it)
+            ownStoredOrderHead += 1
         }
-        ownStoredMessages[id] = sender
+        if ownStoredOrderHead > 4096 && ownStoredOrderHead * 2 > ownStoredOrder.count {
+            ownStoredOrder.removeFirst(ownStoredOrderHead)
+            ownStoredOrderHead = 0
+        }
+        ownStoredMessages[id] = OwnStoredMessage(sender: sender)
+        ownStoredOrder.append(id)
     }
 
     /// This node's users, for another node that asks for the cluster's state: name, trust
@@ -135,6 +143,8 @@ extension ChatServerCore {
     func claimThenRename(_ name: String, _ session: ChatSession, cluster: any ClusterLink) -> String {
         session.awaitsStore = true
         cluster.claim(name: name) { [self] claimed in
+            // A session that ended meanwhile gets no reply: give the name back at once.
+            if claimed && session.isGone { releaseUnlessHeld(name, cluster: cluster) }
             storeAnswered(session) {
                 guard claimed else {
                     return session.send(CommandError(.nameInUse, "\(name) is in use").line)
@@ -142,12 +152,19 @@ extension ChatServerCore {
                 switch rename(session, to: name) {
                 case .success(let taken): session.send("OK NICK \(taken)")
                 case .failure(let error):
-                    cluster.release(name: name)
+                    releaseUnlessHeld(name, cluster: cluster)
                     session.send(error.line)
                 }
             }
         }
         return Self.replyAfterCommit
+    }
+
+    /// Gives `name` back to the cluster unless a session of this node holds it (two NICKs to one
+    /// name on this node share one claim: the loser must not release the winner's).
+    func releaseUnlessHeld(_ name: String, cluster: any ClusterLink) {
+        guard sessionsByName[NameRules.key(name)] == nil, !isGuestName(name) else { return }
+        cluster.release(name: name)
     }
 
     /// MSG to a user of another node: stored first between two `cert` users (sent to its
@@ -168,4 +185,11 @@ extension ChatServerCore {
 
     /// Users of other nodes in `room` (for counts).
     func remoteCount(in room: String) -> Int { cluster == nil ? 0 : directory.count(in: room) }
+}
+
+/// A room message of this node the feed has not brought back yet. The sender is held weakly:
+/// a session that ended meanwhile is let go (its message then reaches every member, which
+/// no longer includes it).
+struct OwnStoredMessage {
+    weak var sender: ChatSession?
 }

@@ -68,7 +68,7 @@ extension ChatServerCore {
         _ = deliver(OutboundMessage(line: "RENAMED \(old) \(name) \(session.trust.rawValue)", broadcast: true), to: Array(neighbours.values))
         if let cluster {
             cluster.renamed(from: old, to: name, trust: session.trust)
-            if !isGuestName(old) { cluster.release(name: old) }
+            releaseUnlessHeld(old, cluster: cluster)
         }
         return .success(name)
     }

@@ -83,10 +83,7 @@ extension ChatServerCore {
         let key = NameRules.key(session.name)
         if siblings(of: session).isEmpty {
             for roomName in session.rooms { leave(roomName, session, reason: reason) }
-            if let cluster {
-                cluster.userLeft(name: session.name, trust: session.trust)
-                if session.trust != .cert && !isGuestName(session.name) { cluster.release(name: session.name) }
-            }
+            cluster?.userLeft(name: session.name, trust: session.trust)
         } else {
             for roomName in session.rooms {
                 guard let room = rooms[roomName], room.remove(session) else { continue }
@@ -97,5 +94,6 @@ extension ChatServerCore {
         sessions[session.id] = nil
         sessionsByName[key]?.removeAll { $0 === session }
         if sessionsByName[key]?.isEmpty == true { sessionsByName[key] = nil }
+        if let cluster, session.trust != .cert { releaseUnlessHeld(session.name, cluster: cluster) }
     }
 }

@@ -52,7 +52,10 @@ public final class ChatServerCore {
     /// Users of the other nodes (ChatServerCore+Cluster).
     let directory = ClusterDirectory()
     /// This node's stored room messages the feed has not brought back yet (id -> sender).
-    var ownStoredMessages: [Int64: ChatSession] = [:]
+    var ownStoredMessages: [Int64: OwnStoredMessage] = [:]
+    /// Their ids in the order stored (oldest first from `ownStoredOrderHead`), for eviction.
+    var ownStoredOrder: [Int64] = []
+    var ownStoredOrderHead = 0
     /// Feed messages waiting for the batch in flight (one of them may be this node's own).
     var feedBacklog: [HistoryEntry] = []
     /// The rooms of the batch in flight (cluster mode).

@@ -156,9 +156,9 @@ public final class ChatService {
     public func shutDown() {
         notifier.notify("STOPPING=1")
         watchdogTimer?.cancel()
-        cluster?.close()  // the other nodes see this node's users leave at once
+        server.shutDown()  // first: what the core staged is handed to the store (published) now
+        cluster?.close()  // then the other nodes see this node's users leave at once; the close flushes
         cluster = nil
-        server.shutDown()
     }
 
     /// Sessions the chat core holds.

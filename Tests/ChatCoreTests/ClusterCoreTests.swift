@@ -173,3 +173,50 @@ struct ClusterCertificateOnlyTests {
         #expect(guest.send("JOIN #dev") == ["ERR NOT_ALLOWED #dev admits certificate users only; you are tls"])
     }
 }
+
+@Suite("cluster names given back", .serialized)
+struct ClusterNameReleaseTests {
+    private func clustered() throws -> (DelayedHistoryFixture, RecordingClusterLink) {
+        let fixture = try DelayedHistoryFixture()
+        let link = RecordingClusterLink()
+        fixture.core.cluster = link
+        return (fixture, link)
+    }
+
+    @Test("a session that ends while its NICK claim is pending gives the name back when the claim succeeds")
+    func releaseWhenGoneBeforeTheClaim() throws {
+        let (fixture, link) = try clustered()
+        let guest = Client(fixture.core)
+        guest.send("NICK zed")
+        fixture.core.disconnect(guest.session)
+        _ = link.take()
+        link.answerClaim(true)
+        #expect(link.take() == ["release ~zed"])
+    }
+
+    @Test("two NICKs to one name on one node: the loser does not release the winner's claim")
+    func loserKeepsTheWinnersClaim() throws {
+        let (fixture, link) = try clustered()
+        let first = Client(fixture.core), second = Client(fixture.core)
+        first.send("NICK bob")
+        second.send("NICK bob")
+        _ = link.take()
+        link.answerClaim(true)
+        link.answerClaim(true)  // the shared claim: this node already holds it
+        #expect(first.link.take() == ["OK NICK ~bob"])
+        #expect(second.link.take().last == "ERR NAME_IN_USE ~bob is in use")
+        #expect(!link.take().contains("release ~bob"))
+        fixture.core.disconnect(first.session)
+        #expect(link.take().contains("release ~bob"), "given back once nobody here holds it")
+    }
+
+    @Test("a private message from another node never reaches a session that must still upgrade (STARTTLS)")
+    func noPlaintextPrivateMessages() throws {
+        let (fixture, _) = try clustered()
+        fixture.core.requireStartTLS = true
+        let plain = Client(fixture.core, transport: .plain)
+        _ = plain.link.take()
+        fixture.core.remotePrivateMessage(to: plain.session.name, from: "bob", trust: .cert, text: "secret", id: nil)
+        #expect(plain.link.take() == [])
+    }
+}

@@ -2,7 +2,7 @@
 // cluster with JetStream (NATSClusterProcesses), driven by Python clients
 // written from PROTOCOL.md (Tests/Fixtures/cluster_client.py and
 // history_crash.py): chat across nodes in one order, private messages,
-// unique names and WHO (section 14); kill -9 of a node under load (its users
+// unique names and WHO (section 15); kill -9 of a node under load (its users
 // leave everywhere within 10 s, nothing acknowledged is missing); kill -9 of
 // one NATS server under load; all of NATS stopped (local chat goes on, the
 // cluster comes back by itself). Loopback only, every wait has a deadline,

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""cluster_client.py: clients of a tlschatd cluster (PROTOCOL.md section 14),
+"""cluster_client.py: clients of a tlschatd cluster (PROTOCOL.md section 15),
 written from PROTOCOL.md with Python's standard library only (socket, ssl).
 
   cluster_client.py chat CERT_DIR PORT1 PORT2 PORT3
