@@ -30,6 +30,8 @@ extension ChatServerCore {
                 session.link.closeAfterFlush(.replaced)
             }
         }
+        // A user who was on another node moved: it leaves there first (PARTED ... quit here).
+        if let earlier = directory.user(name), earlier.node != node { remoteUserLeft(name: earlier.name, node: earlier.node) }
         directory.arrive(name: name, trust: trust, node: node)
     }
 

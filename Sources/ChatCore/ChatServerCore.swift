@@ -103,7 +103,8 @@ public final class ChatServerCore {
         if let sibling {
             attach(session, alongside: sibling)
         } else if let cluster {
-            directory.remove(session.name)  // a cert user who was on another node is here now
+            // A cert user who was on another node is here now: it leaves there (PARTED ... quit).
+            if let earlier = directory.user(session.name) { remoteUserLeft(name: earlier.name, node: earlier.node) }
             cluster.userArrived(name: session.name, trust: trust)
         }
         session.awaitsUpgradeForLobby = mustUpgradeFirst(session)  // greeted into no room (section 13)

@@ -220,3 +220,30 @@ struct ClusterNameReleaseTests {
         #expect(plain.link.take() == [])
     }
 }
+
+@Suite("users moving between nodes", .serialized)
+struct ClusterMovingUserTests {
+    @Test("a user who signs in on another node leaves its rooms here first (PARTED quit), then joins again")
+    func movingUserPartsFirst() throws {
+        let fixture = try DelayedHistoryFixture()
+        fixture.core.cluster = RecordingClusterLink()
+        let alice = Client(fixture.core, cert: "alice")
+        fixture.core.remoteUserArrived(name: "bob", trust: .cert, node: "n2")
+        fixture.core.remoteJoined(room: "#lobby", name: "bob", node: "n2")
+        _ = alice.link.take()
+        fixture.core.remoteUserArrived(name: "bob", trust: .cert, node: "n3")
+        #expect(alice.link.take() == ["PARTED #lobby bob cert quit"])
+        fixture.core.remoteJoined(room: "#lobby", name: "bob", node: "n3")
+        #expect(alice.link.take() == ["JOINED #lobby bob cert"])
+        fixture.core.remoteParted(room: "#lobby", name: "bob", node: "n2", reason: "quit")
+        #expect(alice.link.take() == [], "the old node's late events are ignored")
+        let carol = Client(fixture.core, cert: "carol")
+        _ = carol.link.take(); _ = alice.link.take()
+        fixture.core.remoteUserArrived(name: "dave", trust: .cert, node: "n2")
+        fixture.core.remoteJoined(room: "#lobby", name: "dave", node: "n2")
+        _ = alice.link.take()
+        let dave = Client(fixture.core, cert: "dave")
+        #expect(alice.link.take() == ["PARTED #lobby dave cert quit", "JOINED #lobby dave cert"])
+        _ = dave
+    }
+}
