@@ -10,15 +10,16 @@
 import ChatCore
 import Testing
 
+/// A core with a store that answers later and a recording cluster link.
+private func clustered() throws -> (DelayedHistoryFixture, RecordingClusterLink) {
+    let fixture = try DelayedHistoryFixture()
+    let link = RecordingClusterLink()
+    fixture.core.cluster = link
+    return (fixture, link)
+}
+
 @Suite("chat core in a cluster", .serialized)
 struct ClusterCoreTests {
-    private func clustered() throws -> (DelayedHistoryFixture, RecordingClusterLink) {
-        let fixture = try DelayedHistoryFixture()
-        let link = RecordingClusterLink()
-        fixture.core.cluster = link
-        return (fixture, link)
-    }
-
     @Test("users of other nodes appear in WHO, ROOMS and counts, and their joins and parts are announced")
     func remotePresence() throws {
         let (fixture, _) = try clustered()
@@ -176,13 +177,6 @@ struct ClusterCertificateOnlyTests {
 
 @Suite("cluster names given back", .serialized)
 struct ClusterNameReleaseTests {
-    private func clustered() throws -> (DelayedHistoryFixture, RecordingClusterLink) {
-        let fixture = try DelayedHistoryFixture()
-        let link = RecordingClusterLink()
-        fixture.core.cluster = link
-        return (fixture, link)
-    }
-
     @Test("a session that ends while its NICK claim is pending gives the name back when the claim succeeds")
     func releaseWhenGoneBeforeTheClaim() throws {
         let (fixture, link) = try clustered()
