@@ -32,18 +32,7 @@ public struct DeliveryMetadata: Sendable, Equatable {
         case 12...: first = 4
         default: return nil
         }
-        func number(_ token: ArraySlice<UInt8>) -> UInt64? {
-            guard !token.isEmpty, token.count <= 20 else { return nil }
-            var value: UInt64 = 0
-            for byte in token {
-                guard byte >= 48, byte <= 57 else { return nil }
-                let (times, o1) = value.multipliedReportingOverflow(by: 10)
-                let (sum, o2) = times.addingReportingOverflow(UInt64(byte - 48))
-                if o1 || o2 { return nil }
-                value = sum
-            }
-            return value
-        }
+        func number(_ token: ArraySlice<UInt8>) -> UInt64? { DecimalDigits.value(token, maximumDigits: 20) }
         guard let delivered = number(tokens[first + 2]), let streamSequence = number(tokens[first + 3]),
               let consumerSequence = number(tokens[first + 4]), let rawTime = number(tokens[first + 5]),
               rawTime <= UInt64(Int64.max), let pending = number(tokens[first + 6]),

@@ -161,16 +161,7 @@ public struct NATSProtocolParser {
     /// A decimal number of 1 to `digits` digits (sizes: 10, never overflowing an Int; sids: up to
     /// UInt64's 20, checked), or nil.
     private static func number(_ bytes: ArraySlice<UInt8>, digits: Int) -> UInt64? {
-        guard !bytes.isEmpty, bytes.count <= digits else { return nil }
-        var value: UInt64 = 0
-        for byte in bytes {
-            guard byte >= 48, byte <= 57 else { return nil }
-            let (times, overflowTimes) = value.multipliedReportingOverflow(by: 10)
-            let (sum, overflowSum) = times.addingReportingOverflow(UInt64(byte - 48))
-            if overflowTimes || overflowSum { return nil }
-            value = sum
-        }
-        return value
+        DecimalDigits.value(bytes, maximumDigits: digits)
     }
 
     /// Whether `bytes` spell `name` (upper-case ASCII), in any case.
