@@ -107,9 +107,7 @@ extension ChatServerCore {
     private func deliverFromFeed(_ entry: HistoryEntry) {
         guard case .room(let room) = entry.scope else { return }
         let sender = ownStoredMessages.removeValue(forKey: entry.id)?.sender
-        let trust = entry.trust.rawValue
-        let plain = OutboundMessage(line: "MSG \(room) \(entry.sender) \(trust) \(entry.text)", broadcast: true)
-        let withID = sessionsWantingIDs > 0 ? OutboundMessage(line: "MSGID \(entry.id) \(room) \(entry.sender) \(trust) \(entry.text)", broadcast: true) : nil
+        let (plain, withID) = roomMessageLines(entry, room: room, id: sessionsWantingIDs > 0 ? entry.id : nil)
         _ = fanOut(plain, withID: withID, in: room, except: sender)
         if let local = rooms[room], entry.id > local.newestID { local.newestID = entry.id }
     }

@@ -180,8 +180,7 @@ extension ChatServerCore {
             let remote = remoteCount(in: room)
             (sent, total) = (local + (cluster!.isConnected ? remote : 0), local + remote)
         case .room(let room):
-            let plain = OutboundMessage(line: "MSG \(room) \(entry.sender) \(trust) \(entry.text)", broadcast: true)
-            let withID = wantID.map { OutboundMessage(line: "MSGID \($0) \(room) \(entry.sender) \(trust) \(entry.text)", broadcast: true) }
+            let (plain, withID) = roomMessageLines(entry, room: room, id: wantID)
             (sent, total) = fanOut(plain, withID: withID, in: room, except: sender)
             total += remoteCount(in: room)  // not stored: members on other nodes did not get it
             if let id { rooms[room]?.newestID = id }
@@ -201,5 +200,14 @@ extension ChatServerCore {
         var reply = "OK \(message.verb) \(message.replyTarget) sent \(sent)/\(total)"
         if sender.wantsMessageIDs { reply += id.map { " id=\($0)" } ?? " unstored" }
         sender.send(reply)
+    }
+
+    /// A stored room message as every member gets it, and (with `id`) as the members that
+    /// enabled `history` get it; both encoded once and shared by all their recipients.
+    func roomMessageLines(_ entry: HistoryEntry, room: String, id: Int64?) -> (plain: OutboundMessage, withID: OutboundMessage?) {
+        let trust = entry.trust.rawValue
+        let plain = OutboundMessage(line: "MSG \(room) \(entry.sender) \(trust) \(entry.text)", broadcast: true)
+        let withID = id.map { OutboundMessage(line: "MSGID \($0) \(room) \(entry.sender) \(trust) \(entry.text)", broadcast: true) }
+        return (plain, withID)
     }
 }
