@@ -3,19 +3,23 @@
 // is one more entry in `migrations` (never edit a shipped entry), applied in
 // its own transaction; a file written by a newer tlschatd is refused, and so
 // is an SQLite file of another program. `PRAGMA application_id` marks our files.
-// Opening also sets WAL mode and the synchronous level. Layout (version 4):
+// Opening also sets WAL mode and the synchronous level. Layout (version 5):
 // - scopes: one row per room or conversation (kind, name, peer), with the
 //   number of messages it holds, kept by the store, so count-based retention
 //   never has to count (indexed by that count since version 2), and (since
-//   version 4) whether the room was marked certificate-only;
+//   version 4) whether the room was marked certificate-only; since version 5
+//   the count covers the messages with ids below the counter (the rest are
+//   counted at start, SQLiteHistoryStore+Bookkeeping);
 // - messages: id (given by the store, never reused: see counters), scope,
 //   time (ms since the epoch), sender, recipient, trust, text; indexed by
 //   (scope, id) (the index on scope carries the rowid) for paging. Age-based
 //   retention walks the oldest ids, which the store gives in time order, so
 //   no index on time is kept (versions 1 and 2 had one, and AUTOINCREMENT:
 //   each cost a b-tree write per stored message);
-// - counters: next_message_id, the id after the highest ever given, written
-//   in every transaction that stores messages;
+// - counters: next_message_id; until version 4 the id after the highest ever
+//   given, written in every transaction that stores messages; since version 5
+//   written every few thousand messages, so ids are unique through the higher
+//   of it and the newest message's id (a deleting prune step writes it first);
 // - history: a read-only view joining both, for operators with the sqlite3 CLI.
 // It does not read or write messages (SQLiteHistoryStore does).
 import ChatCore
@@ -84,6 +88,12 @@ enum HistorySchema {
         // 4: rooms marked certificate-only (CERTONLY) keep the mark with their history.
         """
         ALTER TABLE scopes ADD COLUMN certificate_only INTEGER NOT NULL DEFAULT 0;
+        """,
+        // 5: the counter and the counts are written every few thousand messages, not in every
+        // commit (three b-tree pages fewer per commit). No table changes; the version keeps an
+        // older tlschatd, which would trust the counts without recounting, from opening the file.
+        """
+        UPDATE counters SET value = value WHERE name = 'next_message_id';
         """,
     ]
 

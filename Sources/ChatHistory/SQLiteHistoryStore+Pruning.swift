@@ -15,6 +15,7 @@ extension SQLiteHistoryStore {
         var deleted = 0
         try transaction { () throws(HistoryError) in
             deleted = 0
+            try writeBookkeeping(nextID: nextID)  // exact counts to subtract from; the counter before any delete
             if let olderThan {
                 deleted += try deleteOld(before: olderThan, maximumRows: maximumRows)
             }
@@ -22,6 +23,7 @@ extension SQLiteHistoryStore {
                 deleted += try deleteBeyond(keep: max(keepPerScope, 0), maximumRows: maximumRows - deleted)
             }
         }
+        bookkeepingWritten()
         return deleted
     }
 

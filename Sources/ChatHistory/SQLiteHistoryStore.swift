@@ -35,7 +35,9 @@ public final class SQLiteHistoryStore: HistoryStore {
     let statements: HistoryStatements
     private let inserts: MessageInserts
     /// The id the next stored message gets (ids of a batch that rolled back were never given out).
-    private var nextID: Int64
+    private(set) var nextID: Int64
+    /// Stored messages not yet in the scopes' counts (SQLiteHistoryStore+Bookkeeping).
+    var uncounted = UncountedMessages()
     private let lock: DatabaseLock
     /// Checkpoints the WAL on its own thread (WALCheckpointer); nil: SQLite's automatic ones.
     private var checkpointer: WALCheckpointer?
@@ -88,13 +90,22 @@ public final class SQLiteHistoryStore: HistoryStore {
         let skipped = isNew ? 1 : max(counter, afterNewest) + idsSkippedAtStart
         try connection.execute("PRAGMA synchronous = FULL", doing: what)
         defer { try? connection.execute("PRAGMA synchronous = \(synchronous.rawValue.uppercased())", doing: what) }
-        defer { statements.writeNextID.reset() }
-        try statements.writeNextID.bind(1, skipped)
-        try statements.writeNextID.run()
+        do {
+            try connection.execute("BEGIN IMMEDIATE", doing: what)
+            try recountAfterCounter(counter, connection, statements)
+            defer { statements.writeNextID.reset() }
+            try statements.writeNextID.bind(1, skipped)
+            try statements.writeNextID.run()
+            try connection.execute("COMMIT", doing: what)
+        } catch {
+            if connection.isInTransaction { try? connection.execute("ROLLBACK", doing: what) }
+            throw error
+        }
         return skipped
     }
 
     deinit {
+        try? writePendingBookkeeping()
         checkpointer?.stop()
         statements.finalizeAll()
         inserts.finalizeAll()
@@ -108,8 +119,10 @@ public final class SQLiteHistoryStore: HistoryStore {
         var added: [Int64: Int64] = [:]
         var rows: [(scope: Int64, entry: HistoryEntry)] = []
         rows.reserveCapacity(entries.count)
+        var wroteBookkeeping = false
         try transaction { () throws(HistoryError) in
             rows.removeAll(keepingCapacity: true)
+            added.removeAll()
             for index in stored.indices {
                 let scopeID = try scopeID(stored[index].scope, creating: &newScopeIDs)
                 stored[index].id = nextID + Int64(index)
@@ -117,12 +130,13 @@ public final class SQLiteHistoryStore: HistoryStore {
                 added[scopeID, default: 0] += 1
             }
             try inserts.insert(rows[...])
-            try run(statements.writeNextID, nextID + Int64(stored.count))
-            for (scopeID, count) in added {
-                try run(statements.addToCount, scopeID, count)
+            if bookkeepingDue(adding: stored.count) {
+                try writeBookkeeping(nextID: nextID + Int64(stored.count), adding: added)
+                wroteBookkeeping = true
             }
         }
         nextID += Int64(stored.count)
+        if wroteBookkeeping { bookkeepingWritten() } else { uncounted.add(added, rows: stored.count) }
         remember(newScopeIDs)
         return stored
     }

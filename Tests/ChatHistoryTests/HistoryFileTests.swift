@@ -32,7 +32,7 @@ extension ChatHistoryTests {
             let error = try #require(database.openingError())
             #expect(error.kind == .newerSchema)
             #expect(error.description.contains(database.path))
-            #expect(error.description.contains("version 99") && error.description.contains("version 4 "))
+            #expect(error.description.contains("version 99") && error.description.contains("version 5 "))
             print("newer schema: \(error)")
         }
 

@@ -63,7 +63,8 @@ struct HistoryDurabilityTests {
         // 256 KiB lets the database be created and a few messages be stored in the WAL.
         // SIGXFSZ back to its default (the test runner ignores it, and children inherit that):
         // tlschatd itself must ignore it, or the kernel kills it at the limit.
-        let server = try ServerProcess([], launcher: ["/usr/bin/env", "--default-signal=XFSZ",
+        // Burst raised: a commit writes two pages, so filling 256 KiB takes more SAYs than the default burst.
+        let server = try ServerProcess(["--command-burst", "100000"], launcher: ["/usr/bin/env", "--default-signal=XFSZ",
                                                       "prlimit", "--fsize=262144:unlimited", "--"])
         defer { server.stop() }
         let result = Subprocess.run("python3", [Self.protocolClient, "disk_full", String(server.port), pki.directory,
