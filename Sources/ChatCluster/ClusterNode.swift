@@ -86,7 +86,7 @@ public final class ClusterNode: ClusterLink {
         case .closed(let reason):
             connectedSince = nil
             guard !stopping else { return }
-            log?("error", "cluster: the NATS client stopped (\(reason)); chatting locally from now on")
+            log?("error", "cluster: the NATS client stopped for good (\(reason)); this node cannot rejoin the cluster")
         default: break
         }
     }

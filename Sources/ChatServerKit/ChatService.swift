@@ -8,7 +8,8 @@
 // SIGINT) or reload it (SIGHUP), and the service manager's notifications
 // (SystemdNotifier: READY once every listener is open, RELOADING/READY around
 // a SIGHUP reload, STOPPING at shutdown, WATCHDOG from the loop when asked).
-// tlschatd only fills the configuration and calls `run`; tests build one
+// In cluster mode `run` ends with an error when the NATS client gives up for
+// good (ClusterJoiner). tlschatd only fills the configuration and calls `run`; tests build one
 // in-process and drive its loop. It does not parse flags, tune the process
 // (heap, descriptor limit) or print anything but through its logger and the
 // `announce` callback.
@@ -29,6 +30,8 @@ public final class ChatService {
     private var cluster: ClusterJoiner?
     private let notifier = SystemdNotifier(environment: ChatService.serviceManagerEnvironment())
     private var watchdogTimer: LoopTimer?
+    /// Why the service stopped on its own (`run` then throws it).
+    private var failure: String?
     private let reloader: TLSReloader
     /// Where each listener is bound (port 0 resolved), in the order they were opened.
     public private(set) var boundAddresses: [(transport: Transport, address: SocketAddress)] = []
@@ -63,6 +66,10 @@ public final class ChatService {
             let joined = try ClusterJoiner(configuration: clustered, history: configuration.historySettings, core: core,
                                            loop: loop, logger: logger)
             cluster = joined
+            joined.onGaveUp = { [unowned self] reason in
+                failure = "cluster: the NATS client gave up (\(reason)); stopping so the node can be restarted"
+                shutDown()
+            }
             history = try HistoryKeeper(store: joined.store, place: ("stream", joined.store.subjects.historyStream),
                                         settings: configuration.historySettings!, core: core, loop: loop, logger: logger)
         } else if let settings = configuration.historySettings {
@@ -142,13 +149,15 @@ public final class ChatService {
         shutDown()
     }
 
-    /// Runs the loop until the server has shut down (SIGTERM, SIGINT or `shutDown`).
+    /// Runs the loop until the server has shut down (SIGTERM, SIGINT or `shutDown`); throws
+    /// when it stopped because of a failure (its cluster's NATS client gave up).
     public func run() throws {
         try loop.run()
         reloader.close()
         history?.close()
         signals?.close()
         signals = nil
+        if let failure { throw ServiceError(failure) }
         logger.info("stopped")
     }
 

@@ -77,16 +77,19 @@ public struct ClusterConfiguration: Sendable {
         var buffer = [CChar](repeating: 0, count: 4096)
         guard fgets(&buffer, Int32(buffer.count), file) != nil else { throw ServiceError("\(path) is empty") }
         let line = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let trimmed = line.trimmingCharacters(in: " \t\r\n")
+        let trimmed = line.trimmingWhiteSpace()
         guard !trimmed.isEmpty else { throw ServiceError("\(path) is empty") }
         return trimmed
     }
 }
 
 extension String {
-    fileprivate func trimmingCharacters(in set: String) -> String {
-        let skip = Set(set)
-        guard let start = firstIndex(where: { !skip.contains($0) }), let end = lastIndex(where: { !skip.contains($0) }) else { return "" }
-        return String(self[start...end])
+    /// Without leading and trailing spaces, tabs, CRs and LFs. Over scalars: as Characters, a
+    /// CR LF pair is one grapheme that a set of " \t\r\n" characters does not hold.
+    fileprivate func trimmingWhiteSpace() -> String {
+        let scalars = unicodeScalars
+        let isSpace: (Unicode.Scalar) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
+        guard let start = scalars.firstIndex(where: { !isSpace($0) }), let end = scalars.lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(scalars[start...end])
     }
 }

@@ -5,9 +5,14 @@
 // bucket, and waits for all three, running the loop for at most
 // `startTimeoutSeconds`; a cluster that cannot be reached at start is an
 // error naming what failed (later outages are ridden out by ClusterNode).
-// Then it makes the ClusterNode, hands it and the store to the chat core and
-// announces the node. It logs the client's connection events. It holds no
-// chat rules and parses no flags.
+// It also reads the stream's last sequence, so room feeds start after it
+// (a node that could not learn it would replay a room's whole history as
+// live messages: the start fails instead). Then it makes the ClusterNode,
+// hands it and the store to the chat core and announces the node. It logs
+// the client's connection events, and reports through `onGaveUp` a NATS
+// client that stopped for good (credentials refused again and again): the
+// node could never rejoin, so the service ends with an error for its
+// supervisor to see. It holds no chat rules and parses no flags.
 import ChatCluster
 import ChatCore
 import ChatNet
@@ -18,6 +23,9 @@ final class ClusterJoiner {
     let node: ClusterNode
     let store: JetStreamHistoryStore
     let client: NATSClient
+    /// Called once if the NATS client stops for good while the node runs, with the reason.
+    var onGaveUp: ((String) -> Void)?
+    private var closing = false
 
     init(configuration: ClusterConfiguration, history: HistoryKeeper.Settings?, core: ChatServerCore, loop: EventLoop,
          logger: Logger) throws {
@@ -71,10 +79,8 @@ final class ClusterJoiner {
             client.close()
             throw ServiceError("cluster: JetStream did not answer within \(configuration.startTimeoutSeconds) s (is JetStream enabled on \(urls)?)")
         }
-        var info: Result<StreamInfo, JetStreamError>?
-        jetStream.streamInfo(store.subjects.historyStream) { info = $0 }
-        _ = try loop.run(for: deadline, until: { info != nil })
-        if case .success(let stream) = info { node.highestSequence = stream.state.lastSequence }
+        node.highestSequence = try Self.lastSequence(of: store.subjects.historyStream, jetStream: jetStream, loop: loop,
+                                                     giveUp: giveUp, client: client)
         core.cluster = node
         node.log = { level, message in
             switch level {
@@ -83,10 +89,37 @@ final class ClusterJoiner {
             default: logger.notice("\(message)")
             }
         }
-        client.onEvent = { [node] event in node.clientEvent(event) }
+        client.onEvent = { [unowned self, node] event in
+            node.clientEvent(event)
+            if case .closed(let reason) = event, !closing {
+                closing = true
+                onGaveUp?(reason)
+            }
+        }
         try node.start()
         logger.info("cluster", metadata: ["node": "\(nodeID)", "name": "\(configuration.name)", "nats": "\(urls)",
                                           "replicas": "\(configuration.replicas)"])
+    }
+
+    /// The history stream's last sequence, asked again until `giveUp` (a stream electing its
+    /// leader may not answer at once); throws when it cannot be learned.
+    private static func lastSequence(of stream: String, jetStream: JetStream, loop: EventLoop, giveUp: UInt64,
+                                     client: NATSClient) throws -> UInt64 {
+        var lastProblem = "no answer"
+        repeat {
+            var info: Result<StreamInfo, JetStreamError>?
+            jetStream.streamInfo(stream) { info = $0 }
+            _ = try loop.run(for: .seconds(5), until: { info != nil })
+            switch info {
+            case .success(let found): return found.state.lastSequence
+            case .failure(let error): lastProblem = "\(error)"
+            case nil: break
+            }
+            _ = try loop.run(for: .milliseconds(500), until: { false })
+        } while MonotonicClock.now() < giveUp
+        client.close()
+        throw ServiceError("cluster: cannot read the state of the history stream \(stream) (\(lastProblem)); "
+            + "without its last sequence, room feeds would replay old messages as new")
     }
 
     private static func nodeSettings(_ configuration: ClusterConfiguration) -> ClusterNode.Settings {
@@ -98,6 +131,7 @@ final class ClusterJoiner {
 
     /// Tells the other nodes this one stops, then closes the NATS connection.
     func close() {
+        closing = true
         node.stop()
         client.close()
     }
