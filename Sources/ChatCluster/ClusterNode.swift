@@ -4,7 +4,7 @@
 // presence subject and applies every other node's to the chat core; sends a
 // heartbeat every `heartbeatInterval` and declares a node that stays silent
 // for `deadAfter` lost (its users leave everywhere, with `quit`); answers a
-// `hello` with this node's whole state and sends its own hello and state
+// `hello` with this node's whole state (in parts when large, StateChunks) and sends its own hello and state
 // whenever it (re)connects, so nodes that dropped it take its users back;
 // claims anonymous names in a JetStream key-value bucket with compare-and-set
 // (ClusterNameClaims); hands private messages to the recipient's node; and
@@ -44,6 +44,9 @@ public final class ClusterNode: ClusterLink {
     private var connectedSince: UInt64?
     /// `stop()` was called: the client's close is ours, not news.
     private var stopping = false
+    /// This node's states sent so far (each one's parts carry it); other nodes' states in parts.
+    private var stateSerial = 0
+    private var stateParts: [String: StateAssembly] = [:]
 
     /// `nodeID`: unique per process (a fresh random id at every start is right).
     public init(nodeID: String, naming: ClusterNaming, client: NATSClient, core: ChatServerCore,
@@ -191,12 +194,14 @@ public final class ClusterNode: ClusterLink {
         let node = event.node
         switch event.kind {
         case .heartbeat: if let seen = event.id, seen > 0 { highestSequence = max(highestSequence, UInt64(seen)) }
-        case .hello: send(state(), to: naming.nodeSubject(node))
+        case .hello: sendState(to: naming.nodeSubject(node))
         case .bye:
             lastHeard[node] = nil
+            stateParts[node] = nil
             log?("notice", "cluster: node \(node) stopped; its users left")
             core.remoteNodeLost(node)
-        case .state: applyState(of: node, event.users ?? [])
+        case .state:
+            if let users = stateParts[node, default: StateAssembly()].add(event) { applyState(of: node, users) }
         case .arrive: core.remoteUserArrived(name: event.name!, trust: event.trustValue!, node: node)
         case .leave: core.remoteUserLeft(name: event.name!, node: node)
         case .join: core.remoteJoined(room: event.room!, name: event.name!, node: node)
@@ -227,15 +232,18 @@ public final class ClusterNode: ClusterLink {
 
     // MARK: Sending
 
-    private func state() -> PresenceEvent {
-        var event = PresenceEvent(.state, node: nodeID)
-        event.users = core.localUsers().map { PresenceEvent.User(name: $0.name, trust: $0.trust.rawValue, rooms: $0.rooms) }
-        return event
+    /// This node's whole state, in parts when it is large (StateChunks).
+    private func sendState(to subject: String) {
+        stateSerial += 1
+        let users = core.localUsers().map { PresenceEvent.User(name: $0.name, trust: $0.trust.rawValue, rooms: $0.rooms) }
+        for event in StateChunks.events(node: nodeID, serial: stateSerial, users: users) {
+            guard send(event, to: subject) else { return }
+        }
     }
 
     /// After (re)connecting: this node's state for everyone, and a hello so each node answers with its own.
     private func announce() {
-        publish(state())
+        sendState(to: naming.presenceSubject)
         publish(PresenceEvent(.hello, node: nodeID))
     }
 
@@ -249,6 +257,7 @@ public final class ClusterNode: ClusterLink {
             + UInt64(settings.deadAfter.components.attoseconds / 1_000_000_000)
         for (node, heard) in lastHeard where now &- heard > limit {
             lastHeard[node] = nil
+            stateParts[node] = nil
             log?("warning", "cluster: node \(node) silent for \(settings.deadAfter); its users left")
             core.remoteNodeLost(node)
         }

@@ -1,7 +1,7 @@
 // PresenceEvent: what one tlschatd node tells the others about its users, on
 // the cluster's presence subject (every node hears every event) and on a
 // node's own subject (private messages, and the state a node sends to one
-// that asked). JSON, one event per NATS message: presence is rare next to
+// that asked; a large state goes in parts, StateChunks). JSON, one event per NATS message: presence is rare next to
 // chat, and a readable form helps whoever debugs a cluster with `nats sub`.
 // Decoding refuses events without the fields their kind needs (a peer is
 // trusted, but a broken one must not crash us). No rules here: ClusterNode
@@ -44,6 +44,10 @@ struct PresenceEvent: Codable, Equatable {
     var id: Int64?
     var users: [User]?
     var count: Int?
+    /// A `state` sent in parts (StateChunks): which state of the node, which part, how many.
+    var serial: Int?
+    var part: Int?
+    var parts: Int?
 
     init(_ kind: Kind, node: String) {
         self.kind = kind
