@@ -127,6 +127,14 @@ struct ProxyProtocolTests {
         #expect(ChildProcess.waitUntil(timeout: 10) { server.log.contains("peer=192.0.2.44:4444") }, "log: \(server.log)")
     }
 
+    @Test("--help documents both options")
+    func helpDocumentsThem() {
+        let result = Subprocess.run(RepoPaths.executable("tlschatd"), ["--help"], timeout: 20)
+        for text in ["--proxy-protocol <proxy-protocol>", "--proxy-trusted <proxy-trusted>", "PROXY protocol v2 header"] {
+            #expect(result.output.contains(text), "help: \(result.output)")
+        }
+    }
+
     @Test("option mistakes are start-up errors naming the option", arguments: [
         (["--proxy-protocol", "127.0.0.1:0"], "--proxy-protocol needs --proxy-trusted"),
         (["--proxy-protocol", "127.0.0.1:2299", "--proxy-trusted", "10.0.0.1"], "--proxy-protocol 127.0.0.1:2299 is not one of the listeners"),
