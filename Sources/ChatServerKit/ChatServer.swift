@@ -6,7 +6,9 @@
 // close), logs connection lifecycles (never message contents), ends the
 // sessions a newly loaded CRL revokes, and shuts down gracefully. It takes the
 // TLS context for each new handshake from a TLSContextProvider (TLSReloader
-// swaps it). Chat rules live in ChatServerCore; transport rules in ChatNet.
+// swaps it). A listener marked for the PROXY protocol first reads the
+// relayed client address (ChatServer+RelayedConnections). Chat rules live in
+// ChatServerCore; transport rules in ChatNet.
 import ChatCore
 import ChatIRC
 import ChatNet
@@ -29,10 +31,12 @@ final class ChatServer {
     let loop: EventLoop
     /// The TLS context for new handshakes (a reload replaces it; live sessions keep theirs).
     let contexts: TLSContextProvider
-    private let settings: Settings
-    private let logger: Logger
+    let settings: Settings
+    let logger: Logger
     private var listeners: [Listener] = []
     private var clients: [ObjectIdentifier: ClientConnection] = [:]
+    /// Connections on PROXY-protocol listeners whose header is still being read.
+    var relayedHeaderReads: [ObjectIdentifier: ProxyHeaderReader] = [:]
     private var clientsPerHost: [String: Int] = [:]
     private var shuttingDown = false
     private var sweepTimer: LoopTimer?
@@ -81,20 +85,38 @@ final class ChatServer {
     enum Dialect { case chat1, irc }
 
     /// Listens on `address`; returns the bound address (port 0 resolved).
-    func listen(on address: SocketAddress, transport: Transport, reusePort: Bool = false, dialect: Dialect = .chat1) throws -> SocketAddress {
+    /// With `relay`, every connection must first send a PROXY v2 header from a trusted address.
+    func listen(on address: SocketAddress, transport: Transport, reusePort: Bool = false, dialect: Dialect = .chat1,
+                relay: RelayPolicy? = nil) throws -> SocketAddress {
         let listener = try Listener(loop: loop, address: address, options: SocketOptions(reusePort: reusePort), onError: { [logger] error in
             logger.warning("accept failed, pausing briefly", metadata: ["error": "\(error)"])
-        }, onAccept: { [unowned self] socket in self.accept(socket, transport: transport, dialect: dialect) })
+        }, onAccept: { [unowned self] socket in
+            if let relay { self.acceptRelayed(socket, transport: transport, dialect: dialect, relay: relay) }
+            else { self.accept(socket, transport: transport, dialect: dialect) }
+        })
         listeners.append(listener)
         return listener.localAddress
     }
 
     private func accept(_ socket: Socket, transport: Transport, dialect: Dialect) {
         let host = (try? socket.peerAddress())?.host ?? "?"
-        if clients.count >= settings.maximumClients || clientsPerHost[host, default: 0] >= settings.maximumClientsPerAddress {
+        if !admits(host: host) {
             socket.close()  // before any TLS work: refusing must stay cheap under a flood
             return noteRefusal(host)
         }
+        start(socket, host: host, relayedPeer: nil, transport: transport, dialect: dialect)
+    }
+
+    /// Whether one more client from `host` fits the overall and per-address limits
+    /// (connections still sending their PROXY header count towards the overall one).
+    func admits(host: String) -> Bool {
+        clients.count + relayedHeaderReads.count < settings.maximumClients
+            && clientsPerHost[host, default: 0] < settings.maximumClientsPerAddress
+    }
+
+    /// Wraps an admitted socket in its connection and starts it; `relayedPeer` is the
+    /// client address a PROXY header gave (nil: the socket's own peer).
+    func start(_ socket: Socket, host: String, relayedPeer: SocketAddress?, transport: Transport, dialect: Dialect) {
         let connection: StreamConnection  // concrete class: the per-message path avoids existential calls
         do {
             if transport == .tls {
@@ -108,6 +130,7 @@ final class ChatServer {
             return
         }
         connection.maximumBufferedOutput = settings.maximumQueuedOutput
+        if let relayedPeer { connection.useRelayedPeerAddress(relayedPeer) }
         let client = ClientConnection(server: self, connection: connection, transport: transport, peerHost: host,
                                       settings: settings, speaksIRC: dialect == .irc)
         connection.delegate = client
@@ -135,7 +158,7 @@ final class ChatServer {
     }
 
     /// Logs refused connections at most once a second, with a count, so a flood cannot flood the log.
-    private func noteRefusal(_ host: String) {
+    func noteRefusal(_ host: String) {
         refusedSinceLastLog += 1
         let now = MonotonicClock.now()
         guard now - lastRefusalLog >= 1_000_000_000 else { return }
@@ -224,6 +247,7 @@ final class ChatServer {
         sweepTimer?.cancel()
         for listener in listeners { listener.close() }
         listeners = []
+        cancelRelayedHeaderReads()
         core.shutDown()
         for client in clients.values where client.session == nil { client.connection.close(.immediate) }  // IRC registration included
         if clients.isEmpty { loop.stop() }

@@ -3,7 +3,7 @@
 // its history when configured (HistoryKeeper; SIGXFSZ is then ignored so a
 // file size limit is a failed write, not the end of the server), the
 // listeners (TLS always, plaintext only when asked for and loopback unless
-// allowed), the TLSReloader (certificate files watched and reloaded; revoked
+// allowed; those marked --proxy-protocol read a PROXY v2 header first), the TLSReloader (certificate files watched and reloaded; revoked
 // sessions ended), and, when asked to, the signals that stop it (SIGTERM,
 // SIGINT) or reload it (SIGHUP), and the service manager's notifications
 // (SystemdNotifier: READY once every listener is open, RELOADING/READY around
@@ -106,7 +106,8 @@ public final class ChatService {
         for (address, transport) in tlsAddresses.map({ ($0, Transport.tls) }) + plainAddresses.map({ ($0, Transport.plain) }) {
             let bound: SocketAddress
             do {
-                bound = try server.listen(on: address, transport: transport, reusePort: configuration.reusePort)
+                bound = try server.listen(on: address, transport: transport, reusePort: configuration.reusePort,
+                                          relay: try relayPolicy(for: address))
             } catch {
                 throw ServiceError("cannot listen on \(address): \(error)")
             }
@@ -125,7 +126,8 @@ public final class ChatService {
         for (address, transport) in tlsAddresses.map({ ($0, Transport.tls) }) + plainAddresses.map({ ($0, Transport.plain) }) {
             let bound: SocketAddress
             do {
-                bound = try server.listen(on: address, transport: transport, reusePort: configuration.reusePort, dialect: .irc)
+                bound = try server.listen(on: address, transport: transport, reusePort: configuration.reusePort, dialect: .irc,
+                                          relay: try relayPolicy(for: address))
             } catch {
                 throw ServiceError("cannot listen for IRC on \(address): \(error)")
             }
@@ -135,6 +137,15 @@ public final class ChatService {
             boundIRCAddresses.append((transport, bound))
             announce("listening \(transport == .tls ? "irc" : "irc-plain") \(bound.host) \(bound.port)\n")
         }
+    }
+
+    /// The PROXY protocol rules for a listener on `address`, or nil when it is not marked.
+    private func relayPolicy(for address: SocketAddress) throws -> ChatServer.RelayPolicy? {
+        guard try configuration.proxyProtocolAddresses().contains(address) else { return nil }
+        logger.info("listener expects a PROXY protocol v2 header first", metadata: [
+            "address": "\(address)", "trusted": "\(configuration.proxyTrustedPrefixes.map(\.description).joined(separator: ","))"])
+        return ChatServer.RelayPolicy(trusted: configuration.proxyTrustedPrefixes,
+                                      headerTimeout: .seconds(configuration.handshakeTimeoutSeconds))
     }
 
     private func received(signal number: Int32) {

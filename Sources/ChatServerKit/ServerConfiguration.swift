@@ -22,6 +22,11 @@ public struct ServerConfiguration: Sendable {
     public var ircListen: [String] = []
     /// Plaintext IRC listeners: the rules of `plainListen` (loopback unless `allowPublicPlaintext`).
     public var ircPlainListen: [String] = []
+    /// Listeners (as given in the four lists above) that expect a PROXY protocol v2 header
+    /// from a trusted load balancer first (ServerConfiguration+ProxyProtocol).
+    public var proxyProtocolListeners: [String] = []
+    /// The load balancers allowed to send that header: IPv4/IPv6 addresses or CIDR ranges.
+    public var proxyTrusted: [String] = []
     /// SO_REUSEPORT on every listener: several tlschatd processes share one port (each
     /// serves the connections the kernel gives it; they share nothing else).
     public var reusePort = false
@@ -132,6 +137,7 @@ public struct ServerConfiguration: Sendable {
             require((1...86_400).contains(value), "\(name) must be 1...86400 seconds")
         }
         found += limitProblems()
+        found += proxyProtocolProblems()
         require(lobby == "none" || lobbyRoom != nil, "--lobby must be a room name (# and 1-\(maximumRoomNameLength) characters of A-Z a-z 0-9 . _ -) or none")
         require(commandBurst >= 1 && commandsPerSecond > 0, "--command-burst and --commands-per-second must be positive")
         require((1...64).contains(sessionsPerUser), "--sessions-per-user must be 1...64")

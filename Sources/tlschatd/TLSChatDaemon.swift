@@ -144,6 +144,9 @@ struct TLSChatDaemon: ParsableCommand {
     @OptionGroup(title: "Cluster")
     var clusterOptions: ClusterOptions
 
+    @OptionGroup(title: "Behind a load balancer (PROXY protocol v2)")
+    var proxyOptions: ProxyProtocolOptions
+
     private var serverConfiguration: ServerConfiguration {
         var configuration = ServerConfiguration(certificateChainFile: cert, privateKeyFile: key)
         if !listen.isEmpty { configuration.listen = listen }
@@ -184,6 +187,7 @@ struct TLSChatDaemon: ParsableCommand {
         configuration.historyMaximumAgeSeconds = historyMaxAge.map { ServerConfiguration.seconds(fromDuration: $0) ?? -1 }
         configuration.historyMaximumMessagesPerRoom = historyMaxMessagesPerRoom
         configuration.cluster = clusterOptions.configuration
+        proxyOptions.apply(to: &configuration)
         return configuration
     }
 
