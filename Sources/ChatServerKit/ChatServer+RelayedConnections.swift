@@ -5,8 +5,9 @@
 // under the handshake timeout, before the TLS handshake or the greeting), and
 // the client address it relays (PROXY command; LOCAL keeps the balancer's
 // own) becomes the connection's peer for the per-address limit, the logs and
-// everything else. A refused connection gets one log line naming why, and
-// nothing else: other clients are not affected. Parsing is ProxyHeaderParser's
+// everything else. A refused connection gets one log line naming why (20 in
+// a burst, then one a second, each counting those left out since: a flood
+// must not flood the log), and nothing else: other clients are not affected. Parsing is ProxyHeaderParser's
 // (ChatNet); the ordinary accept path is ChatServer's.
 import ChatCore
 import ChatNet
@@ -30,9 +31,8 @@ extension ChatServer {
         }
         guard relay.trusts(balancer) else {
             socket.close()
-            logger.warning("refused: connection to a PROXY protocol listener from an untrusted address", metadata: [
+            return logRelayRefusal("refused: connection to a PROXY protocol listener from an untrusted address", [
                 "peer": "\(balancer)", "reason": "not in --proxy-trusted (only trusted load balancers may relay a client address)"])
-            return
         }
         // Only the overall limit applies while the header is read: every relayed client
         // shares the balancer's address, so the per-address limit waits for the relayed one.
@@ -56,9 +56,8 @@ extension ChatServer {
             header = read
         case .failure(let failure):
             socket.close()
-            logger.warning("refused: bad PROXY protocol header", metadata: [
+            return logRelayRefusal("refused: bad PROXY protocol header", [
                 "peer": "\(balancer)", "reason": "\(LogFields.quoted(failure.description))"])
-            return
         }
         let client = header.source ?? balancer  // LOCAL: the balancer's own connection (a health check)
         guard admits(host: client.host) else {
@@ -66,6 +65,17 @@ extension ChatServer {
             return noteRefusal(client.host)
         }
         start(socket, host: client.host, relayedPeer: header.source, transport: transport, dialect: dialect)
+    }
+
+    private func logRelayRefusal(_ message: Logger.Message, _ metadata: Logger.Metadata) {
+        guard relayRefusalLog.take(now: MonotonicClock.now()) else {
+            relayRefusalsNotLogged += 1
+            return
+        }
+        var metadata = metadata
+        if relayRefusalsNotLogged > 0 { metadata["not-logged-before"] = "\(relayRefusalsNotLogged)" }
+        relayRefusalsNotLogged = 0
+        logger.warning(message, metadata: metadata)
     }
 
     /// Closes every connection still sending its PROXY header (at shutdown).

@@ -37,6 +37,9 @@ final class ChatServer {
     private var clients: [ObjectIdentifier: ClientConnection] = [:]
     /// Connections on PROXY-protocol listeners whose header is still being read.
     var relayedHeaderReads: [ObjectIdentifier: ProxyHeaderReader] = [:]
+    /// PROXY refusals a peer can repeat at will are logged in a burst of 20, then one a second.
+    var relayRefusalLog = TokenBucket(capacity: 20, refillPerSecond: 1, now: 0)
+    var relayRefusalsNotLogged = 0
     private var clientsPerHost: [String: Int] = [:]
     private var shuttingDown = false
     private var sweepTimer: LoopTimer?

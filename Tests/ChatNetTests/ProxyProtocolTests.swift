@@ -103,6 +103,18 @@ struct ProxyProtocolTests {
         #expect(server.log.components(separatedBy: "refused: bad PROXY protocol header").count - 1 == 5, "log: \(server.log)")
     }
 
+    @Test("a flood of bad headers is logged in a burst of 20, not one line each")
+    func aFloodOfBadHeadersDoesNotFloodTheLog() throws {
+        let server = try server([])
+        defer { server.stop() }
+        let wrong = "raw:" + Self.hex(Array("HELLO there, this is not a header\n".utf8))
+        let result = balancer(server.port, ["proxy:198.51.100.1:1000"] + Array(repeating: wrong, count: 100))
+        #expect(result.output.contains("1 reply: OK PING p1"), "the relayed client kept chatting: \(result.output)")
+        #expect(result.output.contains("101 closed"), "\(result.output.suffix(500))")
+        let logged = server.log.components(separatedBy: "refused: bad PROXY protocol header").count - 1
+        #expect((20...22).contains(logged), "\(logged) lines for 100 bad headers")
+    }
+
     @Test("a header that does not arrive within --handshake-timeout closes the connection")
     func lateHeaderTimesOut() throws {
         let server = try server(["--handshake-timeout", "1"])
