@@ -15,7 +15,7 @@
 extension ChatServerCore {
     /// Room messages sent on this node that the store acknowledged and the feed has not
     /// brought back yet: id -> sending session (skipped when the feed delivers it).
-    static let maximumOwnStoredMessages = 65_536
+    public static let maximumOwnStoredMessages = 65_536
 
     public var isClustered: Bool { cluster != nil }
 
@@ -81,19 +81,21 @@ extension ChatServerCore {
 
     /// A stored room message from the room's feed (every node's, in the order of the shared
     /// history). While a batch of this node is in flight, a message of a room in that batch
-    /// might be one of them: it waits for the batch's completion, in order.
+    /// might be one of them: it waits for the batch's completion, in order. When that many
+    /// wait that the backlog is full, it is delivered now, in order, before this one (order
+    /// first: a sender on this node may then get its own message back, as PROTOCOL.md
+    /// section 15 says for this overload).
     public func clusterRoomMessage(_ entry: HistoryEntry) {
         let mayBeOwn = commitInFlight && inFlightRooms.contains(roomName(of: entry))
-        if (mayBeOwn || !feedBacklog.isEmpty) && feedBacklog.count < Self.maximumOwnStoredMessages {
-            feedBacklog.append(entry)  // in order behind what already waits
-            return
-        }
-        deliverFromFeed(entry)
+        guard mayBeOwn || !feedBacklog.isEmpty else { return deliverFromFeed(entry) }
+        if feedBacklog.count >= Self.maximumOwnStoredMessages { drainFeedBacklog(evenInFlight: true) }
+        feedBacklog.append(entry)  // in order behind what already waits
     }
 
-    /// Delivers what the feed brought while the batch was in flight (after its completion).
-    func drainFeedBacklog() {
-        guard !commitInFlight else { return }
+    /// Delivers what the feed brought while the batch was in flight (after its completion,
+    /// or before it when `evenInFlight`: the backlog is full).
+    func drainFeedBacklog(evenInFlight: Bool = false) {
+        guard !commitInFlight || evenInFlight else { return }
         let backlog = feedBacklog
         feedBacklog.removeAll()
         for entry in backlog { deliverFromFeed(entry) }

@@ -78,6 +78,24 @@ struct ClusterCoreTests {
         #expect(alice.link.take() == [], "the sender does not get its own message back")
     }
 
+    @Test("feed messages waiting for a batch in flight keep their order when they fill the backlog")
+    func aFullFeedBacklogKeepsTheOrder() throws {
+        let (fixture, _) = try clustered()
+        let alice = Client(fixture.core, cert: "alice"), bob = Client(fixture.core, cert: "bob")
+        _ = alice.link.take(); _ = bob.link.take()
+        fixture.feed(alice, ["SAY mine"])
+        fixture.commit()
+        let count = ChatServerCore.maximumOwnStoredMessages + 10
+        for index in 0..<count {
+            fixture.core.clusterRoomMessage(HistoryEntry(id: Int64(1000 + index), time: 0, scope: .room("#lobby"),
+                                                         sender: "carol", trust: .cert, text: "m\(index)"))
+        }
+        fixture.store.completeNext()
+        let received = bob.link.take().filter { $0.hasPrefix("MSG #lobby carol") }
+        #expect(received.count == count)
+        #expect(received == (0..<count).map { "MSG #lobby carol cert m\($0)" }, "out of order")
+    }
+
     @Test("a failed store delivers locally and says unstored; other nodes are not counted as reached")
     func storeFailureDeliversLocally() throws {
         let (fixture, link) = try clustered()
