@@ -59,6 +59,7 @@ public final class ClusterNode: ClusterLink {
         self.settings = settings
         claims = ClusterNameClaims(nodeID: nodeID, bucket: names, loop: client.loop)
         claims.isAlive = { [unowned self] node in isAlive(node) }
+        core.refusedRemoteInput = { [unowned self] what in log?("warning", "cluster: ignored \(what)") }
     }
 
     /// A fresh node id: 8 random hex digits.

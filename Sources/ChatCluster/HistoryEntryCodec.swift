@@ -7,7 +7,9 @@
 // append) are not part of the entry and are ignored when reading (messages
 // written by earlier versions also carry a TLSChat-Previous header). Names
 // holding a space, a line break or nothing cannot be encoded and are
-// refused. Encoding and decoding only: no I/O.
+// refused, and so is decoding a sender or text that chat/1 could not carry
+// (RemoteInputRules: a line break would forge lines at clients). Encoding
+// and decoding only: no I/O.
 import ChatCore
 
 public enum HistoryEntryCodec {
@@ -35,6 +37,9 @@ public enum HistoryEntryCodec {
             throw HistoryError(.corrupt, "stream message \(sequence) has an unknown header line '\(head)'")
         }
         let body = String(decoding: payload[(newline + 1)...], as: UTF8.self)
+        guard RemoteInputRules.isValidUser(sender, trust: trust), RemoteInputRules.isValidText(body) else {
+            throw HistoryError(.corrupt, "stream message \(sequence) holds a sender or text a client could not have sent")
+        }
         return HistoryEntry(id: Int64(clamping: sequence), time: time, scope: scope, sender: sender,
                             recipient: recipient == "-" ? nil : recipient, trust: trust, text: body)
     }

@@ -84,6 +84,9 @@ extension ChatServerCore {
 
     /// Another node's member made `roomName` certificate-only (the mark is stored already).
     public func remoteCertificateOnly(room roomName: String, by name: String) {
+        guard RemoteInputRules.isValidRoom(roomName), RemoteInputRules.isValidName(name) else {
+            return refuseRemoteInput("a certificate-only mark of '\(roomName.prefix(40))' by '\(name.prefix(40))': not a valid room or name")
+        }
         applyCertificateOnlyMark(roomName, byName: name, except: nil)
     }
 

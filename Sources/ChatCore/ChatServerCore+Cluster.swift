@@ -22,6 +22,9 @@ extension ChatServerCore {
     /// A user of `node` began its first session there. A `cert` user takes its name over:
     /// this node's sessions of that name are replaced, as a newer login on one node would.
     public func remoteUserArrived(name: String, trust: Trust, node: String) {
+        guard RemoteInputRules.isValidUser(name, trust: trust) else {
+            return refuseRemoteInput("an arrival of '\(name.prefix(40))' (\(trust.rawValue)) from node \(node): not a valid name for that trust")
+        }
         if trust == .cert, let locals = sessionsByName[NameRules.key(name)] {
             for session in locals {
                 commitNow(ifWaiting: session)
@@ -43,12 +46,14 @@ extension ChatServerCore {
     }
 
     public func remoteJoined(room: String, name: String, node: String) {
+        guard RemoteInputRules.isValidRoom(room) else { return refuseRemoteInput("a join of '\(room.prefix(40))' from node \(node): not a valid room") }
         guard let user = directory.user(name), user.node == node, directory.join(room, name) else { return }
         guard let local = rooms[room] else { return }
         _ = deliver(OutboundMessage(line: "JOINED \(room) \(user.name) \(user.trust.rawValue)", broadcast: true), to: local.members)
     }
 
     public func remoteParted(room: String, name: String, node: String, reason: String) {
+        guard reason == "part" || reason == "quit" else { return refuseRemoteInput("a part with reason '\(reason.prefix(40))' from node \(node)") }
         guard let user = directory.user(name), user.node == node, directory.part(room, name) else { return }
         guard let local = rooms[room] else { return }
         let line = "PARTED \(room) \(user.name) \(user.trust.rawValue) \(reason)"
@@ -56,7 +61,11 @@ extension ChatServerCore {
     }
 
     public func remoteRenamed(from old: String, to new: String, node: String) {
-        guard let user = directory.user(old), user.node == node, let renamed = directory.rename(old, to: new) else { return }
+        guard let user = directory.user(old), user.node == node else { return }
+        guard RemoteInputRules.isValidUser(new, trust: user.trust) else {
+            return refuseRemoteInput("a rename to '\(new.prefix(40))' from node \(node): not a valid name for that trust")
+        }
+        guard let renamed = directory.rename(old, to: new) else { return }
         var neighbours: [Int: ChatSession] = [:]
         for room in renamed.rooms { for member in rooms[room]?.members ?? [] { neighbours[member.id] = member } }
         let line = OutboundMessage(line: "RENAMED \(user.name) \(new) \(user.trust.rawValue)", broadcast: true)
@@ -70,6 +79,9 @@ extension ChatServerCore {
 
     /// A private message from a user of another node for a user of this one.
     public func remotePrivateMessage(to recipient: String, from sender: String, trust: Trust, text: String, id: Int64?) {
+        guard RemoteInputRules.isValidUser(sender, trust: trust), RemoteInputRules.isValidText(text) else {
+            return refuseRemoteInput("a private message from '\(sender.prefix(40))': not a valid sender or text")
+        }
         // Never to a session that must still upgrade with STARTTLS (it would read it in plaintext).
         guard let recipients = sessionsByName[NameRules.key(recipient)]?.filter({ !mustUpgradeFirst($0) }),
               !recipients.isEmpty else { return }
@@ -86,6 +98,10 @@ extension ChatServerCore {
     /// first: a sender on this node may then get its own message back, as PROTOCOL.md
     /// section 15 says for this overload).
     public func clusterRoomMessage(_ entry: HistoryEntry) {
+        guard RemoteInputRules.isValidRoom(roomName(of: entry)), RemoteInputRules.isValidUser(entry.sender, trust: entry.trust),
+              RemoteInputRules.isValidText(entry.text) else {
+            return refuseRemoteInput("room message \(entry.id) from the feed: not a valid room, sender or text")
+        }
         let mayBeOwn = commitInFlight && inFlightRooms.contains(roomName(of: entry))
         guard mayBeOwn || !feedBacklog.isEmpty else { return deliverFromFeed(entry) }
         if feedBacklog.count >= Self.maximumOwnStoredMessages { drainFeedBacklog(evenInFlight: true) }
@@ -194,4 +210,11 @@ extension ChatServerCore {
 /// no longer includes it).
 struct OwnStoredMessage {
     weak var sender: ChatSession?
+}
+
+extension ChatServerCore {
+    /// Drops something another node sent that RemoteInputRules refuses, saying what.
+    func refuseRemoteInput(_ what: String) {
+        refusedRemoteInput?(what)
+    }
 }

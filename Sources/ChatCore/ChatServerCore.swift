@@ -32,6 +32,8 @@ public final class ChatServerCore {
     public var wallClock: (() -> Int64)?
     /// Told of every store failure (the server logs them, rate-limited); chat goes on.
     public var historyFailed: ((HistoryError) -> Void)?
+    /// Told what it dropped when another node sent something RemoteInputRules refuses.
+    public var refusedRemoteInput: ((String) -> Void)?
     /// Stored messages accepted this loop iteration, committed together by `commitStaged`.
     var staged: [StagedMessage] = []
     /// A batch was handed to the store's `append` and has not completed yet (at most one).

@@ -42,8 +42,8 @@ import Testing
 
     @Test func anEntrySurvivesItsPayloadEncoding() throws {
         let entries = [
-            HistoryEntry(time: 1_733_470_000_123, scope: .room("#x"), sender: "~guest", trust: .tls, text: "héllo 👋\nsecond line c1 0 cert a b"),
-            HistoryEntry(time: 2, scope: .room("#x"), sender: "~plain", trust: .plain, text: ""),
+            HistoryEntry(time: 1_733_470_000_123, scope: .room("#x"), sender: "~guest", trust: .tls, text: "héllo 👋\tc1 0 cert a b"),
+            HistoryEntry(time: 2, scope: .room("#x"), sender: "~plain", trust: .plain, text: " "),
             HistoryEntry(time: 3, scope: .between("alice", "bob"), sender: "alice", recipient: "Bob", trust: .cert, text: "private"),
         ]
         for (index, entry) in entries.enumerated() {
@@ -53,6 +53,14 @@ import Testing
             #expect(try HistoryEntryCodec.decode(payload, scope: entry.scope, sequence: UInt64(index + 10)) == expected)
         }
         #expect(String(decoding: try HistoryEntryCodec.encode(entries[2]), as: UTF8.self) == "c1 3 cert alice Bob\nprivate")
+        // What no client could have sent is refused when read back (it would forge lines at clients).
+        for (sender, trust, text) in [("~a", Trust.tls, "two\nlines"), ("~a", .tls, ""), ("~a", .tls, "bidi \u{202E}"),
+                                      ("~a", .cert, "anonymous name, cert trust"), ("alice", .tls, "cert name, tls trust")] {
+            let payload = Array("c1 1 \(trust.rawValue) \(sender) -\n\(text)".utf8)
+            #expect(throws: HistoryError.self, "\(sender) \(trust) \(text)") {
+                try HistoryEntryCodec.decode(payload, scope: .room("#x"), sequence: 1)
+            }
+        }
     }
 
     @Test func namesThatWouldBreakThePayloadAreRefusedAndBadPayloadsReported() {

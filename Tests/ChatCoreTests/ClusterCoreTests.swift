@@ -96,6 +96,35 @@ struct ClusterCoreTests {
         #expect(received == (0..<count).map { "MSG #lobby carol cert m\($0)" }, "out of order")
     }
 
+    @Test("what another node sends that a client could not have sent reaches no client and is reported")
+    func invalidRemoteInputIsDropped() throws {
+        let (fixture, _) = try clustered()
+        var refused: [String] = []
+        fixture.core.refusedRemoteInput = { refused.append($0) }
+        let alice = Client(fixture.core, cert: "alice")
+        fixture.core.remoteUserArrived(name: "bob", trust: .cert, node: "n2")
+        fixture.core.remoteJoined(room: "#lobby", name: "bob", node: "n2")
+        _ = alice.link.take()
+        fixture.core.remoteUserArrived(name: "eve\r\nNOTICE forged", trust: .cert, node: "n2")
+        fixture.core.remoteUserArrived(name: "~eve", trust: .cert, node: "n2")
+        fixture.core.remoteUserArrived(name: "eve", trust: .tls, node: "n2")
+        fixture.core.remoteJoined(room: "#lo bby", name: "bob", node: "n2")
+        fixture.core.remoteParted(room: "#lobby", name: "bob", node: "n2", reason: "x\nNOTICE forged")
+        fixture.core.remoteRenamed(from: "bob", to: "bob two", node: "n2")
+        fixture.core.remotePrivateMessage(to: "alice", from: "bob", trust: .cert, text: "hi\nNOTICE forged", id: nil)
+        fixture.core.remotePrivateMessage(to: "alice", from: "bob", trust: .cert, text: "", id: nil)
+        fixture.core.remoteCertificateOnly(room: "#lobby\n", by: "bob")
+        for text in ["hi\r\nNOTICE forged", "\u{202E}reversed", ""] {
+            fixture.core.clusterRoomMessage(HistoryEntry(id: 5, time: 0, scope: .room("#lobby"), sender: "bob", trust: .cert, text: text))
+        }
+        fixture.core.clusterRoomMessage(HistoryEntry(id: 6, time: 0, scope: .room("#lobby"), sender: "~bob", trust: .cert, text: "hi"))
+        #expect(alice.link.take() == [], "nothing reached the client")
+        #expect(refused.count == 13, "\(refused)")
+        #expect(alice.send("WHO #lobby") == ["OK WHO #lobby 2 alice:cert bob:cert"], "bob is still bob, in #lobby")
+        fixture.core.clusterRoomMessage(HistoryEntry(id: 7, time: 0, scope: .room("#lobby"), sender: "bob", trust: .cert, text: "fine\tthanks"))
+        #expect(alice.link.take() == ["MSG #lobby bob cert fine\tthanks"])
+    }
+
     @Test("a failed store delivers locally and says unstored; other nodes are not counted as reached")
     func storeFailureDeliversLocally() throws {
         let (fixture, link) = try clustered()

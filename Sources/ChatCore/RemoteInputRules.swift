@@ -1,0 +1,34 @@
+// RemoteInputRules: what the chat core accepts from other nodes of a cluster
+// (presence events, room and private messages, stored entries) before any of
+// it reaches a client line: names and rooms as a client could have chosen
+// them (the protocol's widest limits, so nodes with different options still
+// see each other), an anonymous name exactly when the trust is not `cert`,
+// and texts without the characters chat/1 forbids (a line break in a text
+// from NATS would otherwise start a forged line at every client). Only holders
+// of the cluster's credentials can publish, so a refusal means a broken or
+// hostile node: the caller drops the event and logs it. Pure checks.
+public enum RemoteInputRules {
+    private static let widest = NameRules(limits: ChatLimits())
+    /// The longest text accepted from another node, in bytes (a line is at most 1 MiB anywhere).
+    public static let maximumTextBytes = 1 << 20
+
+    /// A user name with the trust it claims: a certificate name for `cert`, `~name` otherwise.
+    public static func isValidUser(_ name: String, trust: Trust) -> Bool {
+        trust == .cert ? widest.isValidCertificateName(name) : widest.anonymousName(name) == name && name.hasPrefix("~")
+    }
+
+    /// A user name of either kind.
+    public static func isValidName(_ name: String) -> Bool {
+        widest.isValidCertificateName(name) || (name.hasPrefix("~") && widest.anonymousName(name) == name)
+    }
+
+    /// A room name in its canonical (lower-cased) form.
+    public static func isValidRoom(_ room: String) -> Bool { widest.roomName(room) == room }
+
+    /// A message text: not empty, bounded, nothing chat/1 forbids (control characters,
+    /// line and paragraph separators, bidi controls).
+    public static func isValidText(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        return !bytes.isEmpty && bytes.count <= maximumTextBytes && CommandParser.firstForbidden(in: bytes) == nil
+    }
+}
