@@ -200,6 +200,19 @@ public final class JetStreamHistoryStore: HistoryStore {
 
     public func certificateOnlyRooms() throws(HistoryError) -> Set<String> { marks }
 
+    /// Reads the marks bucket again (after a reconnect: marks set by other nodes meanwhile
+    /// were announced while this node could not hear); completes with the rooms not known before.
+    public func reloadCertificateOnlyMarks(completion: @escaping (Result<Set<String>, HistoryError>) -> Void) {
+        Self.loadMarks(marksBucket, subjects: subjects) { [weak self] result in
+            guard let self else { return }
+            completion(result.map { loaded in
+                let new = loaded.subtracting(marks)
+                marks.formUnion(loaded)
+                return new
+            })
+        }
+    }
+
     public func pruneStep(olderThan: Int64?, keepPerScope: Int?, maximumRows: Int) throws(HistoryError) -> Int { 0 }
 
     // MARK: Bookkeeping

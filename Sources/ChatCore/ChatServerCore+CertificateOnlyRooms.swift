@@ -90,6 +90,25 @@ extension ChatServerCore {
         applyCertificateOnlyMark(roomName, byName: name, except: nil)
     }
 
+    /// A mark this node learned late (set by another node while this one was cut off from
+    /// the cluster): the room admits cert users only from now on, and members of this node
+    /// that are not `cert` users (they joined meanwhile) are taken out of it, with a NOTICE.
+    public func certificateOnlyMarkLearned(room roomName: String) {
+        guard RemoteInputRules.isValidRoom(roomName) else {
+            return refuseRemoteInput("a certificate-only mark of '\(roomName.prefix(40))': not a valid room")
+        }
+        for member in rooms[roomName]?.members ?? [] where member.trust != .cert && member.rooms.contains(roomName) {
+            member.send("NOTICE cert-only \(roomName) admits certificate users only (set on another node): you are no longer in it")
+            leave(roomName, member, reason: "part")
+        }
+        markedCertificateOnlyRooms.insert(roomName)
+        guard let room = rooms[roomName], !room.certificateOnly else { return }
+        room.certificateOnly = true
+        let notice = OutboundMessage(line: "NOTICE cert-only \(roomName) admits certificate users only from now on (set on another node)",
+                                     broadcast: true)
+        _ = deliver(notice, to: room.members.filter { $0.wantsRoomFlags })
+    }
+
     private func applyCertificateOnlyMark(_ roomName: String, byName name: String, except setter: ChatSession?) {
         markedCertificateOnlyRooms.insert(roomName)
         guard let room = rooms[roomName], !room.certificateOnly else { return }

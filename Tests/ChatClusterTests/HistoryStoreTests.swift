@@ -156,6 +156,22 @@ import Testing
         #expect(try other.certificateOnlyRooms().isEmpty)
     }
 
+    @Test func reloadingTheMarksFindsThoseSetByAnotherStore() throws {
+        let cluster = try NATSTestCluster.single()
+        defer { cluster.finish() }
+        let probe = try ClusterProbe(urls: cluster.urls)
+        defer { probe.finish() }
+        let here = try probe.openStore(), elsewhere = try probe.openStore()
+        _ = probe.complete { here.markCertificateOnly(room: "#known", completion: $0) }
+        _ = probe.complete { elsewhere.markCertificateOnly(room: "#Late", completion: $0) }
+        #expect(try here.certificateOnlyRooms() == ["#known"], "a mark set by another store is not seen without a reload")
+        let learned = probe.complete { here.reloadCertificateOnlyMarks(completion: $0) }
+        #expect((try? learned?.get()) == ["#late"])
+        #expect(try here.certificateOnlyRooms() == ["#known", "#late"])
+        let again = probe.complete { here.reloadCertificateOnlyMarks(completion: $0) }
+        #expect((try? again?.get()) == [], "nothing new the second time")
+    }
+
     @Test func theStreamsCountLimitEndsTheHistoryWhereItRemovedMessages() throws {
         let cluster = try NATSTestCluster.single()
         defer { cluster.finish() }

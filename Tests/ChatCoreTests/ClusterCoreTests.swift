@@ -220,6 +220,23 @@ struct ClusterCertificateOnlyTests {
         let guest = Client(fixture.core)
         #expect(guest.send("JOIN #dev") == ["ERR NOT_ALLOWED #dev admits certificate users only; you are tls"])
     }
+
+    @Test("a mark learned late (set elsewhere while this node was cut off) applies and takes lower-trust members out")
+    func aMarkLearnedLateTakesAnonymousMembersOut() throws {
+        let fixture = try DelayedHistoryFixture()
+        fixture.core.cluster = RecordingClusterLink()
+        let alice = Client(fixture.core, cert: "alice"), guest = Client(fixture.core)
+        alice.send("JOIN #ops"); alice.send("CAP REQ room-flags")
+        #expect(guest.send("JOIN #ops") == ["OK JOIN #ops 2"])
+        let guestName = guest.session.name
+        _ = alice.link.take()
+        fixture.core.certificateOnlyMarkLearned(room: "#ops")
+        #expect(guest.link.take() == ["NOTICE cert-only #ops admits certificate users only (set on another node): you are no longer in it"])
+        #expect(alice.link.take() == ["PARTED #ops \(guestName) tls part",
+                                      "NOTICE cert-only #ops admits certificate users only from now on (set on another node)"])
+        #expect(guest.send("JOIN #ops") == ["ERR NOT_ALLOWED #ops admits certificate users only; you are tls"])
+        #expect(alice.send("WHO #ops") == ["OK WHO #ops:cert 1 alice:cert"])
+    }
 }
 
 @Suite("cluster names given back", .serialized)
