@@ -109,9 +109,9 @@ public final class ClusterNode: ClusterLink {
     public var guestSuffix: String { String(nodeID.prefix(6)) }
     public var isConnected: Bool { client.state == .connected }
 
-    public func userArrived(name: String, trust: Trust) {
+    public func userArrived(name: String, trust: Trust, since: Int64) {
         var event = PresenceEvent(.arrive, node: nodeID)
-        (event.name, event.trust) = (name, trust.rawValue)
+        (event.name, event.trust, event.since) = (name, trust.rawValue, since)
         publish(event)
     }
 
@@ -203,7 +203,7 @@ public final class ClusterNode: ClusterLink {
             core.remoteNodeLost(node)
         case .state:
             if let users = stateParts[node, default: StateAssembly()].add(event) { applyState(of: node, users) }
-        case .arrive: core.remoteUserArrived(name: event.name!, trust: event.trustValue!, node: node)
+        case .arrive: core.remoteUserArrived(name: event.name!, trust: event.trustValue!, node: node, since: event.since)
         case .leave: core.remoteUserLeft(name: event.name!, node: node)
         case .join: core.remoteJoined(room: event.room!, name: event.name!, node: node)
         case .part: core.remoteParted(room: event.room!, name: event.name!, node: node, reason: event.reason!)
@@ -224,7 +224,7 @@ public final class ClusterNode: ClusterLink {
         for user in users {
             guard let trust = Trust(rawValue: user.trust) else { continue }
             let before = core.remoteUser(user.name)
-            if before?.node != node { core.remoteUserArrived(name: user.name, trust: trust, node: node) }
+            if before?.node != node { core.remoteUserArrived(name: user.name, trust: trust, node: node, since: user.since) }
             let had = before?.node == node ? before!.rooms : []
             for room in had where !user.rooms.contains(room) { core.remoteParted(room: room, name: user.name, node: node, reason: "part") }
             for room in user.rooms where !had.contains(room) { core.remoteJoined(room: room, name: user.name, node: node) }
@@ -236,7 +236,7 @@ public final class ClusterNode: ClusterLink {
     /// This node's whole state, in parts when it is large (StateChunks).
     private func sendState(to subject: String) {
         stateSerial += 1
-        let users = core.localUsers().map { PresenceEvent.User(name: $0.name, trust: $0.trust.rawValue, rooms: $0.rooms) }
+        let users = core.localUsers().map { PresenceEvent.User(name: $0.name, trust: $0.trust.rawValue, rooms: $0.rooms, since: $0.since) }
         for event in StateChunks.events(node: nodeID, serial: stateSerial, users: users) {
             guard send(event, to: subject) else { return }
         }

@@ -31,6 +31,8 @@ struct PresenceEvent: Codable, Equatable {
         var name: String
         var trust: String
         var rooms: [String]
+        /// When the user's first session on its node began (seconds since the epoch).
+        var since: Int64?
     }
 
     var kind: Kind
@@ -46,6 +48,8 @@ struct PresenceEvent: Codable, Equatable {
     var count: Int?
     /// A `state` sent in parts (StateChunks): which state of the node, which part, how many.
     var serial: Int?
+    /// `arrive`: when the user's first session began (seconds since the epoch).
+    var since: Int64?
     var part: Int?
     var parts: Int?
 

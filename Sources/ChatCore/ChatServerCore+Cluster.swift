@@ -19,11 +19,18 @@ extension ChatServerCore {
 
     public var isClustered: Bool { cluster != nil }
 
-    /// A user of `node` began its first session there. A `cert` user takes its name over:
-    /// this node's sessions of that name are replaced, as a newer login on one node would.
-    public func remoteUserArrived(name: String, trust: Trust, node: String) {
+    /// A user of `node` began its first session there at `since` (seconds since the epoch;
+    /// nil: unknown, counts as newest). A `cert` user takes its name over: this node's
+    /// sessions of that name are replaced, as a newer login on one node would be, unless
+    /// they began later. Both nodes decide alike, by (start, first 6 characters of the node
+    /// id), so two logins at once on two nodes keep exactly one of them (the later), not none.
+    public func remoteUserArrived(name: String, trust: Trust, node: String, since: Int64? = nil) {
         guard RemoteInputRules.isValidUser(name, trust: trust) else {
             return refuseRemoteInput("an arrival of '\(name.prefix(40))' (\(trust.rawValue)) from node \(node): not a valid name for that trust")
+        }
+        if trust == .cert, let since, let local = sessionsByName[NameRules.key(name)]?.first, let cluster,
+           (local.arrivedAt, cluster.guestSuffix) > (since, String(node.prefix(6))) {
+            return  // ours is the later login: the other node ends its session when it hears of ours
         }
         if trust == .cert, let locals = sessionsByName[NameRules.key(name)] {
             for session in locals {
@@ -146,10 +153,10 @@ extension ChatServerCore {
 
     /// This node's users, for another node that asks for the cluster's state: name, trust
     /// and rooms of each (one entry per user, however many sessions it has).
-    public func localUsers() -> [(name: String, trust: Trust, rooms: [String])] {
+    public func localUsers() -> [(name: String, trust: Trust, rooms: [String], since: Int64)] {
         sessionsByName.values.compactMap { sessions in
             guard let first = sessions.first(where: { !$0.isGone }) else { return nil }
-            return (first.name, first.trust, first.rooms)
+            return (first.name, first.trust, first.rooms, first.arrivedAt)
         }.sorted { NameRules.key($0.name) < NameRules.key($1.name) }
     }
 

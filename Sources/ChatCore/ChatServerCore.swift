@@ -102,12 +102,13 @@ public final class ChatServerCore {
         let key = NameRules.key(session.name)
         let sibling = sessionsByName[key]?.first
         sessionsByName[key, default: []].append(session)
+        session.arrivedAt = sibling?.arrivedAt ?? now ?? 0
         if let sibling {
             attach(session, alongside: sibling)
         } else if let cluster {
             // A cert user who was on another node is here now: it leaves there (PARTED ... quit).
             if let earlier = directory.user(session.name) { remoteUserLeft(name: earlier.name, node: earlier.node) }
-            cluster.userArrived(name: session.name, trust: trust)
+            cluster.userArrived(name: session.name, trust: trust, since: session.arrivedAt)
         }
         session.awaitsUpgradeForLobby = mustUpgradeFirst(session)  // greeted into no room (section 13)
         let greetingRoom = session.awaitsUpgradeForLobby ? nil : lobby

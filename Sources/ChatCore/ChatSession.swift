@@ -9,6 +9,9 @@ public final class ChatSession {
     let link: ChatSessionLink
     /// Rooms joined, oldest first; the last is the current room.
     var rooms: [String] = []
+    /// When the user's first session on this node began (seconds since the epoch; a later
+    /// sibling session gets its sibling's), for the cluster's choice between two logins.
+    var arrivedAt: Int64 = 0
     var isGone = false
     /// Enabled with CAP REQ (PROTOCOL.md sections 10 and 11): ids on stored messages, history on join.
     var wantsMessageIDs = false

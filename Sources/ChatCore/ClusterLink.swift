@@ -18,9 +18,10 @@ public protocol ClusterLink: AnyObject {
     /// Whether the other nodes can be reached now (false: this node chats locally only).
     var isConnected: Bool { get }
 
-    /// The first session of `name` on this node began. For a `cert` user this takes the
-    /// name over: a node that holds it ends its sessions there.
-    func userArrived(name: String, trust: Trust)
+    /// The first session of `name` on this node began, at `since` (seconds since the epoch).
+    /// For a `cert` user this takes the name over: a node that holds it ends its sessions
+    /// there, unless its own began later (ChatServerCore.remoteUserArrived).
+    func userArrived(name: String, trust: Trust, since: Int64)
     /// The last session of `name` on this node ended (its rooms were parted already).
     func userLeft(name: String, trust: Trust)
     func joined(room: String, name: String, trust: Trust)

@@ -30,10 +30,10 @@ struct Client {
     let link = FakeLink()
     let session: ChatSession
     let core: ChatServerCore
-    init(_ core: ChatServerCore, cert: String? = nil, transport: Transport = .tls) {
+    init(_ core: ChatServerCore, cert: String? = nil, transport: Transport = .tls, now: Int64? = nil) {
         self.core = core
         session = core.connect(link: link, credentials: ClientCredentials(
-            transport: transport, certificateCommonName: cert, certificateFingerprint: cert.map { _ in "sha256:ab" }))
+            transport: transport, certificateCommonName: cert, certificateFingerprint: cert.map { _ in "sha256:ab" }), now: now)
     }
     /// Sends one line; returns everything this client received because of it.
     @discardableResult

@@ -178,6 +178,29 @@ struct ClusterCoreTests {
         #expect(bob.send("WHO") == ["OK WHO #lobby 2 alice:cert bob:cert"])
     }
 
+    @Test("two logins of one certificate on two nodes at once keep the later one, on both nodes alike")
+    func simultaneousLoginsKeepOne() throws {
+        let (fixture, link) = try clustered()  // this node's id begins with "n1" (RecordingClusterLink)
+        let alice = Client(fixture.core, cert: "alice", now: 1_000), bob = Client(fixture.core, cert: "bob", now: 1_000)
+        _ = alice.link.take(); _ = bob.link.take(); _ = link.take()
+        // n2's alice began earlier: n2 ends it when it hears of ours; ours stays.
+        fixture.core.remoteUserArrived(name: "alice", trust: .cert, node: "n2", since: 999)
+        #expect(!alice.link.closed && alice.link.take() == [])
+        #expect(bob.send("WHO") == ["OK WHO #lobby 2 alice:cert bob:cert"], "the remote alice was not taken in")
+        fixture.core.remoteUserLeft(name: "alice", node: "n2")
+        #expect(!alice.link.closed)
+        // At the same second the node ids decide: "n0" < "n1" keeps ours, "n2" > "n1" takes over.
+        fixture.core.remoteUserArrived(name: "alice", trust: .cert, node: "n0-abcdef", since: 1_000)
+        #expect(!alice.link.closed)
+        fixture.core.remoteUserArrived(name: "alice", trust: .cert, node: "n2-abcdef", since: 1_000)
+        #expect(alice.link.closed, "the other login is the later one by the tie-break")
+        #expect(bob.link.take() == ["PARTED #lobby alice cert quit"])
+        // An arrival without a start time (an older node) takes over, as before.
+        let carol = Client(fixture.core, cert: "carol", now: 5_000)
+        fixture.core.remoteUserArrived(name: "carol", trust: .cert, node: "n2", since: nil)
+        #expect(carol.link.closed)
+    }
+
     @Test("private messages to and from users of other nodes")
     func privateMessages() throws {
         let (fixture, link) = try clustered()

@@ -13,7 +13,7 @@ final class RecordingClusterLink: ClusterLink {
 
     func take() -> [String] { defer { calls = [] }; return calls }
 
-    func userArrived(name: String, trust: Trust) { calls.append("arrive \(name) \(trust.rawValue)") }
+    func userArrived(name: String, trust: Trust, since: Int64) { calls.append("arrive \(name) \(trust.rawValue)") }
     func userLeft(name: String, trust: Trust) { calls.append("leave \(name)") }
     func joined(room: String, name: String, trust: Trust) { calls.append("join \(room) \(name)") }
     func parted(room: String, name: String, trust: Trust, reason: String) { calls.append("part \(room) \(name) \(reason)") }
