@@ -6,7 +6,10 @@
 // racing for a stale name cannot both win. A release deletes the key only
 // while this node holds it (compare-and-set again) and no later claim of
 // this node took it back meanwhile; a release asked for while NATS is
-// unreachable is kept (bounded) and done after the reconnect. Without a
+// unreachable is kept (bounded) and done after the reconnect, when every
+// name still held is also checked again (`recheckHeld`): another node may
+// have taken one over while it counted this node as dead, and this node's
+// user of that name must then give it up. Without a
 // bucket, or while NATS is unreachable, a claim fails: a name taken while the
 // cluster cannot be asked could be taken twice. Completions always run on
 // the loop, on a later turn than the call. It knows nothing about sessions.
@@ -82,6 +85,40 @@ final class ClusterNameClaims {
             guard case .success(let entry?) = current, String(decoding: entry.value, as: UTF8.self) == nodeID,
                   !held.contains(key) else { return }  // claimed again by this node meanwhile
             bucket.delete(key, revision: entry.revision) { _ in }
+        }
+    }
+
+    /// After a reconnect: asks the bucket about every name this node holds. One another node
+    /// took over meanwhile (it counted this node as dead) is no longer held and is reported
+    /// to `lost` with its key; one the bucket no longer has is created again (or reported
+    /// lost if another node created it first). A question that fails keeps the name.
+    /// `finished` runs once every name has been answered for.
+    func recheckHeld(lost: @escaping (_ key: String) -> Void, finished: @escaping () -> Void = {}) {
+        guard let bucket, !held.isEmpty else { return finished() }
+        let ours = Array(nodeID.utf8)
+        var outstanding = held.count
+        let answered = {
+            outstanding -= 1
+            if outstanding == 0 { finished() }
+        }
+        for key in held.sorted() {
+            bucket.get(key) { [self] current in
+                let giveUp = { [self] in
+                    held.remove(key)
+                    lost(key)
+                }
+                switch current {
+                case .success(let entry?) where held.contains(key) && String(decoding: entry.value, as: UTF8.self) != nodeID:
+                    giveUp()
+                case .success(nil) where held.contains(key):
+                    return bucket.create(key, ours) { result in
+                        if case .failure(.keyExists) = result { giveUp() }
+                        answered()
+                    }
+                default: break  // ours, released meanwhile, or unknown (kept)
+                }
+                answered()
+            }
         }
     }
 

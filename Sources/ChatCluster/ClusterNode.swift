@@ -87,6 +87,12 @@ public final class ClusterNode: ClusterLink {
             log?("notice", "cluster: NATS is back (\(server)); rejoining the cluster")
             announce()
             claims.retryPendingReleases()
+            claims.recheckHeld { [unowned self] key in
+                for user in core.localUsers() where user.trust != .cert && ClusterNaming.nameKey(user.name) == key {
+                    log?("warning", "cluster: \(user.name) was taken on another node while this one was cut off; its user here is disconnected")
+                    core.nameTakenElsewhere(user.name)
+                }
+            }
         case .closed(let reason):
             connectedSince = nil
             guard !stopping else { return }

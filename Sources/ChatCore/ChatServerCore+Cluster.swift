@@ -45,6 +45,18 @@ extension ChatServerCore {
         directory.arrive(name: name, trust: trust, node: node)
     }
 
+    /// Another node holds the anonymous `name` now (it took the name over while this node was
+    /// cut off from the cluster): this node's sessions of that name end, told why.
+    public func nameTakenElsewhere(_ name: String) {
+        guard let sessions = sessionsByName[NameRules.key(name)], sessions.first?.trust != .cert else { return }
+        for session in sessions {
+            commitNow(ifWaiting: session)
+            session.send("NOTICE replaced your name \(session.name) was taken on another node while this server was cut off from its cluster; connect again")
+            remove(session, reason: "quit")
+            session.link.closeAfterFlush(.replaced)
+        }
+    }
+
     /// The last session of a user of another node ended: it leaves the rooms it was still in.
     public func remoteUserLeft(name: String, node: String) {
         guard let user = directory.user(name), user.node == node else { return }

@@ -264,6 +264,24 @@ struct ClusterCertificateOnlyTests {
 
 @Suite("cluster names given back", .serialized)
 struct ClusterNameReleaseTests {
+    @Test("an anonymous name another node took over while this one was cut off ends its user here, told why")
+    func nameTakenElsewhereEndsTheLocalUser() throws {
+        let (fixture, link) = try clustered()
+        let guest = Client(fixture.core), alice = Client(fixture.core, cert: "alice")
+        guest.send("NICK carol")
+        #expect(link.pendingClaims.count == 1)
+        link.pendingClaims.removeFirst().completion(true)
+        #expect(guest.link.take().last == "OK NICK ~carol")
+        _ = alice.link.take(); _ = link.take()
+        fixture.core.nameTakenElsewhere("alice")
+        #expect(!alice.link.closed, "a certificate name is never given up this way")
+        fixture.core.nameTakenElsewhere("~carol")
+        #expect(guest.link.take() == ["NOTICE replaced your name ~carol was taken on another node while this server was cut off from its cluster; connect again"])
+        #expect(guest.link.closed)
+        #expect(alice.link.take() == ["PARTED #lobby ~carol tls quit"])
+        #expect(link.take().contains("leave ~carol"))
+    }
+
     @Test("a session that ends while its NICK claim is pending gives the name back when the claim succeeds")
     func releaseWhenGoneBeforeTheClaim() throws {
         let (fixture, link) = try clustered()
