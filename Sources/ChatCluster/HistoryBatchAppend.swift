@@ -17,7 +17,9 @@
 // batch fails when the grace runs out, after `maximumPublishRounds`
 // publishing rounds, on an API error, a server
 // -ERR or at its deadline (restarted on each reconnect). JetStream has no
-// transactions: entries acknowledged before a failure stay in the stream.
+// transactions: entries acknowledged before a failure stay in the stream, and
+// the failure names them (HistoryError.storedIDs) so the core does not deliver
+// them twice.
 // It owns the grace and pause timers; the PendingCall holds the deadline and
 // the exactly-once completion.
 import ChatCore
@@ -44,6 +46,14 @@ final class HistoryBatchAppend {
         self.entries = entries
         self.call = call
         acknowledged = Array(repeating: nil, count: entries.count)
+        call.amendFailure = { [weak self] error in
+            guard let self else { return error }
+            var amended = error
+            for (index, sequence) in acknowledged.enumerated() {
+                if let sequence { amended.storedIDs[index] = Int64(clamping: sequence) }
+            }
+            return amended
+        }
     }
 
     deinit {

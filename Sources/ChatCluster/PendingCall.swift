@@ -19,6 +19,8 @@ final class PendingCall<Value> {
     private var starting = true
     /// Called once when the call ends, however it ends (the store forgets it).
     var onEnd: (() -> Void)?
+    /// Adds to a failure what the call knows (e.g. the part of a batch stored), however it fails.
+    var amendFailure: ((HistoryError) -> HistoryError)?
 
     init(loop: EventLoop, deadline: Duration, doing what: String,
          completion: @escaping (Result<Value, HistoryError>) -> Void) {
@@ -44,6 +46,8 @@ final class PendingCall<Value> {
 
     func finish(_ result: Result<Value, HistoryError>) {
         guard let completion else { return }
+        let result = result.mapError { amendFailure?($0) ?? $0 }
+        amendFailure = nil
         self.completion = nil
         timer?.cancel()
         timer = nil

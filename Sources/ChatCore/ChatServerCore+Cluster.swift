@@ -143,10 +143,20 @@ extension ChatServerCore {
 
     private func deliverFromFeed(_ entry: HistoryEntry) {
         guard case .room(let room) = entry.scope else { return }
+        if deliveredEarly.remove(entry.id) != nil {  // its batch failed part-way: delivered here already
+            if let local = rooms[room], entry.id > local.newestID { local.newestID = entry.id }
+            return
+        }
         let sender = ownStoredMessages.removeValue(forKey: entry.id)?.sender
         let (plain, withID) = roomMessageLines(entry, room: room, id: sessionsWantingIDs > 0 ? entry.id : nil)
         _ = fanOut(plain, withID: withID, in: room, except: sender)
         if let local = rooms[room], entry.id > local.newestID { local.newestID = entry.id }
+    }
+
+    /// Remembers that `id` was delivered on this node already (bounded: the oldest are forgotten).
+    func deliveredBeforeTheFeed(_ id: Int64) {
+        if deliveredEarly.count >= Self.maximumOwnStoredMessages { deliveredEarly.removeAll() }
+        deliveredEarly.insert(id)
     }
 
     /// Remembers that the feed will bring back `id`, sent by `sender` (who must not get it).

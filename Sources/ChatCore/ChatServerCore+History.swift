@@ -103,7 +103,11 @@ extension ChatServerCore {
         case .success(let stored) where stored.count == batch.count: ids = stored.map(\.id)
         case .success(let stored):
             historyFailed?(HistoryError(.failed, "the store returned \(stored.count) messages for a batch of \(batch.count)"))
-        case .failure(let error): historyFailed?(error)
+        case .failure(let error):
+            historyFailed?(error)
+            // Stored all the same (part of a failed batch): the feed brings them back, but they
+            // are delivered here now, as unstored ones; the feed must not deliver them again here.
+            for id in error.storedIDs.values where cluster != nil { deliveredBeforeTheFeed(id) }
         }
         batchFinished?(ids != nil)
         var senders: [ChatSession] = []

@@ -60,6 +60,8 @@ public final class ChatServerCore {
     var ownStoredOrderHead = 0
     /// Feed messages waiting for the batch in flight (one of them may be this node's own).
     var feedBacklog: [HistoryEntry] = []
+    /// Ids of messages stored by a batch that failed part-way: delivered here already.
+    var deliveredEarly: Set<Int64> = []
     /// The rooms of the batch in flight (cluster mode).
     var inFlightRooms: Set<String> = []
     private var nextSessionID = 1

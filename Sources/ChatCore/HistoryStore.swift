@@ -86,6 +86,9 @@ public struct HistoryError: Error, CustomStringConvertible, Sendable {
     }
     public let kind: Kind
     public let description: String
+    /// For a failed `append`: the entries that were stored all the same (by their index in the
+    /// batch, with their ids). A networked store without transactions can keep part of a batch.
+    public var storedIDs: [Int: Int64] = [:]
 
     public init(_ kind: Kind, _ description: String) {
         self.kind = kind
