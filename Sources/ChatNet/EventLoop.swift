@@ -82,6 +82,8 @@ public final class EventLoop {
 
     /// Number of live registrations (for tests and metrics).
     public private(set) var registrationCount = 0
+    /// Bytes moved, the largest output queue and iteration times (LoopStatistics), for metrics.
+    public internal(set) var statistics = LoopStatistics()
 
     // MARK: Registrations
 
@@ -198,12 +200,14 @@ public final class EventLoop {
         } else {
             try selector.wait(timeoutMilliseconds: waitTimeout(maximumWait), into: &events)
         }
+        let started = MonotonicClock.now()
         for event in events { dispatch(event) }
         fireDueTimers()
         runReadAgainQueue()
         for hook in beforeFlushHooks { hook() }
         if !flushDeferredForReadyInput() { runFlushQueue() }
         runDeferredWork()
+        statistics.iterationTimes.observe(nanoseconds: MonotonicClock.now() &- started)
     }
 
     private func waitTimeout(_ maximumWait: UInt64?) -> Int32 {

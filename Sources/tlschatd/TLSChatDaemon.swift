@@ -144,6 +144,9 @@ struct TLSChatDaemon: ParsableCommand {
     @OptionGroup(title: "Cluster")
     var clusterOptions: ClusterOptions
 
+    @OptionGroup(title: "Metrics")
+    var metricsOptions: MetricsOptions
+
     private var serverConfiguration: ServerConfiguration {
         var configuration = ServerConfiguration(certificateChainFile: cert, privateKeyFile: key)
         if !listen.isEmpty { configuration.listen = listen }
@@ -184,6 +187,7 @@ struct TLSChatDaemon: ParsableCommand {
         configuration.historyMaximumAgeSeconds = historyMaxAge.map { ServerConfiguration.seconds(fromDuration: $0) ?? -1 }
         configuration.historyMaximumMessagesPerRoom = historyMaxMessagesPerRoom
         configuration.cluster = clusterOptions.configuration
+        metricsOptions.apply(to: &configuration)
         return configuration
     }
 
