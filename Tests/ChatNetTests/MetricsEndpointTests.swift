@@ -161,6 +161,27 @@ struct MetricsEndpointTests {
         #expect(alice.waitForOutput("OK WHOAMI alice"))
     }
 
+    @Test("history commit failures are counted when the disk is full (file size limit)")
+    func historyCommitFailuresCounted() throws {
+        // 256 KiB of file size (soft limit): the database is created, then the WAL fills up.
+        let server = try ServerProcess(["--metrics-listen", "127.0.0.1:0", "--command-burst", "1000", "--commands-per-second", "1000"],
+                                       launcher: ["/usr/bin/env", "--default-signal=XFSZ", "prlimit", "--fsize=262144:unlimited", "--"])
+        defer { server.stop() }
+        let metricsPort = try #require(server.listeningPort(transport: "metrics"))
+        #expect(try scrape(metricsPort)["tlschat_history_commit_failures_total{}"] == 0)
+        let alice = try chatClient(server.port, cert: "alice")
+        defer { alice.stop(signal: SIGKILL) }
+        #expect(alice.waitForOutput("HELLO chat/1"))
+        let text = String(repeating: "x", count: 3000)
+        alice.send((0..<200).map { "SAY \($0) \(text)\n" }.joined())
+        var latest: [String: Double] = [:]
+        #expect(ChildProcess.waitUntil(timeout: 20) {
+            latest = (try? scrape(metricsPort)) ?? [:]
+            return (latest["tlschat_history_commit_failures_total{}"] ?? 0) >= 1
+        }, "\(latest.filter { $0.key.contains("history") }) log: \(server.log.suffix(1000))")
+        #expect((latest["tlschat_history_commit_seconds_count{}"] ?? 0) >= (latest["tlschat_history_commit_failures_total{}"] ?? 0))
+    }
+
     @Test("a metrics listener on a non-loopback address is refused unless --allow-public-metrics; --help names both")
     func publicAddressNeedsConsent() throws {
         let base = ["--cert", pki.cert("server"), "--key", pki.key("server"), "--listen", "127.0.0.1:0", "--history", "none"]
