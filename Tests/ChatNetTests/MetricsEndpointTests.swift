@@ -153,6 +153,8 @@ struct MetricsEndpointTests {
         #expect(alice.waitForOutput("OK PING while-slow", timeout: 2))
         #expect(bad.waitForOutput("slow closed after", timeout: 15), "\(bad.stdout.text) \(bad.stderr.text)")
         #expect(bad.waitForExit() == 0, "\(bad.stdout.text) \(bad.stderr.text)")
+        let surplusAfter = bad.stdout.text.components(separatedBy: "over the limit closed: b'' after ").last.flatMap { Double($0.prefix(while: { $0 != " " })) }
+        #expect(surplusAfter.map { $0 < 2 } == true, "the 17th connection is closed on accept: \(bad.stdout.text)")
         let closedAfter = bad.stdout.text.components(separatedBy: "slow closed after ").last.flatMap { Double($0.prefix(while: { $0 != " " })) }
         #expect(closedAfter.map { $0 >= 3 && $0 < 10 } == true, "the request deadline is 5 s: \(bad.stdout.text)")
         let after = try scrape(metricsPort)
