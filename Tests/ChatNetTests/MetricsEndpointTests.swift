@@ -95,13 +95,38 @@ struct MetricsEndpointTests {
         }, "after BYE: \(latest.filter { $0.key.contains("disconnect") || $0.key.contains("open") })")
         #expect(latest["tlschat_disconnects_total{reason=handshake-failed}"] == 1)
 
-        let notAfter = Subprocess.run("openssl", ["x509", "-noout", "-enddate", "-in", pki.cert("server")]).output
-            .trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "notAfter=", with: "")
-        let expected = Subprocess.run("python3", ["-c", "import ssl, sys; print(int(ssl.cert_time_to_seconds(sys.argv[1])))", notAfter])
-        #expect(latest["tlschat_certificate_expiry_timestamp_seconds{}"] == Double(expected.output.trimmingCharacters(in: .whitespacesAndNewlines)),
-                "notAfter \(notAfter) = \(expected.output)")
+        #expect(latest["tlschat_certificate_expiry_timestamp_seconds{}"] == Self.notAfterSeconds(pki.cert("server")))
         let started = latest["tlschat_process_start_time_seconds{}"] ?? 0
         #expect(abs(started - Date().timeIntervalSince1970) < 300)
+    }
+
+    /// A certificate file's notAfter in seconds since 1970 (openssl reads it, Python converts it).
+    static func notAfterSeconds(_ file: String) -> Double? {
+        let notAfter = Subprocess.run("openssl", ["x509", "-noout", "-enddate", "-in", file]).output
+            .trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "notAfter=", with: "")
+        let seconds = Subprocess.run("python3", ["-c", "import ssl, sys; print(int(ssl.cert_time_to_seconds(sys.argv[1])))", notAfter])
+        return Double(seconds.output.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    @Test("the certificate expiry gauge follows a reloaded server certificate")
+    func expiryFollowsReload() throws {
+        let pki = try ScratchPKI()
+        try pki.shell("mkdir srv; cp server.pem server.key srv/")
+        let server = try ServerProcess(["--client-ca", pki.path("ca.pem"), "--metrics-listen", "127.0.0.1:0"], clientCA: false,
+                                       certificate: (pki.path("srv/server.pem"), pki.path("srv/server.key")))
+        defer { server.stop() }
+        let metricsPort = try #require(server.listeningPort(transport: "metrics"))
+        let old = try #require(Self.notAfterSeconds(pki.path("srv/server.pem")))
+        #expect(try scrape(metricsPort)["tlschat_certificate_expiry_timestamp_seconds{}"] == old)
+        _ = try pki.issueServerCertificate(1)
+        let new = try #require(Self.notAfterSeconds(pki.path("new-1.pem")))
+        try pki.shell("cp new-1.key srv/.k; mv -f srv/.k srv/server.key; cp new-1.pem srv/.c; mv -f srv/.c srv/server.pem")
+        var seen: Double?
+        #expect(ChildProcess.waitUntil(timeout: 5) {
+            seen = (try? scrape(metricsPort))?["tlschat_certificate_expiry_timestamp_seconds{}"]
+            return seen == new
+        }, "old \(old), new \(new), scraped \(String(describing: seen)); log: \(server.log.suffix(1000))")
+        #expect(new != old, "the renewed certificate must expire at another second for this test to prove anything")
     }
 
     /// Garbage, an oversized head, then 16 slow clients holding every slot and a 17th over the limit.
