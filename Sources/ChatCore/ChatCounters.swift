@@ -5,7 +5,10 @@
 // plain data owned by ChatServerCore and changed only on the loop thread: an
 // increment is an add to a stored Int, no lock, no atomic, no allocation, so
 // the fan-out path pays one add per message (its delivery count is added
-// once per message, not once per recipient). It does not render, export or
+// once per message, not once per recipient). A command is counted when it is
+// run: one whose reply waits for the history store counts as `ok` then, even
+// if the store later answers `ERR HISTORY_FAILED` (store failures are counted
+// by the server as history commit failures). It does not render, export or
 // reset anything; ChatServerKit's metrics exposition does the rendering.
 
 public struct ChatCounters: Sendable {
