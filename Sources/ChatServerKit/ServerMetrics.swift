@@ -6,13 +6,17 @@
 // ChatService+Metrics renders them with the core's ChatCounters and the
 // loop's LoopStatistics when /metrics is scraped.
 //
-// Why no swift-metrics / swift-prometheus: both are built for many threads.
-// swift-metrics hands out reference-typed Counter/Recorder handles behind a
-// process-wide factory, and swift-prometheus 2.x implements them with a lock
-// or atomics per increment plus a registry lock; the fan-out path would pay
-// that for every message, on the one thread that serves every socket, for
-// safety this server does not need. Plain Int fields cost one add; the text
-// format is about sixty lines (PrometheusText). Nothing here allocates per
+// Why not swift-metrics 2.13 / swift-prometheus 2.4 (decided from their
+// source, not measured here): both are built for many threads. swift-metrics
+// puts every counter behind a class and a handler protocol made by a
+// process-wide factory; swift-prometheus 2.x's Counter is an atomic
+// read-modify-write per increment, its Histogram takes a lock per observation,
+// and labelled metrics are made through its registry under a lock. The loop
+// would pay that on the one thread that serves every socket (per message, and
+// per iteration for the loop histogram), for thread safety this server does
+// not need, and the package would gain swift-metrics, swift-atomics and the
+// Prometheus package as dependencies. Plain Int fields cost one add; the text
+// format is about eighty lines (PrometheusText). Nothing here allocates per
 // event except the first time a new label value appears (the label sets are
 // bounded: fixed listener kinds, reasons and verbs).
 import ChatCore
