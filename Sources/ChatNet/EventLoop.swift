@@ -11,7 +11,7 @@
 // writes in the same iteration, and `run` never returns with a flush held back.
 // After each flush it empties the broadcast arena. Events carry (generation,
 // fd) tokens, so an event for a descriptor that was closed and reused in the
-// same batch is dropped.
+// same batch is dropped. It times each iteration's work into `statistics`.
 // It is not thread-safe: create, use and run it on one thread.
 #if canImport(Glibc)
 import Glibc

@@ -57,6 +57,7 @@ extension ChatService {
             out.sample("tlschat_certificate_expiry_timestamp_seconds", Double(notAfter))
         }
         out.family("tlschat_metrics_requests_total", .counter, help: "Requests to this endpoint: served, or refused (bad, oversized, slow, or over the connection limit).")
+        // + 1: the scrape being answered counts itself (the endpoint counts it once this returns).
         out.sample("tlschat_metrics_requests_total", [("result", "served")], (metricsEndpoint?.scrapes ?? 0) + 1)
         out.sample("tlschat_metrics_requests_total", [("result", "refused")], metricsEndpoint?.refusedRequests ?? 0)
         return out.text
