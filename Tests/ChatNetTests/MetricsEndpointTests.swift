@@ -100,6 +100,29 @@ struct MetricsEndpointTests {
         #expect(abs(started - Date().timeIntervalSince1970) < 300)
     }
 
+    @Test("open connections are labelled by listener kind and trust: plaintext chat/1 and IRC over ncat, TLS anonymous")
+    func connectionsByListenerAndTrust() throws {
+        let server = try ServerProcess(["--metrics-listen", "127.0.0.1:0", "--plain-listen", "127.0.0.1:0", "--irc-plain-listen", "127.0.0.1:0"])
+        defer { server.stop() }
+        let metricsPort = try #require(server.listeningPort(transport: "metrics"))
+        let plainPort = try #require(server.plainPort), ircPort = try #require(server.listeningPort(transport: "irc-plain"))
+        let plain = try ChildProcess("ncat", ["127.0.0.1", "\(plainPort)"])
+        let irc = try ChildProcess("ncat", ["-C", "127.0.0.1", "\(ircPort)"])
+        let anonymous = try ChildProcess("openssl", ["s_client", "-connect", "127.0.0.1:\(server.port)", "-CAfile", pki.cert("ca"),
+                                                     "-verify_return_error", "-servername", "localhost", "-quiet"])
+        defer { plain.stop(signal: SIGKILL); irc.stop(signal: SIGKILL); anonymous.stop(signal: SIGKILL) }
+        #expect(plain.waitForOutput("HELLO chat/1 tlschatd plain"))
+        irc.send("NICK carol\nUSER carol 0 * :Carol\n")
+        #expect(irc.waitForOutput(" 001 "), "\(irc.stdout.text)")
+        #expect(anonymous.waitForOutput("HELLO chat/1 tlschatd tls ~guest"))
+        let open = try scrape(metricsPort)
+        #expect(open["tlschat_connections_open{listener=chat-plain,trust=plaintext}"] == 1)
+        #expect(open["tlschat_connections_open{listener=irc-plain,trust=plaintext}"] == 1)
+        #expect(open["tlschat_connections_open{listener=chat-tls,trust=anonymous}"] == 1)
+        #expect(open["tlschat_connections_accepted_total{listener=irc-plain}"] == 1)
+        #expect(open["tlschat_connections_accepted_total{listener=chat-plain}"] == 1)
+    }
+
     /// A certificate file's notAfter in seconds since 1970 (openssl reads it, Python converts it).
     static func notAfterSeconds(_ file: String) -> Double? {
         let notAfter = Subprocess.run("openssl", ["x509", "-noout", "-enddate", "-in", file]).output
