@@ -3,7 +3,9 @@
 // its own). Each connection sends one request head of at most
 // `maximumRequestBytes` within `requestTimeout`, gets one answer
 // (MetricsHTTPRequest decides it) and is closed; at most
-// `maximumConnections` are served at once (more are closed on accept), so a
+// `maximumConnections` unanswered requests are open at once, and four times
+// that many connections in all (answered ones still closing: a client that
+// does not hang up is cut at the same deadline); more are closed on accept, so a
 // slow, oversized or garbage request costs a bounded amount and never delays
 // chat beyond one loop callback. It knows nothing of chat: the exposition
 // text comes from the `exposition` closure (ChatService+Metrics). No TLS, no
@@ -37,7 +39,9 @@ final class MetricsEndpoint {
     }
 
     private func accept(_ socket: Socket) {
-        guard exchanges.count < Self.maximumConnections else {
+        // An answered exchange only waits for the client to hang up: it does not hold a request slot.
+        let unanswered = exchanges.values.reduce(0) { $0 + ($1.answered ? 0 : 1) }
+        guard unanswered < Self.maximumConnections, exchanges.count < 4 * Self.maximumConnections else {
             refusedRequests += 1
             return socket.close()
         }
@@ -84,7 +88,7 @@ private final class MetricsExchange: ConnectionDelegate {
     let connection: PlainConnection
     var deadline: LoopTimer?
     private var head: [UInt8] = []
-    private var answered = false
+    private(set) var answered = false
 
     init(endpoint: MetricsEndpoint, connection: PlainConnection) {
         self.endpoint = endpoint
