@@ -149,7 +149,7 @@ extension ChatServerCore {
         }
         let sender = ownStoredMessages.removeValue(forKey: entry.id)?.sender
         let (plain, withID) = roomMessageLines(entry, room: room, id: sessionsWantingIDs > 0 ? entry.id : nil)
-        _ = fanOut(plain, withID: withID, in: room, except: sender)
+        counters.deliveries += fanOut(plain, withID: withID, in: room, except: sender).sent
         if let local = rooms[room], entry.id > local.newestID { local.newestID = entry.id }
     }
 

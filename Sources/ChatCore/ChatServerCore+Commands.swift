@@ -138,6 +138,8 @@ extension ChatServerCore {
     private func sendToRoom(_ room: String, _ text: String, from session: ChatSession) -> String {
         let line = OutboundMessage(line: "MSG \(room) \(session.name) \(session.trust.rawValue) \(text)", broadcast: true)
         let (sent, total) = fanOut(line, in: room, except: session)
+        counters.roomMessages += 1
+        counters.deliveries += sent
         return "sent \(sent)/\(total)"
     }
 
@@ -165,6 +167,8 @@ extension ChatServerCore {
         }
         let line = OutboundMessage(line: "PRIV \(session.name) \(session.trust.rawValue) \(text)", broadcast: recipients.count > 1)
         let (sent, total) = deliver(line, to: recipients)  // every session of the user
+        counters.privateMessages += 1
+        counters.deliveries += sent
         return .success("\(recipient.name) sent \(sent)/\(total)")
     }
 

@@ -186,6 +186,7 @@ extension ChatServerCore {
         case .room(let room):
             let (plain, withID) = roomMessageLines(entry, room: room, id: wantID)
             (sent, total) = fanOut(plain, withID: withID, in: room, except: sender)
+            counters.deliveries += sent
             total += remoteCount(in: room)  // not stored: members on other nodes did not get it
             if let id { rooms[room]?.newestID = id }
         case .conversation where sessionsByName[NameRules.key(message.replyTarget)] == nil && cluster != nil:
@@ -199,7 +200,9 @@ extension ChatServerCore {
             let plain = OutboundMessage(line: "PRIV \(entry.sender) \(trust) \(entry.text)", broadcast: shared)
             let withID = wantID.map { OutboundMessage(line: "PRIVID \($0) \(entry.sender) \(trust) \(entry.text)", broadcast: shared) }
             (sent, total) = deliver(plain, withID: withID, to: recipients)
+            counters.deliveries += sent
         }
+        if case .room = entry.scope { counters.roomMessages += 1 } else { counters.privateMessages += 1 }
         guard !sender.isGone else { return }
         var reply = "OK \(message.verb) \(message.replyTarget) sent \(sent)/\(total)"
         if sender.wantsMessageIDs { reply += id.map { " id=\($0)" } ?? " unstored" }

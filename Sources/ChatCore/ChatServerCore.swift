@@ -68,6 +68,8 @@ public final class ChatServerCore {
     private var nextGuestNumber = 1
     /// The next guest name, when a dialect chose it (ChatServerCore+Lookup); nil: a numbered one.
     var chosenGuestName: String?
+    /// Commands, messages and deliveries so far, for the server's metrics (plain data).
+    public internal(set) var counters = ChatCounters()
 
     /// `lobby`: a valid room name, or nil for no starting room (large servers: nobody
     /// is announced to everyone on connect).
@@ -135,12 +137,18 @@ public final class ChatServerCore {
             }
         }
         switch parsed {
-        case .failure(let error): session.send(error.line)
+        case .failure(let error):
+            counters.countCommand(nil, result: error.code)
+            session.send(error.line)
         case .success(let command):
             switch execute(command, for: session) {
-            case .success(ChatServerCore.replyAfterCommit): break
-            case .success(let details): session.send(details.isEmpty ? "OK \(command.verb)" : "OK \(command.verb) \(details)")
-            case .failure(let error): session.send(error.line)
+            case .success(ChatServerCore.replyAfterCommit): counters.countCommand(command, result: nil)
+            case .success(let details):
+                counters.countCommand(command, result: nil)
+                session.send(details.isEmpty ? "OK \(command.verb)" : "OK \(command.verb) \(details)")
+            case .failure(let error):
+                counters.countCommand(command, result: error.code)
+                session.send(error.line)
             }
             if command == .bye {
                 remove(session, reason: "quit")
@@ -153,6 +161,7 @@ public final class ChatServerCore {
     public func lineTooLong(from session: ChatSession) {
         guard !session.isGone else { return }
         if session.isWaitingForStore { return hold(.lineTooLong, for: session) }  // after the replies it is owed
+        counters.countCommand(nil, result: .lineTooLong)
         session.send(CommandError(.lineTooLong, "line longer than \(limits.maximumLineLength) bytes; closing").line)
         remove(session, reason: "quit")
         session.link.closeAfterFlush(.lineTooLong)
@@ -163,6 +172,7 @@ public final class ChatServerCore {
     public func refuseRateLimited(_ session: ChatSession) {
         guard !session.isGone, session.upgrade != .upgrading else { return }
         if session.isWaitingForStore { return hold(.rateLimited, for: session) }
+        counters.countCommand(nil, result: .rateLimited)
         session.send(CommandError(.rateLimited, "too many commands; slow down").line)
     }
 

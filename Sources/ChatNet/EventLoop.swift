@@ -11,7 +11,7 @@
 // writes in the same iteration, and `run` never returns with a flush held back.
 // After each flush it empties the broadcast arena. Events carry (generation,
 // fd) tokens, so an event for a descriptor that was closed and reused in the
-// same batch is dropped.
+// same batch is dropped. It times each iteration's work into `statistics`.
 // It is not thread-safe: create, use and run it on one thread.
 #if canImport(Glibc)
 import Glibc
@@ -82,6 +82,8 @@ public final class EventLoop {
 
     /// Number of live registrations (for tests and metrics).
     public private(set) var registrationCount = 0
+    /// Bytes moved, the largest output queue and iteration times (LoopStatistics), for metrics.
+    public internal(set) var statistics = LoopStatistics()
 
     // MARK: Registrations
 
@@ -198,12 +200,14 @@ public final class EventLoop {
         } else {
             try selector.wait(timeoutMilliseconds: waitTimeout(maximumWait), into: &events)
         }
+        let started = MonotonicClock.now()
         for event in events { dispatch(event) }
         fireDueTimers()
         runReadAgainQueue()
         for hook in beforeFlushHooks { hook() }
         if !flushDeferredForReadyInput() { runFlushQueue() }
         runDeferredWork()
+        statistics.iterationTimes.observe(nanoseconds: MonotonicClock.now() &- started)
     }
 
     private func waitTimeout(_ maximumWait: UInt64?) -> Int32 {

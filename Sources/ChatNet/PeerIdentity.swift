@@ -49,7 +49,7 @@ public struct PeerIdentity: Sendable, Equatable, CustomStringConvertible {
             notAfter: notAfter(of: certificate))
     }
 
-    private static func notAfter(of certificate: OpaquePointer) -> Int64? {
+    static func notAfter(of certificate: OpaquePointer) -> Int64? {
         guard let time = X509_get0_notAfter(certificate) else { return nil }
         var parts = tm()
         TLSError.clearQueue()

@@ -188,6 +188,7 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
             switch transportRead(into: loop.readScratch) {
             case .progress(let count):
                 readNeeds = .read
+                loop.statistics.bytesRead &+= count
                 if state == .open && !peerFinishedSending {
                     delegate?.connection(self, didReceive: UnsafeRawBufferPointer(rebasing: loop.readScratch[0..<count]))
                 }
@@ -235,10 +236,13 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
     }
 
     private func flush() {
+        let queued = output.byteCount + sharedRun.count
+        if queued > loop.statistics.largestQueuedOutput { loop.statistics.largestQueuedOutput = queued }
         if output.isEmpty {  // only broadcasts queued: write them straight from the arena
             while !sharedRun.isEmpty {
                 switch transportWrite(loop.broadcastArena.bytes(sharedRun, placedIn: sharedRunEpoch)) {
                 case .progress(let count):
+                    loop.statistics.bytesWritten &+= count
                     sharedRun = (sharedRun.lowerBound + count)..<sharedRun.upperBound
                 case .wouldBlock(let needs):
                     keepSharedRun()  // the retry must see the same bytes after the arena is gone
@@ -255,6 +259,7 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
         while !output.isEmpty {
             switch transportWrite(output.front) {
             case .progress(let count):
+                loop.statistics.bytesWritten &+= count
                 output.consume(count)
             case .wouldBlock(let needs):
                 writeNeeds = needs

@@ -21,7 +21,7 @@ extension TLSContext {
         var days: Int32 = 0, seconds: Int32 = 0
         _ = ASN1_TIME_diff(&days, &seconds, nil, end)
         return ServedCertificate(serial: Self.serial(of: leaf), subject: Self.nameLine(X509_get_subject_name(leaf)),
-                                 notAfter: Self.date(end), daysLeft: Int(days))
+                                 notAfter: Self.date(end), daysLeft: Int(days), notAfterSeconds: PeerIdentity.notAfter(of: leaf))
     }
 
     /// The leaf first, then the chain file's other certificates.

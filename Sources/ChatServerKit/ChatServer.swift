@@ -4,7 +4,8 @@
 // wraps each accepted socket in a connection with its ClientConnection glue,
 // sweeps idle clients once a second (first-command deadline, idle PING, then
 // close), logs connection lifecycles (never message contents), ends the
-// sessions a newly loaded CRL revokes, and shuts down gracefully. It takes the
+// sessions a newly loaded CRL revokes, counts accepts, handshakes and
+// disconnects for /metrics (ServerMetrics), and shuts down gracefully. It takes the
 // TLS context for each new handshake from a TLSContextProvider (TLSReloader
 // swaps it). A listener marked for the PROXY protocol first reads the
 // relayed client address (ChatServer+RelayedConnections). Chat rules live in
@@ -49,6 +50,8 @@ final class ChatServer {
     /// What IRC clients are told about this server, and the room events last translated for them.
     private(set) lazy var ircInfo = IRCServerInfo(limits: core.limits)
     let ircTranslations = IRCBroadcastCache()
+    /// Accepts, handshakes and disconnects counted for /metrics (ServerMetrics).
+    let metrics = ServerMetrics(startTime: Double(HistoryKeeper.wallClockMilliseconds()) / 1000)
     private var refusedSinceLastLog = 0
     private var lastRefusalLog: UInt64 = 0
 
@@ -62,6 +65,11 @@ final class ChatServer {
     }
 
     var connectionCount: Int { clients.count }
+
+    /// Calls `body` for every client connection (for the metrics scrape).
+    func forEachClient(_ body: (ClientConnection) -> Void) {
+        for client in clients.values { body(client) }
+    }
 
     /// The TLS context a plaintext connection upgrades with (STARTTLS): the TLS listener's
     /// current one, so both listeners apply the same policy and client-certificate rules.
@@ -105,6 +113,7 @@ final class ChatServer {
         let host = (try? socket.peerAddress())?.host ?? "?"
         if !admits(host: host) {
             socket.close()  // before any TLS work: refusing must stay cheap under a flood
+            metrics.refused[ServerMetrics.listenerKind(transport: transport, speaksIRC: dialect == .irc), default: 0] += 1
             return noteRefusal(host)
         }
         start(socket, host: host, relayedPeer: nil, transport: transport, dialect: dialect)
@@ -139,6 +148,7 @@ final class ChatServer {
         connection.delegate = client
         clients[ObjectIdentifier(client)] = client
         clientsPerHost[host, default: 0] += 1
+        metrics.accepted[ServerMetrics.listenerKind(transport: transport, speaksIRC: dialect == .irc), default: 0] += 1
         do {
             try connection.start()
         } catch {
@@ -207,9 +217,13 @@ final class ChatServer {
         clients[ObjectIdentifier(client)] = nil
         clientsPerHost[client.peerHost, default: 1] -= 1
         if clientsPerHost[client.peerHost] == 0 { clientsPerHost[client.peerHost] = nil }
+        let why = LogFields.disconnectReason(ended: client.endReason, closed: reason)
+        metrics.disconnects[why, default: 0] += 1
+        if client.connection.security == .tls && !client.tlsOpened {
+            metrics.handshakes[HandshakeOutcome.failure(closedWith: reason), default: 0] += 1
+        }
         var metadata: Logger.Metadata = [
-            "peer": "\(client.connection.remoteAddress?.description ?? "?")",
-            "reason": "\(LogFields.disconnectReason(ended: client.endReason, closed: reason))"]
+            "peer": "\(client.connection.remoteAddress?.description ?? "?")", "reason": "\(why)"]
         switch reason {
         case .handshakeFailed, .tlsFailure, .socketError, .connectFailed: metadata["detail"] = "\(LogFields.quoted("\(reason)"))"
         default: break

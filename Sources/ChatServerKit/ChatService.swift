@@ -7,7 +7,8 @@
 // sessions ended), and, when asked to, the signals that stop it (SIGTERM,
 // SIGINT) or reload it (SIGHUP), and the service manager's notifications
 // (SystemdNotifier: READY once every listener is open, RELOADING/READY around
-// a SIGHUP reload, STOPPING at shutdown, WATCHDOG from the loop when asked).
+// a SIGHUP reload, STOPPING at shutdown, WATCHDOG from the loop when asked),
+// and the Prometheus /metrics endpoint when asked for (ChatService+Metrics).
 // In cluster mode `run` ends with an error when the NATS client gives up for
 // good (ClusterJoiner). tlschatd only fills the configuration and calls `run`; tests build one
 // in-process and drive its loop. It does not parse flags, tune the process
@@ -24,7 +25,7 @@ public final class ChatService {
     public let loop: EventLoop
     let server: ChatServer
     private let logger: Logger
-    private let configuration: ServerConfiguration
+    let configuration: ServerConfiguration
     private var signals: SignalWatcher?
     private var history: HistoryKeeper?
     private var cluster: ClusterJoiner?
@@ -32,7 +33,11 @@ public final class ChatService {
     private var watchdogTimer: LoopTimer?
     /// Why the service stopped on its own (`run` then throws it).
     private var failure: String?
-    private let reloader: TLSReloader
+    let reloader: TLSReloader
+    /// The /metrics endpoint (--metrics-listen), if asked for (ChatService+Metrics).
+    var metricsEndpoint: MetricsEndpoint?
+    /// Where each metrics listener is bound, in the order opened.
+    public internal(set) var boundMetricsAddresses: [SocketAddress] = []
     /// Where each listener is bound (port 0 resolved), in the order they were opened.
     public private(set) var boundAddresses: [(transport: Transport, address: SocketAddress)] = []
     /// Where each IRC listener is bound (--irc-listen, --irc-plain-listen), in the order opened.
@@ -71,14 +76,16 @@ public final class ChatService {
                 shutDown()
             }
             history = try HistoryKeeper(store: joined.store, place: ("stream", joined.store.subjects.historyStream),
-                                        settings: configuration.historySettings!, core: core, loop: loop, logger: logger)
+                                        settings: configuration.historySettings!, core: core, loop: loop, logger: logger,
+                                        metrics: server.metrics)
         } else if let settings = configuration.historySettings {
             // A file size limit (RLIMIT_FSIZE) reached while writing history must come back
             // as a failed write (EFBIG: the message is delivered, reported `unstored`), not
             // kill the server: SIGXFSZ's default action ends the process.
             signal(SIGXFSZ, SIG_IGN)
             history = try HistoryKeeper(store: try HistoryKeeper.openSQLite(settings), place: ("file", settings.path),
-                                        settings: settings, core: core, loop: loop, logger: logger)
+                                        settings: settings, core: core, loop: loop, logger: logger,
+                                        metrics: server.metrics)
         }
         // Signals first: a SIGTERM right after the port is announced must already shut down cleanly.
         if handleSignals {
@@ -87,6 +94,7 @@ public final class ChatService {
             }
         }
         try openListeners(announce: announce)
+        try openMetricsListeners(announce: announce)
         notifier.notify("READY=1\nSTATUS=serving chat/1 on \(boundAddresses.map { "\($0.transport.rawValue) \($0.address)" }.joined(separator: ", "))")
         if let interval = notifier.watchdogInterval {
             watchdogTimer = loop.scheduleRepeating(every: interval) { [unowned self] in notifier.notify("WATCHDOG=1") }
@@ -176,6 +184,8 @@ public final class ChatService {
     public func shutDown() {
         notifier.notify("STOPPING=1")
         watchdogTimer?.cancel()
+        metricsEndpoint?.close()
+        metricsEndpoint = nil
         server.shutDown()  // first: what the core staged is handed to the store (published) now
         cluster?.close()  // then the other nodes see this node's users leave at once; the close flushes
         cluster = nil

@@ -43,6 +43,8 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
     var lastInputAt: UInt64 = 0
     var sentFirstCommand = false
     var idlePingSentAt: UInt64?
+    /// A TLS handshake on this connection finished and was accepted (counted in ServerMetrics).
+    var tlsOpened = false
     private var greetingTimer: LoopTimer?
     /// Why the core ended the session, when it did (else the transport's reason applies).
     private(set) var endReason: SessionEndReason?
@@ -79,7 +81,15 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
     }
 
     func connectionDidOpen(_ connection: any Connection) {
-        if refusedAsRevokedAfterHandshake() { return }  // ClientConnection+Revocation
+        if refusedAsRevokedAfterHandshake() {  // ClientConnection+Revocation
+            tlsOpened = true  // counted here, not again as a failure when it closes
+            server.metrics.handshakes[.failure("revoked"), default: 0] += 1
+            return
+        }
+        if connection.security == .tls {
+            tlsOpened = true
+            server.metrics.handshakes[.success, default: 0] += 1
+        }
         if upgradingFrom != nil { return finishUpgrade() }
         if speaksIRC { return startIRC() }  // ClientConnection+IRC
         guard transport == .plain else { return startSession() }

@@ -10,8 +10,9 @@
 // there is a backlog, never enough to stall the loop). Store failures never
 // stop the chat (the core delivers live and tells senders `unstored`); they
 // are logged at most once a minute, and the first success after them is
-// logged too. It does not decide what is stored (the core does) or parse
-// options (ServerConfiguration does).
+// logged too. Each batch's time (handed to the store until it completes) and
+// each failed batch are counted in ServerMetrics. It does not decide what is
+// stored (the core does) or parse options (ServerConfiguration does).
 import ChatCore
 import ChatHistory
 import ChatNet
@@ -40,6 +41,9 @@ final class HistoryKeeper {
     private var suppressedFailures = 0
     /// A commit failed since the last one that worked (reads and pruning do not count).
     private var writeFailing = false
+    private let metrics: ServerMetrics?
+    /// When the batch now being stored was handed over (MonotonicClock), for the commit-time histogram.
+    private var batchStartedAt: UInt64?
 
     /// Opens the SQLite history at `settings.path` (creating the directories above it).
     static func openSQLite(_ settings: Settings) throws -> SQLiteHistoryStore {
@@ -54,7 +58,7 @@ final class HistoryKeeper {
     /// `place`: ("file", path) or ("stream", name), for the log. `settings.path` is only
     /// used for SQLite; retention runs through `pruneStep` (a stream's own limits make it a no-op).
     init(store: any HistoryStore, place: (key: String, value: String), settings: Settings, core: ChatServerCore,
-         loop: EventLoop, logger: Logger) throws {
+         loop: EventLoop, logger: Logger, metrics: ServerMetrics? = nil) throws {
         do {
             core.history = store
             try core.loadCertificateOnlyMarks()
@@ -66,16 +70,19 @@ final class HistoryKeeper {
         self.settings = settings
         self.core = core
         self.logger = logger
+        self.metrics = metrics
         core.historyFailed = { [unowned self] error in failed(error) }
         core.batchFinished = { [unowned self] stored in
             if stored && writeFailing { logger.notice("history: storing again", metadata: [place.key: "\(place.value)"]) }
             writeFailing = !stored
+            countBatch(stored: stored, stagedBehind: core.hasStagedMessages)
         }
         core.wallClock = { Self.wallClockMilliseconds() }
-        loop.addBeforeFlushHook { [unowned core, unowned loop] in
+        loop.addBeforeFlushHook { [unowned self, unowned core, unowned loop] in
             // A batch still in flight (a store that completes later) is left alone: its
             // completion wakes the loop, and this hook then commits what was staged meanwhile.
             guard core.hasStagedMessages else { return }
+            if batchStartedAt == nil { batchStartedAt = MonotonicClock.now() }
             if core.commitStaged(nowMilliseconds: Self.wallClockMilliseconds()) {
                 _ = loop.schedule(after: .zero) {}  // more is staged: the next iteration must not sleep
             }
@@ -90,6 +97,16 @@ final class HistoryKeeper {
     func close() {
         pruneTimer?.cancel()
         pruneTimer = nil
+    }
+
+    /// One batch completed: its time into the histogram, a failure counted. A batch staged
+    /// behind it starts now (the next round of the same commit, or the next hook).
+    private func countBatch(stored: Bool, stagedBehind: Bool) {
+        guard let metrics else { return }
+        let now = MonotonicClock.now()
+        if let started = batchStartedAt { metrics.historyCommitTimes.observe(nanoseconds: now &- started) }
+        if !stored { metrics.historyCommitFailures += 1 }
+        batchStartedAt = stagedBehind ? now : nil
     }
 
     /// A few bounded retention steps (each at most `pruneRowsPerStep` rows).

@@ -30,6 +30,10 @@ public struct ServerConfiguration: Sendable {
     /// SO_REUSEPORT on every listener: several tlschatd processes share one port (each
     /// serves the connections the kernel gives it; they share nothing else).
     public var reusePort = false
+    /// Prometheus /metrics over plain HTTP (ChatService+Metrics), HOST:PORT; none unless given.
+    /// Loopback only unless `allowPublicMetrics`.
+    public var metricsListen: [String] = []
+    public var allowPublicMetrics = false
     /// Plaintext listeners refuse everything but STARTTLS, CAP, PING and BYE until the upgrade.
     public var plainRequireStartTLS = false
     public var clientCA: String?

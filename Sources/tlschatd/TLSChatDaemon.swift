@@ -147,6 +147,9 @@ struct TLSChatDaemon: ParsableCommand {
     @OptionGroup(title: "Behind a load balancer (PROXY protocol v2)")
     var proxyOptions: ProxyProtocolOptions
 
+    @OptionGroup(title: "Metrics")
+    var metricsOptions: MetricsOptions
+
     private var serverConfiguration: ServerConfiguration {
         var configuration = ServerConfiguration(certificateChainFile: cert, privateKeyFile: key)
         if !listen.isEmpty { configuration.listen = listen }
@@ -188,6 +191,7 @@ struct TLSChatDaemon: ParsableCommand {
         configuration.historyMaximumMessagesPerRoom = historyMaxMessagesPerRoom
         configuration.cluster = clusterOptions.configuration
         proxyOptions.apply(to: &configuration)
+        metricsOptions.apply(to: &configuration)
         return configuration
     }
 
