@@ -29,7 +29,7 @@ final class ChatServer {
     let loop: EventLoop
     /// The TLS context for new handshakes (a reload replaces it; live sessions keep theirs).
     let contexts: TLSContextProvider
-    private let settings: Settings
+    private(set) var settings: Settings
     private let logger: Logger
     private var listeners: [Listener] = []
     private var clients: [ObjectIdentifier: ClientConnection] = [:]
@@ -55,6 +55,13 @@ final class ChatServer {
     }
 
     var connectionCount: Int { clients.count }
+
+    /// New limits from a reloaded configuration: for new connections, the idle sweep, and
+    /// every connected client (its line bound, command rate and output queue bound).
+    func update(settings new: Settings) {
+        settings = new
+        for client in clients.values { client.apply(new) }
+    }
 
     /// The TLS context a plaintext connection upgrades with (STARTTLS): the TLS listener's
     /// current one, so both listeners apply the same policy and client-certificate rules.

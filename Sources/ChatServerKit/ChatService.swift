@@ -29,7 +29,9 @@ public final class ChatService {
     private var cluster: ClusterJoiner?
     private let notifier = SystemdNotifier(environment: ChatService.serviceManagerEnvironment())
     private var watchdogTimer: LoopTimer?
-    private let reloader: TLSReloader
+    let tlsReloader: TLSReloader
+    /// The --config file's reloader, when the server was started with one.
+    var configReloader: ConfigReloader?
     /// Where each listener is bound (port 0 resolved), in the order they were opened.
     public private(set) var boundAddresses: [(transport: Transport, address: SocketAddress)] = []
     /// Where each IRC listener is bound (--irc-listen, --irc-plain-listen), in the order opened.
@@ -40,7 +42,7 @@ public final class ChatService {
     /// "listening TRANSPORT HOST PORT" line per listener. Throws a readable
     /// error for anything that would make the server fail later.
     public init(configuration: ServerConfiguration, logger: Logger, handleSignals: Bool = true,
-                announce: (String) -> Void = { _ in }) throws {
+                configFile: ConfigFileSource? = nil, announce: (String) -> Void = { _ in }) throws {
         if let problem = configuration.problems().first { throw ServiceError(problem) }
         self.configuration = configuration
         self.logger = logger
@@ -53,10 +55,10 @@ public final class ChatService {
         core.historyOnJoin = configuration.historyOnJoin
         core.certificateExpiryWarningDays = configuration.certificateExpiryWarningDays
         core.requireStartTLS = configuration.plainRequireStartTLS
-        reloader = try TLSReloader(configuration: configuration.tls, initial: context, loop: loop, logger: logger,
+        tlsReloader = try TLSReloader(configuration: configuration.tls, initial: context, loop: loop, logger: logger,
                                    watch: configuration.watchCertificateFiles)
-        server = ChatServer(loop: loop, contexts: reloader.contexts, core: core, settings: configuration.serverSettings, logger: logger)
-        reloader.onReloaded = { [unowned server] fresh in
+        server = ChatServer(loop: loop, contexts: tlsReloader.contexts, core: core, settings: configuration.serverSettings, logger: logger)
+        tlsReloader.onReloaded = { [unowned server] fresh in
             if fresh.checksRevocation { server.endRevokedSessions(by: fresh) }
         }
         if let clustered = configuration.cluster {
@@ -72,6 +74,12 @@ public final class ChatService {
             signal(SIGXFSZ, SIG_IGN)
             history = try HistoryKeeper(store: try HistoryKeeper.openSQLite(settings), place: ("file", settings.path),
                                         settings: settings, core: core, loop: loop, logger: logger)
+        }
+        if let configFile {
+            let watcher = ConfigReloader(path: configFile.path, initial: configFile.initial, level: configFile.level, loop: loop,
+                                         logger: logger, watch: configuration.watchCertificateFiles, load: configFile.load)
+            watcher.apply = { [unowned self] new, tlsChanged in try applyReloaded(new, tlsChanged: tlsChanged) }
+            configReloader = watcher
         }
         // Signals first: a SIGTERM right after the port is announced must already shut down cleanly.
         if handleSignals {
@@ -132,9 +140,10 @@ public final class ChatService {
 
     private func received(signal number: Int32) {
         if number == SIGHUP {
-            logger.notice("received SIGHUP: reloading the certificate, key, client CA and CRL files")
+            logger.notice("received SIGHUP: reloading the certificate, key, client CA and CRL files\(configReloader == nil ? "" : " and the config file")")
             notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(MonotonicClock.now() / 1000)")
-            reloader.reload(trigger: "SIGHUP")
+            configReloader?.reload(trigger: "SIGHUP")
+            tlsReloader.reload(trigger: "SIGHUP")
             notifier.notify("READY=1")
             return
         }
@@ -145,7 +154,8 @@ public final class ChatService {
     /// Runs the loop until the server has shut down (SIGTERM, SIGINT or `shutDown`).
     public func run() throws {
         try loop.run()
-        reloader.close()
+        tlsReloader.close()
+        configReloader?.close()
         history?.close()
         signals?.close()
         signals = nil
