@@ -6,7 +6,9 @@
 // close), logs connection lifecycles (never message contents), ends the
 // sessions a newly loaded CRL revokes, and shuts down gracefully. It takes the
 // TLS context for each new handshake from a TLSContextProvider (TLSReloader
-// swaps it). Chat rules live in ChatServerCore; transport rules in ChatNet.
+// swaps it). A reloaded config file updates its limits, timeouts and rates
+// for new and connected clients (`update(settings:)`). Chat rules live in
+// ChatServerCore; transport rules in ChatNet.
 import ChatCore
 import ChatIRC
 import ChatNet

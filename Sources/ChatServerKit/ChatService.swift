@@ -4,8 +4,11 @@
 // file size limit is a failed write, not the end of the server), the
 // listeners (TLS always, plaintext only when asked for and loopback unless
 // allowed), the TLSReloader (certificate files watched and reloaded; revoked
-// sessions ended), and, when asked to, the signals that stop it (SIGTERM,
-// SIGINT) or reload it (SIGHUP), and the service manager's notifications
+// sessions ended), the ConfigReloader when tlschatd was given --config
+// (the file watched and re-read; live settings applied in
+// ChatService+Reload), and, when asked to, the signals that stop it (SIGTERM,
+// SIGINT) or reload it (SIGHUP: the config file, then the certificate
+// files), and the service manager's notifications
 // (SystemdNotifier: READY once every listener is open, RELOADING/READY around
 // a SIGHUP reload, STOPPING at shutdown, WATCHDOG from the loop when asked).
 // tlschatd only fills the configuration and calls `run`; tests build one

@@ -15,7 +15,9 @@
 // once no handshake can still use it (handshake timeout). After a new CRL,
 // the server is asked to end the sessions it revokes. It also warns when the
 // served certificate expires within 30 days: at start, after each reload and
-// once a day. It does not parse flags or decide chat rules.
+// once a day. A reloaded --config file that names other files hands them to
+// `replace(configuration:)`: the same checks, and the new files are watched.
+// It does not parse flags or decide chat rules.
 import ChatNet
 import Logging
 #if canImport(Glibc)
