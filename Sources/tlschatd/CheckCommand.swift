@@ -10,7 +10,8 @@ import ChatServerKit
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Check a config file and its certificates and print what tlschatd would serve; exit 0 if all is well, 1 if not.")
+        abstract: "Check a config file and its certificates and print what tlschatd would serve; exit 0 if all is well, 1 if not.",
+        usage: "tlschatd check --config <file>")
 
     @Option(help: "The config file to check (TOML; see tlschatd --config).")
     var config: String

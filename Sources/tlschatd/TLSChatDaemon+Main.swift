@@ -15,8 +15,12 @@ import Glibc
 extension TLSChatDaemon {
     static func main() {
         let commandLine = Array(CommandLine.arguments.dropFirst())
+        // The subcommand runs on its own: the root's parser would want --cert and --key first.
         if commandLine.first == CheckCommand.configuration.commandName {
             return CheckCommand.main(Array(commandLine.dropFirst()))
+        }
+        if commandLine.count == 2, commandLine[0] == "help", commandLine[1] == CheckCommand.configuration.commandName {
+            return CheckCommand.main(["--help"])
         }
         let command: TLSChatDaemon, sources: ConfigSources
         do {

@@ -20,6 +20,11 @@ struct TLSChatDaemon: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tlschatd",
         abstract: "TLS-secured group chat server speaking chat/1 (see PROTOCOL.md).",
+        usage: """
+            tlschatd --cert <cert> --key <key> [<options>]
+            tlschatd --config <file> [<options>]
+            tlschatd check --config <file>
+            """,
         version: TLSChatVersion.string,
         subcommands: [CheckCommand.self])
 
