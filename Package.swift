@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
     ],
     targets: [
         .target(
@@ -44,7 +45,7 @@ let package = Package(
         .target(
             name: "ChatServerKit",
             dependencies: ["ChatNet", "ChatCore", "ChatHistory", "ChatCluster", "ChatIRC", "NATSClient",
-                           .product(name: "Logging", package: "swift-log")],
+                           .product(name: "Logging", package: "swift-log"), .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: releaseSpeed
         ),
         .executableTarget(

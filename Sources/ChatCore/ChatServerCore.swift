@@ -8,7 +8,8 @@
 // ChatServerCore+Membership.swift.
 
 public final class ChatServerCore {
-    public let limits: ChatLimits
+    /// Changed only through `updateReloadableLimits` (the others shape names and rooms already made).
+    public private(set) var limits: ChatLimits
     public let serverName: String
     let rules: NameRules
     public static let defaultRoom = "#lobby"
@@ -82,6 +83,18 @@ public final class ChatServerCore {
     }
 
     public var sessionCount: Int { sessions.count }
+
+    /// Takes the limits a running server may change (a reloaded configuration): line length,
+    /// command rate, rooms per client, rooms, listed items. Names, room names, sessions per
+    /// user and certificate-only rooms stay as they were (they need a restart).
+    public func updateReloadableLimits(from new: ChatLimits) {
+        limits.maximumLineLength = new.maximumLineLength
+        limits.commandBurst = new.commandBurst
+        limits.commandsPerSecond = new.commandsPerSecond
+        limits.maximumRoomsPerClient = new.maximumRoomsPerClient
+        limits.maximumRooms = new.maximumRooms
+        limits.maximumListedItems = new.maximumListedItems
+    }
 
     // MARK: Lifecycle
 

@@ -13,7 +13,11 @@ public struct LineFramer: Sendable {
         case tooLong
     }
 
-    public let maximumLineLength: Int
+    /// May be changed between feeds (a reloaded limit): a line already longer than the new
+    /// bound is `.tooLong` as soon as more of it arrives.
+    public var maximumLineLength: Int {
+        didSet { precondition(maximumLineLength > 0) }
+    }
     private var partial: [UInt8] = []
     private var overflowed = false
 

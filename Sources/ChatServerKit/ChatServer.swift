@@ -8,7 +8,9 @@
 // disconnects for /metrics (ServerMetrics), and shuts down gracefully. It takes the
 // TLS context for each new handshake from a TLSContextProvider (TLSReloader
 // swaps it). A listener marked for the PROXY protocol first reads the
-// relayed client address (ChatServer+RelayedConnections). Chat rules live in
+// relayed client address (ChatServer+RelayedConnections). A reloaded config
+// file updates its limits, timeouts and rates for new and connected clients
+// (`update(settings:)`). Chat rules live in
 // ChatServerCore; transport rules in ChatNet.
 import ChatCore
 import ChatIRC
@@ -32,7 +34,7 @@ final class ChatServer {
     let loop: EventLoop
     /// The TLS context for new handshakes (a reload replaces it; live sessions keep theirs).
     let contexts: TLSContextProvider
-    let settings: Settings
+    private(set) var settings: Settings
     let logger: Logger
     private var listeners: [Listener] = []
     private var clients: [ObjectIdentifier: ClientConnection] = [:]
@@ -69,6 +71,13 @@ final class ChatServer {
     /// Calls `body` for every client connection (for the metrics scrape).
     func forEachClient(_ body: (ClientConnection) -> Void) {
         for client in clients.values { body(client) }
+    }
+
+    /// New limits from a reloaded configuration: for new connections, the idle sweep, and
+    /// every connected client (its line bound, command rate and output queue bound).
+    func update(settings new: Settings) {
+        settings = new
+        for client in clients.values { client.apply(new) }
     }
 
     /// The TLS context a plaintext connection upgrades with (STARTTLS): the TLS listener's

@@ -53,7 +53,7 @@ extension ChatService {
         writeLoop(&out, loop.statistics)
         writeHistory(&out, metrics)
         out.family("tlschat_certificate_expiry_timestamp_seconds", .gauge, help: "notAfter of the served server certificate (updated on reload), seconds since 1970-01-01 UTC.")
-        if let notAfter = reloader.contexts.current.servedCertificate?.notAfterSeconds {
+        if let notAfter = tlsReloader.contexts.current.servedCertificate?.notAfterSeconds {
             out.sample("tlschat_certificate_expiry_timestamp_seconds", Double(notAfter))
         }
         out.family("tlschat_metrics_requests_total", .counter, help: "Requests to this endpoint: served, or refused (bad, oversized, slow, or over the connection limit).")

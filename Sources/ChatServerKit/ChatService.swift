@@ -3,9 +3,13 @@
 // its history when configured (HistoryKeeper; SIGXFSZ is then ignored so a
 // file size limit is a failed write, not the end of the server), the
 // listeners (TLS always, plaintext only when asked for and loopback unless
-// allowed; those marked --proxy-protocol read a PROXY v2 header first), the TLSReloader (certificate files watched and reloaded; revoked
-// sessions ended), and, when asked to, the signals that stop it (SIGTERM,
-// SIGINT) or reload it (SIGHUP), and the service manager's notifications
+// allowed; those marked --proxy-protocol read a PROXY v2 header first), the
+// TLSReloader (certificate files watched and reloaded; revoked
+// sessions ended), the ConfigReloader when tlschatd was given --config
+// (the file watched and re-read; live settings applied in
+// ChatService+Reload), and, when asked to, the signals that stop it (SIGTERM,
+// SIGINT) or reload it (SIGHUP: the config file, then the certificate
+// files), and the service manager's notifications
 // (SystemdNotifier: READY once every listener is open, RELOADING/READY around
 // a SIGHUP reload, STOPPING at shutdown, WATCHDOG from the loop when asked),
 // and the Prometheus /metrics endpoint when asked for (ChatService+Metrics).
@@ -33,7 +37,9 @@ public final class ChatService {
     private var watchdogTimer: LoopTimer?
     /// Why the service stopped on its own (`run` then throws it).
     private var failure: String?
-    let reloader: TLSReloader
+    let tlsReloader: TLSReloader
+    /// The --config file's reloader, when the server was started with one.
+    var configReloader: ConfigReloader?
     /// The /metrics endpoint (--metrics-listen), if asked for (ChatService+Metrics).
     var metricsEndpoint: MetricsEndpoint?
     /// Where each metrics listener is bound, in the order opened.
@@ -48,7 +54,7 @@ public final class ChatService {
     /// "listening TRANSPORT HOST PORT" line per listener. Throws a readable
     /// error for anything that would make the server fail later.
     public init(configuration: ServerConfiguration, logger: Logger, handleSignals: Bool = true,
-                announce: (String) -> Void = { _ in }) throws {
+                configFile: ConfigFileSource? = nil, announce: (String) -> Void = { _ in }) throws {
         if let problem = configuration.problems().first { throw ServiceError(problem) }
         self.configuration = configuration
         self.logger = logger
@@ -61,10 +67,10 @@ public final class ChatService {
         core.historyOnJoin = configuration.historyOnJoin
         core.certificateExpiryWarningDays = configuration.certificateExpiryWarningDays
         core.requireStartTLS = configuration.plainRequireStartTLS
-        reloader = try TLSReloader(configuration: configuration.tls, initial: context, loop: loop, logger: logger,
+        tlsReloader = try TLSReloader(configuration: configuration.tls, initial: context, loop: loop, logger: logger,
                                    watch: configuration.watchCertificateFiles)
-        server = ChatServer(loop: loop, contexts: reloader.contexts, core: core, settings: configuration.serverSettings, logger: logger)
-        reloader.onReloaded = { [unowned server] fresh in
+        server = ChatServer(loop: loop, contexts: tlsReloader.contexts, core: core, settings: configuration.serverSettings, logger: logger)
+        tlsReloader.onReloaded = { [unowned server] fresh in
             if fresh.checksRevocation { server.endRevokedSessions(by: fresh) }
         }
         if let clustered = configuration.cluster {
@@ -86,6 +92,12 @@ public final class ChatService {
             history = try HistoryKeeper(store: try HistoryKeeper.openSQLite(settings), place: ("file", settings.path),
                                         settings: settings, core: core, loop: loop, logger: logger,
                                         metrics: server.metrics)
+        }
+        if let configFile {
+            let watcher = ConfigReloader(path: configFile.path, initial: configFile.initial, level: configFile.level, loop: loop,
+                                         logger: logger, watch: configuration.watchCertificateFiles, load: configFile.load)
+            watcher.apply = { [unowned self] new, tlsChanged in try applyReloaded(new, tlsChanged: tlsChanged) }
+            configReloader = watcher
         }
         // Signals first: a SIGTERM right after the port is announced must already shut down cleanly.
         if handleSignals {
@@ -158,9 +170,10 @@ public final class ChatService {
 
     private func received(signal number: Int32) {
         if number == SIGHUP {
-            logger.notice("received SIGHUP: reloading the certificate, key, client CA and CRL files")
+            logger.notice("received SIGHUP: reloading the certificate, key, client CA and CRL files\(configReloader == nil ? "" : " and the config file")")
             notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(MonotonicClock.now() / 1000)")
-            reloader.reload(trigger: "SIGHUP")
+            configReloader?.reload(trigger: "SIGHUP")
+            tlsReloader.reload(trigger: "SIGHUP")
             notifier.notify("READY=1")
             return
         }
@@ -172,7 +185,8 @@ public final class ChatService {
     /// when it stopped because of a failure (its cluster's NATS client gave up).
     public func run() throws {
         try loop.run()
-        reloader.close()
+        tlsReloader.close()
+        configReloader?.close()
         history?.close()
         signals?.close()
         signals = nil

@@ -69,6 +69,16 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
                                        refillPerSecond: settings.commandsPerSecond, now: MonotonicClock.now())
     }
 
+    /// Reloaded limits: the next line is bounded by the new length, the command rate starts
+    /// again from a full new bucket, and the output queue bound is the new one.
+    func apply(_ settings: ChatServer.Settings) {
+        if !speaksIRC { framer.maximumLineLength = settings.maximumLineLength }
+        commandRate = TokenBucket(capacity: settings.commandBurst, refillPerSecond: settings.commandsPerSecond, now: MonotonicClock.now())
+        refusalAllowance = TokenBucket(capacity: ClientConnection.refusalsBeforeFloodClose,
+                                       refillPerSecond: settings.commandsPerSecond, now: MonotonicClock.now())
+        connection.maximumBufferedOutput = settings.maximumQueuedOutput
+    }
+
     /// Sent (unencrypted) to a TLS ClientHello on the plaintext port before closing.
     static let tlsOnPlaintextNotice = Array("NOTICE tls this port speaks plaintext chat/1, not TLS; closing\n".utf8)
 

@@ -15,7 +15,9 @@
 // once no handshake can still use it (handshake timeout). After a new CRL,
 // the server is asked to end the sessions it revokes. It also warns when the
 // served certificate expires within 30 days: at start, after each reload and
-// once a day. It does not parse flags or decide chat rules.
+// once a day. A reloaded --config file that names other files hands them to
+// `replace(configuration:)`: the same checks, and the new files are watched.
+// It does not parse flags or decide chat rules.
 import ChatNet
 import Logging
 #if canImport(Glibc)
@@ -24,9 +26,10 @@ import Glibc
 
 final class TLSReloader {
     let contexts: TLSContextProvider
-    private let configuration: TLSConfiguration
+    private var configuration: TLSConfiguration
     private let logger: Logger
     private var watcher: FileWatcher?
+    private let makeWatcher: WatcherFactory
     private var dailyCheck: LoopTimer?
     /// The files as they were at the last attempt (good or bad): an attempt repeats only after a change.
     private var attempted: [FileStamp]
@@ -50,11 +53,12 @@ final class TLSReloader {
     static let expiryWarningDays = 30
 
     init(configuration: TLSConfiguration, initial: TLSContext, loop: EventLoop, logger: Logger, watch: Bool,
-         makeWatcher: WatcherFactory = TLSReloader.inotifyWatcher) throws {
+         makeWatcher: @escaping WatcherFactory = TLSReloader.inotifyWatcher) throws {
         contexts = TLSContextProvider(initial)
         self.configuration = configuration
         self.logger = logger
         self.loop = loop
+        self.makeWatcher = makeWatcher
         attempted = Self.stamps(of: Self.files(of: configuration))
         loaded = attempted
         if watch {
@@ -89,6 +93,30 @@ final class TLSReloader {
         if case .file(let path)? = configuration.trustRoots { files.append(path) }
         if let crl = configuration.revocationListFile { files.append(crl) }
         return files
+    }
+
+    /// Serves `new` (a reloaded config naming other certificate files) if its files pass
+    /// every check a reload makes; throws the reason otherwise and changes nothing.
+    func replace(configuration new: TLSConfiguration) throws(TLSError) {
+        let fresh = try TLSContext(new)
+        try fresh.checkReplaces(contexts.current)
+        _ = try fresh.checkClientAuthorities(replacing: contexts.current)
+        let watching = watcher != nil
+        watcher?.close()
+        watcher = nil
+        configuration = new
+        attempted = Self.stamps(of: Self.files(of: new))
+        loaded = attempted
+        if watching {
+            watcher = try? makeWatcher(loop, Self.files(of: new)) { [unowned self] in filesChanged() }
+        }
+        retire(contexts.current)
+        contexts.replace(with: fresh)
+        logger.notice("TLS configuration replaced by the reloaded config; new handshakes use it, live sessions keep theirs", metadata: [
+            "files": "\(Self.files(of: new).joined(separator: ","))", "serial": "\(fresh.servedCertificate?.serial ?? "?")"])
+        for warning in fresh.warnings { logger.warning("\(warning)") }
+        warnIfExpiringSoon(fresh)
+        onReloaded(fresh)
     }
 
     /// A watched directory changed: reload if one of our files is not what was last tried.

@@ -1,8 +1,10 @@
-// tlschatd: the TLSChat server executable. Parses the flags into a
-// ServerConfiguration, tunes the process (freed-heap retention, descriptor
-// limit, time zone), and runs ChatServerKit's ChatService until SIGTERM or
-// SIGINT (SIGHUP reloads the certificate files). It holds no server logic: checks and
-// wiring are in ChatServerKit, transport in ChatNet, chat rules in ChatCore.
+// tlschatd: the TLSChat server executable. Parses the flags (under the
+// --config file's settings, TLSChatDaemon+Main) into a ServerConfiguration,
+// tunes the process (freed-heap retention, descriptor limit, time zone), and
+// runs ChatServerKit's ChatService until SIGTERM or SIGINT (SIGHUP, or a
+// changed file, reloads the certificate files and the config file). It holds
+// no server logic: checks and wiring are in ChatServerKit, transport in
+// ChatNet, chat rules in ChatCore. `tlschatd check` is CheckCommand.
 import ArgumentParser
 import ChatCore
 import ChatHistory
@@ -18,7 +20,17 @@ struct TLSChatDaemon: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tlschatd",
         abstract: "TLS-secured group chat server speaking chat/1 (see PROTOCOL.md).",
-        version: TLSChatVersion.string)
+        usage: """
+            tlschatd --cert <cert> --key <key> [<options>]
+            tlschatd --config <file> [<options>]
+            tlschatd check --config <file>
+            """,
+        version: TLSChatVersion.string,
+        subcommands: [CheckCommand.self])
+
+    @Option(help: ArgumentHelp("Read settings from this TOML file: every flag below is a key of the same long name (max-clients = 500, listen = [\"0.0.0.0:2222\"], reuse-port = true).",
+                               discussion: "Flags given on the command line win over the file (a repeatable flag's values replace the file's list). Relative paths in the file are taken from the file's directory. The file is watched and re-read on change or SIGHUP: limits, rate limits, timeouts, log level and certificate files apply at once, other keys are logged as needing a restart; a broken file is refused with one log line and the previous settings stay. Check a file with `tlschatd check --config FILE`; Scripts/deploy/tlschatd.toml lists every key.", valueName: "file"))
+    var config: String?
 
     @Option(help: ArgumentHelp("Server certificate chain (PEM, leaf first, then every intermediate: exactly this chain is sent).",
                                discussion: "--cert, --key, --client-ca and --crl are watched (their directories and symlink targets, so rename-over and certbot's symlink swaps count) and reloaded on change or SIGHUP without dropping anyone; a broken new file is refused with one log line and the previous files stay in use (a good new CRL still applies alone). A reload may add CAs to --client-ca (a warning names them) but not drop one; the certificate must stay under the same CA. Without inotify, one warning and SIGHUP only. A warning is logged at start, after each reload and daily when the certificate expires within 30 days."))
@@ -150,7 +162,10 @@ struct TLSChatDaemon: ParsableCommand {
     @OptionGroup(title: "Metrics")
     var metricsOptions: MetricsOptions
 
-    private var serverConfiguration: ServerConfiguration {
+    @OptionGroup(title: "Logging")
+    var logOptions: LogOptions
+
+    var serverConfiguration: ServerConfiguration {
         var configuration = ServerConfiguration(certificateChainFile: cert, privateKeyFile: key)
         if !listen.isEmpty { configuration.listen = listen }
         configuration.plainListen = plainListen
@@ -200,9 +215,14 @@ struct TLSChatDaemon: ParsableCommand {
     }
 
     mutating func run() throws {
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
-        var logger = Logger(label: "tlschatd")
-        logger.logLevel = .info
+        try serve(sources: ConfigSources(file: nil, commandLine: [], options: []), reload: nil)
+    }
+
+    /// Runs the server; `reload` reads the config file and the command line again (nil without --config).
+    func serve(sources: ConfigSources, reload: (() throws -> ConfigReloader.Loaded)?) throws {
+        let level = LogLevelControl(logOptions.logLevel)
+        LoggingSystem.bootstrap { [format = logOptions.logFormat] in ServerLogHandler(label: $0, format: format, level: level) }
+        let logger = Logger(label: "tlschatd")
         HeapTuning.keepFreedMemory(upTo: 64 << 20)
         // With TZ unset, glibc stats /etc/localtime again for every log line's timestamp
         // (two system calls per connection); naming the same zone once avoids that.
@@ -213,7 +233,8 @@ struct TLSChatDaemon: ParsableCommand {
             logger.warning("could not raise the descriptor limit", metadata: ["error": "\(error)"])
         }
         do {
-            try ChatService(configuration: serverConfiguration, logger: logger, announce: announce).run()
+            let configFile = reload.map { ChatService.ConfigFileSource(path: config ?? "", initial: loaded(sources), level: level, load: $0) }
+            try ChatService(configuration: serverConfiguration, logger: logger, configFile: configFile, announce: announce).run()
         } catch {
             logger.critical("\(error)")
             throw ExitCode.failure

@@ -1,6 +1,7 @@
 // LineFramerTests: the bounded line splitter, fed one byte at a time and in
 // arbitrary chunks: LF and CRLF endings, empty lines, the length bound hit
-// exactly and exceeded (with and without a terminator), and nothing after it.
+// exactly and exceeded (with and without a terminator), and nothing after it;
+// a bound changed between feeds (a reloaded limit) applies at once.
 import ChatCore
 import Testing
 
@@ -53,5 +54,16 @@ struct LineFramerTests {
         }
         #expect(events == [.tooLong])
         #expect(feedWhole(&framer, "later\n").isEmpty)
+    }
+
+    @Test("a bound lowered between feeds (a reloaded --max-line) applies to the next bytes, the line in progress included")
+    func loweredBoundAppliesAtOnce() {
+        var framer = LineFramer(maximumLineLength: 64)
+        #expect(feedByteByByte(&framer, "0123456789\n01234") == [line("0123456789")])
+        framer.maximumLineLength = 8
+        #expect(feedByteByByte(&framer, "5678\n") == [.tooLong])
+        var raised = LineFramer(maximumLineLength: 4)
+        raised.maximumLineLength = 10
+        #expect(feedByteByByte(&raised, "0123456789\n") == [line("0123456789")])
     }
 }

@@ -20,14 +20,14 @@ struct DeploymentTests {
         try "mine".write(toFile: keep, atomically: true, encoding: .utf8)
         let build = URL(fileURLWithPath: RepoPaths.executable("tlschatd")).deletingLastPathComponent().path
         let files = ["bin/tlschatd", "bin/tlschat", "share/man/man8/tlschatd.8", "share/man/man1/tlschat.1",
-                     "lib/systemd/system/tlschatd.service"]
+                     "lib/systemd/system/tlschatd.service", "share/tlschat/tlschatd.toml.example"]
         for round in 1...2 {
             let run = Subprocess.run(RepoPaths.root + "/Scripts/install", ["--prefix", prefix, "--from", build], timeout: 600)
             #expect(run.status == 0, "install round \(round): \(run.output)")
             for file in files { #expect(FileManager.default.fileExists(atPath: prefix + "/" + file), "\(file) after round \(round)") }
         }
         let unit = try String(contentsOfFile: prefix + "/lib/systemd/system/tlschatd.service", encoding: .utf8)
-        #expect(unit.contains("ExecStart=\(prefix)/bin/tlschatd ") && unit.contains("Type=notify"))
+        #expect(unit.contains("ExecStart=\(prefix)/bin/tlschatd --config /etc/tlschat/tlschatd.toml ") && unit.contains("Type=notify"))
         for (page, flag) in [("man8/tlschatd.8", "--client-ca"), ("man1/tlschat.1", "--reconnect")] {
             let shown = Subprocess.run("env", ["MANWIDTH=200", "man", "-l", prefix + "/share/man/" + page], timeout: 30)
             #expect(shown.status == 0 && shown.output.contains(flag), "man -l \(page): \(shown.output.prefix(500))")

@@ -22,11 +22,12 @@ final class ServerProcess {
     /// 127.0.0.1 port `listenPort` (0: any free port, the usual case). `launcher`: a command that
     /// execs tlschatd in its own process (e.g. `["prlimit", "--fsize=N", "--"]`), so the PID stays the server's.
     /// `certificate`: the chain and key files to serve instead of the test PKI's server pair.
+    /// `certificateFlags` false: no --cert and --key (a --config file among `arguments` names them).
     init(_ arguments: [String] = [], clientCA: Bool = true, listenPort: Int = 0, environment: [String: String] = [:],
-         launcher: [String] = [], certificate: (chain: String, key: String)? = nil) throws {
+         launcher: [String] = [], certificate: (chain: String, key: String)? = nil, certificateFlags: Bool = true) throws {
         let pki = TestPKI.shared
         let served = certificate ?? (pki.cert("server"), pki.key("server"))
-        var all = ["--cert", served.chain, "--key", served.key, "--listen", "127.0.0.1:\(listenPort)"]
+        var all = (certificateFlags ? ["--cert", served.chain, "--key", served.key] : []) + ["--listen", "127.0.0.1:\(listenPort)"]
         if clientCA { all += ["--client-ca", pki.cert("ca")] }
         // History on, in a database of this server's own (tlschatd's default is one per user).
         if !arguments.contains("--history") {

@@ -1,0 +1,57 @@
+// CheckCommandTests: `tlschatd check --config FILE` against a scratch PKI:
+// a good config and PKI passes (exit 0) and prints what it would serve;
+// each broken case (expired certificate, a key that does not match, no
+// subjectAltName, a stale CRL, a CRL from another CA of the same name, a bad
+// config value) fails (exit 1) with a line naming the problem.
+import Foundation
+import Testing
+
+@Suite("tlschatd check", .serialized)
+struct CheckCommandTests {
+    nonisolated(unsafe) static let pki = Result { try ScratchPKI(badCertificates: true) }  // serialized suite: one PKI for all cases
+
+    func check(_ config: String, _ pki: ScratchPKI, name: String) throws -> Subprocess.Result {
+        let path = pki.path("\(name).toml")
+        try config.write(toFile: path, atomically: true, encoding: .utf8)
+        return Subprocess.run(RepoPaths.executable("tlschatd"), ["check", "--config", path], timeout: 30)
+    }
+
+    static let good = "cert = \"server.pem\"\nkey = \"server.key\"\nclient-ca = \"ca.pem\"\ncrl = \"crl.pem\"\nlisten = [\"127.0.0.1:2222\"]\nirc-listen = [\"127.0.0.1:6697\"]\nhistory = \"none\"\n"
+
+    @Test("a good config and PKI: exit 0, every check ok, and what would be served")
+    func goodPasses() throws {
+        let pki = try Self.pki.get()
+        let result = try check(Self.good, pki, name: "good")
+        #expect(result.status == 0, "\(result.output)")
+        for expected in ["ok   names: DNS:localhost", "days left", "fresh until", "signed by that client CA",
+                         "listen 127.0.0.1:2222: chat/1 over TLS", "listen 127.0.0.1:6697: IRC over TLS",
+                         "client certificates: optional", "history: none", "check passed"] {
+            #expect(result.output.contains(expected), "missing '\(expected)': \(result.output)")
+        }
+        #expect(!result.output.contains("FAIL"), "\(result.output)")
+    }
+
+    @Test("each broken case: exit 1 and a line naming the problem", arguments: [
+        ("expired", "cert = \"expired-server.pem\"\nkey = \"expired-server.key\"\n", "it expired on"),
+        ("key-mismatch", "cert = \"server.pem\"\nkey = \"bob.key\"\n", "key values mismatch"),
+        ("no-san", "cert = \"nosan-server.pem\"\nkey = \"nosan-server.key\"\n", "has no subjectAltName"),
+        ("stale-crl", "cert = \"server.pem\"\nkey = \"server.key\"\ncrl = \"stale-crl.pem\"\n", "is stale: its nextUpdate 2020-02-01"),
+        ("wrong-ca", "cert = \"server.pem\"\nkey = \"server.key\"\ncrl = \"other/crl.pem\"\n", "wrong CA"),
+        ("bad-value", "cert = \"server.pem\"\nkey = \"server.key\"\nmax-clients = 0\n", "key 'max-clients'"),
+    ])
+    func brokenFails(_ name: String, _ config: String, _ expected: String) throws {
+        let pki = try Self.pki.get()
+        if name == "stale-crl" && !FileManager.default.fileExists(atPath: pki.path("stale-crl.pem")) {
+            try pki.shell("openssl ca -batch -gencrl -config ca-db/ca.cnf -cert ca.pem -keyfile ca.key "
+                + "-crl_lastupdate 20200101000000Z -crl_nextupdate 20200201000000Z -out stale-crl.pem 2>/dev/null")
+        }
+        if name == "wrong-ca" && !FileManager.default.fileExists(atPath: pki.path("other/crl.pem")) {
+            try pki.shell("mkdir -p other; \(RepoPaths.root)/Scripts/gen-certs --dir other >/dev/null")
+        }
+        let result = try check(config + "client-ca = \"ca.pem\"\nhistory = \"none\"\nlisten = [\"127.0.0.1:0\"]\n", pki, name: name)
+        #expect(result.status == 1, "\(name): \(result.output)")
+        let failures = result.output.split(separator: "\n").filter { $0.hasPrefix("FAIL") }
+        #expect(failures.contains { $0.contains(expected) }, "\(name): no FAIL line with '\(expected)': \(result.output)")
+        #expect(result.output.contains("check failed"), "\(result.output)")
+    }
+}
