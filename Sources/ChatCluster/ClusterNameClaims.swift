@@ -88,20 +88,32 @@ final class ClusterNameClaims {
         }
     }
 
-    /// After a reconnect: asks the bucket about every name this node holds. One another node
-    /// took over meanwhile (it counted this node as dead) is no longer held and is reported
-    /// to `lost` with its key; one the bucket no longer has is created again (or reported
-    /// lost if another node created it first). A question that fails keeps the name.
-    /// `finished` runs once every name has been answered for.
+    /// Questions `recheckHeld` keeps outstanding at once (the client bounds its requests).
+    static let concurrentRechecks = 32
+
+    /// After a reconnect or a healed partition: asks the bucket about every name this node
+    /// holds, at most `concurrentRechecks` at a time. One another node took over meanwhile
+    /// (it counted this node as dead) is no longer held and is reported to `lost` with its
+    /// key; one the bucket no longer has is created again (or reported lost if another node
+    /// created it first; released meanwhile, it is deleted again). A question that fails
+    /// keeps the name. `finished` runs once every name has been answered for.
     func recheckHeld(lost: @escaping (_ key: String) -> Void, finished: @escaping () -> Void = {}) {
         guard let bucket, !held.isEmpty else { return finished() }
         let ours = Array(nodeID.utf8)
-        var outstanding = held.count
-        let answered = {
-            outstanding -= 1
-            if outstanding == 0 { finished() }
+        let keys = held.sorted()
+        var next = 0, outstanding = 0
+        func ask() {
+            while next < keys.count && outstanding < Self.concurrentRechecks {
+                let key = keys[next]
+                next += 1
+                outstanding += 1
+                check(key) {
+                    outstanding -= 1
+                    if next < keys.count { ask() } else if outstanding == 0 { finished() }
+                }
+            }
         }
-        for key in held.sorted() {
+        func check(_ key: String, answered: @escaping () -> Void) {
             bucket.get(key) { [self] current in
                 let giveUp = { [self] in
                     held.remove(key)
@@ -111,8 +123,12 @@ final class ClusterNameClaims {
                 case .success(let entry?) where held.contains(key) && String(decoding: entry.value, as: UTF8.self) != nodeID:
                     giveUp()
                 case .success(nil) where held.contains(key):
-                    return bucket.create(key, ours) { result in
-                        if case .failure(.keyExists) = result { giveUp() }
+                    return bucket.create(key, ours) { [self] result in
+                        switch result {
+                        case .failure(.keyExists): giveUp()
+                        case .success where !held.contains(key): performRelease(key)  // given up while asking
+                        default: break
+                        }
                         answered()
                     }
                 default: break  // ours, released meanwhile, or unknown (kept)
@@ -120,6 +136,7 @@ final class ClusterNameClaims {
                 answered()
             }
         }
+        ask()
     }
 
     /// `completion`, always run on a later loop turn (the contract: never inside the call).

@@ -27,10 +27,10 @@ public final class ClusterNode: ClusterLink {
     public let nodeID: String
     public let naming: ClusterNaming
     public let client: NATSClient
-    private let settings: Settings
-    private unowned let core: ChatServerCore
+    let settings: Settings
+    unowned let core: ChatServerCore
     private let feeds: RoomFeedSource?
-    private let claims: ClusterNameClaims
+    let claims: ClusterNameClaims
     /// Told of what an operator should know (connection lost and back, nodes lost).
     public var log: ((_ level: String, _ message: String) -> Void)?
     /// Other nodes, by id: when each was last heard of (MonotonicClock nanoseconds).
@@ -45,8 +45,27 @@ public final class ClusterNode: ClusterLink {
     /// `stop()` was called: the client's close is ours, not news.
     private var stopping = false
     /// This node's states sent so far (each one's parts carry it); other nodes' states in parts.
-    private var stateSerial = 0
-    private var stateParts: [String: StateAssembly] = [:]
+    var stateSerial = 0
+    var stateParts: [String: StateAssembly] = [:]
+    /// Sends state parts a little at a time (StatePublisher).
+    lazy var statePublisher: StatePublisher = {
+        let publisher = StatePublisher(loop: client.loop) { [unowned self] subject, payload throws(NATSError) in
+            try client.publish(subject, payload: payload)
+        }
+        publisher.log = { [unowned self] in log?("warning", "cluster: \($0)") }
+        return publisher
+    }()
+    /// When the NATS connection was lost (MonotonicClock nanoseconds), nil while up.
+    var disconnectedAt: UInt64?
+    /// Nodes declared lost (silent past `deadAfter`): hearing one again means a partition
+    /// healed (ClusterNode+Rejoining). Bounded.
+    var lostNodes: Set<String> = []
+    /// Called when this node rejoins the cluster (NATS back, or a partition healed): what was
+    /// announced meanwhile may have been missed (ClusterJoiner reloads the certificate-only marks).
+    public var onRejoined: (() -> Void)?
+    /// Refusals of what other nodes sent are logged in a burst of 20, then one a second.
+    var refusalLog = TokenBucket(capacity: 20, refillPerSecond: 1, now: 0)
+    var refusalsNotLogged = 0
 
     /// `nodeID`: unique per process (a fresh random id at every start is right).
     public init(nodeID: String, naming: ClusterNaming, client: NATSClient, core: ChatServerCore,
@@ -59,7 +78,7 @@ public final class ClusterNode: ClusterLink {
         self.settings = settings
         claims = ClusterNameClaims(nodeID: nodeID, bucket: names, loop: client.loop)
         claims.isAlive = { [unowned self] node in isAlive(node) }
-        core.refusedRemoteInput = { [unowned self] what in log?("warning", "cluster: ignored \(what)") }
+        core.refusedRemoteInput = { [unowned self] what in logRefusal(what) }
     }
 
     /// A fresh node id: 8 random hex digits.
@@ -81,18 +100,18 @@ public final class ClusterNode: ClusterLink {
         switch event {
         case .disconnected(let reason):
             connectedSince = nil
+            disconnectedAt = disconnectedAt ?? MonotonicClock.now()
             log?("warning", "cluster: lost NATS (\(reason)); chatting locally until it is back")
         case .reconnected(let server):
             connectedSince = MonotonicClock.now()
             log?("notice", "cluster: NATS is back (\(server)); rejoining the cluster")
             announce()
             claims.retryPendingReleases()
-            claims.recheckHeld { [unowned self] key in
-                for user in core.localUsers() where user.trust != .cert && ClusterNaming.nameKey(user.name) == key {
-                    log?("warning", "cluster: \(user.name) was taken on another node while this one was cut off; its user here is disconnected")
-                    core.nameTakenElsewhere(user.name)
-                }
-            }
+            let outage = disconnectedAt.map { MonotonicClock.now() &- $0 } ?? 0
+            disconnectedAt = nil
+            rejoined(checkingNames: outage >= settings.deadAfter.nanosecondsForCluster)
+        case .writable:
+            statePublisher.resume()
         case .closed(let reason):
             connectedSince = nil
             guard !stopping else { return }
@@ -105,9 +124,10 @@ public final class ClusterNode: ClusterLink {
     public func stop() {
         stopping = true
         heartbeatTimer?.cancel()
+        statePublisher.stop()
         for subscription in followed.values { subscription.stop() }
         followed = [:]
-        publish(PresenceEvent(.bye, node: nodeID))
+        if client.state != .closed { publish(PresenceEvent(.bye, node: nodeID)) }
     }
 
     // MARK: ClusterLink
@@ -115,9 +135,9 @@ public final class ClusterNode: ClusterLink {
     public var guestSuffix: String { String(nodeID.prefix(6)) }
     public var isConnected: Bool { client.state == .connected }
 
-    public func userArrived(name: String, trust: Trust, since: Int64) {
+    public func userArrived(name: String, trust: Trust, since: Int64, supersedes: String?) {
         var event = PresenceEvent(.arrive, node: nodeID)
-        (event.name, event.trust, event.since) = (name, trust.rawValue, since)
+        (event.name, event.trust, event.since, event.supersedes) = (name, trust.rawValue, since, supersedes)
         publish(event)
     }
 
@@ -189,6 +209,10 @@ public final class ClusterNode: ClusterLink {
         guard event.node != nodeID else { return }  // our own, echoed
         let isNew = lastHeard[event.node] == nil
         lastHeard[event.node] = MonotonicClock.now()
+        if isNew, lostNodes.remove(event.node) != nil {
+            log?("notice", "cluster: node \(event.node) is heard again (a partition healed)")
+            rejoined(checkingNames: true)
+        }
         if isNew && event.kind != .hello && event.kind != .state && event.kind != .bye {
             var ask = PresenceEvent(.hello, node: nodeID)  // a node we never heard of: ask for its users
             ask.to = event.node
@@ -208,8 +232,11 @@ public final class ClusterNode: ClusterLink {
             log?("notice", "cluster: node \(node) stopped; its users left")
             core.remoteNodeLost(node)
         case .state:
-            if let users = stateParts[node, default: StateAssembly()].add(event) { applyState(of: node, users) }
-        case .arrive: core.remoteUserArrived(name: event.name!, trust: event.trustValue!, node: node, since: event.since)
+            if let users = stateParts[node, default: StateAssembly()].add(event, now: MonotonicClock.now()) {
+                applyState(of: node, users)
+            }
+        case .arrive:
+            core.remoteUserArrived(name: event.name!, trust: event.trustValue!, node: node, since: event.since, supersedes: event.supersedes)
         case .leave: core.remoteUserLeft(name: event.name!, node: node)
         case .join: core.remoteJoined(room: event.room!, name: event.name!, node: node)
         case .part: core.remoteParted(room: event.room!, name: event.name!, node: node, reason: event.reason!)
@@ -240,12 +267,10 @@ public final class ClusterNode: ClusterLink {
     // MARK: Sending
 
     /// This node's whole state, in parts when it is large (StateChunks).
-    private func sendState(to subject: String) {
+    func sendState(to subject: String) {
         stateSerial += 1
         let users = core.localUsers().map { PresenceEvent.User(name: $0.name, trust: $0.trust.rawValue, rooms: $0.rooms, since: $0.since) }
-        for event in StateChunks.events(node: nodeID, serial: stateSerial, users: users) {
-            guard send(event, to: subject) else { return }
-        }
+        statePublisher.send(StateChunks.events(node: nodeID, serial: stateSerial, users: users), to: subject)
     }
 
     /// After (re)connecting: this node's state for everyone, and a hello so each node answers with its own.
@@ -265,9 +290,11 @@ public final class ClusterNode: ClusterLink {
         for (node, heard) in lastHeard where now &- heard > limit {
             lastHeard[node] = nil
             stateParts[node] = nil
+            if lostNodes.count < 1024 { lostNodes.insert(node) }
             log?("warning", "cluster: node \(node) silent for \(settings.deadAfter); its users left")
             core.remoteNodeLost(node)
         }
+        askAgainForStalledStates(now: now)
     }
 
     /// Whether `node` has been heard from recently; unknown nodes count as alive until this
@@ -284,7 +311,7 @@ public final class ClusterNode: ClusterLink {
     }
 
     @discardableResult
-    private func send(_ event: PresenceEvent, to subject: String) -> Bool {
+    func send(_ event: PresenceEvent, to subject: String) -> Bool {
         do {
             try client.publish(subject, payload: event.encoded())
             return true

@@ -37,8 +37,9 @@ public enum HistoryEntryCodec {
             throw HistoryError(.corrupt, "stream message \(sequence) has an unknown header line '\(head)'")
         }
         let body = String(decoding: payload[(newline + 1)...], as: UTF8.self)
-        guard RemoteInputRules.isValidUser(sender, trust: trust), RemoteInputRules.isValidText(body) else {
-            throw HistoryError(.corrupt, "stream message \(sequence) holds a sender or text a client could not have sent")
+        guard RemoteInputRules.isValidUser(sender, trust: trust), RemoteInputRules.isValidText(body),
+              recipient == "-" || RemoteInputRules.isValidName(recipient) else {
+            throw HistoryError(.corrupt, "stream message \(sequence) holds a sender, recipient or text a client could not have sent")
         }
         return HistoryEntry(id: Int64(clamping: sequence), time: time, scope: scope, sender: sender,
                             recipient: recipient == "-" ? nil : recipient, trust: trust, text: body)

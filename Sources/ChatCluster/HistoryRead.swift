@@ -22,7 +22,8 @@
 // request is lost). A probe that gets no answer (a NATS server died and
 // JetStream is electing its metadata leader, which creates consumers) is
 // asked again after a pause, within the probe budget. Fetched messages must
-// be of the subject and increase, or the page fails as corrupt. Everything
+// be of the subject and increase, or the page fails as corrupt; one whose
+// entry no client could have sent (HistoryEntryCodec) is left out. Everything
 // runs under the read's PendingCall deadline; messages removed by the
 // stream's limits are simply not counted.
 import ChatCore
@@ -175,13 +176,12 @@ final class HistoryRead {
                 corrupt = HistoryError(.corrupt, "reading \(subject) gave \(message.subject) \(sequence) after \(collected.last?.id ?? 0)")
                 return false
             }
-            switch Result(catching: { () throws(HistoryError) in
-                try HistoryEntryCodec.decode(message.payload, scope: scope, sequence: sequence)
-            }) {
-            case .success(let entry): collected.append(entry)
-            case .failure(let error): corrupt = error
+            // A message no client could have sent (a broken or hostile node wrote it) is left
+            // out, as the room feeds leave it out: one bad message must not fail every page.
+            if let entry = try? HistoryEntryCodec.decode(message.payload, scope: scope, sequence: sequence) {
+                collected.append(entry)
             }
-            return corrupt == nil
+            return true
         }, completion: { [self] result in
             delete(consumer)
             if let corrupt { return call.fail(corrupt) }

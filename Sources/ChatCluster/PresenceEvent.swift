@@ -48,8 +48,10 @@ struct PresenceEvent: Codable, Equatable {
     var count: Int?
     /// A `state` sent in parts (StateChunks): which state of the node, which part, how many.
     var serial: Int?
-    /// `arrive`: when the user's first session began (seconds since the epoch).
+    /// `arrive`: when the user's first session began (seconds since the epoch), and the node
+    /// the sender knew held the user then.
     var since: Int64?
+    var supersedes: String?
     var part: Int?
     var parts: Int?
 

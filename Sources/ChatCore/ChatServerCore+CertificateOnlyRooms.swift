@@ -87,6 +87,7 @@ extension ChatServerCore {
         guard RemoteInputRules.isValidRoom(roomName), RemoteInputRules.isValidName(name) else {
             return refuseRemoteInput("a certificate-only mark of '\(roomName.prefix(40))' by '\(name.prefix(40))': not a valid room or name")
         }
+        takeOutLowerTrustMembers(of: roomName, setBy: "set by \(name) on another node")  // joined while the mark travelled
         applyCertificateOnlyMark(roomName, byName: name, except: nil)
     }
 
@@ -97,16 +98,21 @@ extension ChatServerCore {
         guard RemoteInputRules.isValidRoom(roomName) else {
             return refuseRemoteInput("a certificate-only mark of '\(roomName.prefix(40))': not a valid room")
         }
-        for member in rooms[roomName]?.members ?? [] where member.trust != .cert && member.rooms.contains(roomName) {
-            member.send("NOTICE cert-only \(roomName) admits certificate users only (set on another node): you are no longer in it")
-            leave(roomName, member, reason: "part")
-        }
+        takeOutLowerTrustMembers(of: roomName, setBy: "set on another node")
         markedCertificateOnlyRooms.insert(roomName)
         guard let room = rooms[roomName], !room.certificateOnly else { return }
         room.certificateOnly = true
         let notice = OutboundMessage(line: "NOTICE cert-only \(roomName) admits certificate users only from now on (set on another node)",
                                      broadcast: true)
         _ = deliver(notice, to: room.members.filter { $0.wantsRoomFlags })
+    }
+
+    /// Members of this node that are not `cert` users leave a room marked elsewhere, told why.
+    private func takeOutLowerTrustMembers(of roomName: String, setBy origin: String) {
+        for member in rooms[roomName]?.members ?? [] where member.trust != .cert && member.rooms.contains(roomName) {
+            member.send("NOTICE cert-only \(roomName) admits certificate users only (\(origin)): you are no longer in it")
+            leave(roomName, member, reason: "part")
+        }
     }
 
     private func applyCertificateOnlyMark(_ roomName: String, byName name: String, except setter: ChatSession?) {

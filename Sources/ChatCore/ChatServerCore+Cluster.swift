@@ -20,17 +20,21 @@ extension ChatServerCore {
     public var isClustered: Bool { cluster != nil }
 
     /// A user of `node` began its first session there at `since` (seconds since the epoch;
-    /// nil: unknown, counts as newest). A `cert` user takes its name over: this node's
-    /// sessions of that name are replaced, as a newer login on one node would be, unless
-    /// they began later. Both nodes decide alike, by (start, first 6 characters of the node
-    /// id), so two logins at once on two nodes keep exactly one of them (the later), not none.
-    public func remoteUserArrived(name: String, trust: Trust, node: String, since: Int64? = nil) {
+    /// nil: unknown, counts as newest), knowing the user was on `supersedes` then. A `cert`
+    /// user takes its name over: this node's sessions of that name are replaced, as a newer
+    /// login on one node would be. Only when the two logins did not know of each other
+    /// (neither arrival names the other node) is the later kept, by (start, node id), which
+    /// both nodes decide alike: two logins at once keep exactly one session, not none or two.
+    /// An anonymous name this node's user holds is not taken in (the name's claim is ours;
+    /// the other node's user gives it up after its check, ClusterNameClaims).
+    public func remoteUserArrived(name: String, trust: Trust, node: String, since: Int64? = nil, supersedes: String? = nil) {
         guard RemoteInputRules.isValidUser(name, trust: trust) else {
             return refuseRemoteInput("an arrival of '\(name.prefix(40))' (\(trust.rawValue)) from node \(node): not a valid name for that trust")
         }
+        if trust != .cert, sessionsByName[NameRules.key(name)] != nil { return }
         if trust == .cert, let since, let local = sessionsByName[NameRules.key(name)]?.first, let cluster,
-           (local.arrivedAt, cluster.guestSuffix) > (since, String(node.prefix(6))) {
-            return  // ours is the later login: the other node ends its session when it hears of ours
+           supersedes != cluster.nodeID, (local.arrivedAt, cluster.nodeID) > (since, node) {
+            return  // ours is the later login, unknown to the other node: it ends its session on hearing of ours
         }
         if trust == .cert, let locals = sessionsByName[NameRules.key(name)] {
             for session in locals {
@@ -153,9 +157,10 @@ extension ChatServerCore {
         if let local = rooms[room], entry.id > local.newestID { local.newestID = entry.id }
     }
 
-    /// Remembers that `id` was delivered on this node already (bounded: the oldest are forgotten).
+    /// Remembers that `id` was delivered on this node already (bounded: the oldest id is
+    /// forgotten first, the one the feed has most likely passed; a search, in overload only).
     func deliveredBeforeTheFeed(_ id: Int64) {
-        if deliveredEarly.count >= Self.maximumOwnStoredMessages { deliveredEarly.removeAll() }
+        if deliveredEarly.count >= Self.maximumOwnStoredMessages, let oldest = deliveredEarly.min() { deliveredEarly.remove(oldest) }
         deliveredEarly.insert(id)
     }
 

@@ -124,8 +124,9 @@ public final class ChatServerCore {
             attach(session, alongside: sibling)
         } else if let cluster {
             // A cert user who was on another node is here now: it leaves there (PARTED ... quit).
-            if let earlier = directory.user(session.name) { remoteUserLeft(name: earlier.name, node: earlier.node) }
-            cluster.userArrived(name: session.name, trust: trust, since: session.arrivedAt)
+            let earlier = directory.user(session.name)
+            if let earlier { remoteUserLeft(name: earlier.name, node: earlier.node) }
+            cluster.userArrived(name: session.name, trust: trust, since: session.arrivedAt, supersedes: earlier?.node)
         }
         session.awaitsUpgradeForLobby = mustUpgradeFirst(session)  // greeted into no room (section 13)
         let greetingRoom = session.awaitsUpgradeForLobby ? nil : lobby

@@ -15,13 +15,16 @@ public protocol ClusterLink: AnyObject {
     /// Appended to guest names ("~guest7" becomes "~guest7-<suffix>") so two nodes never
     /// give the same guest name. Valid name characters only, short.
     var guestSuffix: String { get }
+    /// This node's id in the cluster (what other nodes name it by).
+    var nodeID: String { get }
     /// Whether the other nodes can be reached now (false: this node chats locally only).
     var isConnected: Bool { get }
 
-    /// The first session of `name` on this node began, at `since` (seconds since the epoch).
-    /// For a `cert` user this takes the name over: a node that holds it ends its sessions
-    /// there, unless its own began later (ChatServerCore.remoteUserArrived).
-    func userArrived(name: String, trust: Trust, since: Int64)
+    /// The first session of `name` on this node began, at `since` (seconds since the epoch);
+    /// `supersedes`: the node this one knew held the user then (nil: none known). For a
+    /// `cert` user this takes the name over: a node that holds it ends its sessions there,
+    /// unless its own began later unbeknown to this one (ChatServerCore.remoteUserArrived).
+    func userArrived(name: String, trust: Trust, since: Int64, supersedes: String?)
     /// The last session of `name` on this node ended (its rooms were parted already).
     func userLeft(name: String, trust: Trust)
     func joined(room: String, name: String, trust: Trust)

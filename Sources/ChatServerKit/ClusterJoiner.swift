@@ -9,9 +9,9 @@
 // (a node that could not learn it would replay a room's whole history as
 // live messages: the start fails instead). Then it makes the ClusterNode,
 // hands it and the store to the chat core and announces the node. It logs
-// the client's connection events, reloads the certificate-only marks after a
-// reconnect (one set meanwhile elsewhere was announced while this node could
-// not hear), and reports through `onGaveUp` a NATS
+// the client's connection events, reloads the certificate-only marks whenever
+// the node rejoins (NATS back, or a partition healed: one set elsewhere
+// meanwhile was announced while this node could not hear), and reports through `onGaveUp` a NATS
 // client that stopped for good (credentials refused again and again): the
 // node could never rejoin, so the service ends with an error for its
 // supervisor to see. It holds no chat rules and parses no flags.
@@ -91,16 +91,16 @@ final class ClusterJoiner {
             default: logger.notice("\(message)")
             }
         }
-        client.onEvent = { [unowned self, node, store, core] event in
-            node.clientEvent(event)
-            if case .reconnected = event {  // marks set elsewhere while we could not hear them
-                store.reloadCertificateOnlyMarks { result in
-                    switch result {
-                    case .success(let rooms): for room in rooms.sorted() { core.certificateOnlyMarkLearned(room: room) }
-                    case .failure(let error): logger.warning("cluster: could not reload the certificate-only marks: \(error)")
-                    }
+        node.onRejoined = { [store, core] in  // marks set elsewhere while this node could not hear them
+            store.reloadCertificateOnlyMarks { result in
+                switch result {
+                case .success(let rooms): for room in rooms.sorted() { core.certificateOnlyMarkLearned(room: room) }
+                case .failure(let error): logger.warning("cluster: could not reload the certificate-only marks: \(error)")
                 }
             }
+        }
+        client.onEvent = { [unowned self, node] event in
+            node.clientEvent(event)
             if case .closed(let reason) = event, !closing {
                 closing = true
                 onGaveUp?(reason)

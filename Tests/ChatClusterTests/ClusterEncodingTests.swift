@@ -55,8 +55,10 @@ import Testing
         #expect(String(decoding: try HistoryEntryCodec.encode(entries[2]), as: UTF8.self) == "c1 3 cert alice Bob\nprivate")
         // What no client could have sent is refused when read back (it would forge lines at clients).
         for (sender, trust, text) in [("~a", Trust.tls, "two\nlines"), ("~a", .tls, ""), ("~a", .tls, "bidi \u{202E}"),
-                                      ("~a", .cert, "anonymous name, cert trust"), ("alice", .tls, "cert name, tls trust")] {
-            let payload = Array("c1 1 \(trust.rawValue) \(sender) -\n\(text)".utf8)
+                                      ("~a", .cert, "anonymous name, cert trust"), ("alice", .tls, "cert name, tls trust"),
+                                      ("alice", .cert, "RECIPIENT\u{85}")] {
+            let recipient = text.hasPrefix("RECIPIENT") ? "bob\u{85}" : "-"  // a C1 control in the recipient
+            let payload = Array("c1 1 \(trust.rawValue) \(sender) \(recipient)\n\(text.hasPrefix("RECIPIENT") ? "hi" : text)".utf8)
             #expect(throws: HistoryError.self, "\(sender) \(trust) \(text)") {
                 try HistoryEntryCodec.decode(payload, scope: .room("#x"), sequence: 1)
             }

@@ -156,6 +156,21 @@ import Testing
         #expect(try other.certificateOnlyRooms().isEmpty)
     }
 
+    @Test func aStoredMessageNoClientCouldHaveSentIsLeftOutOfPages() throws {
+        let cluster = try NATSTestCluster.single()
+        defer { cluster.finish() }
+        let probe = try ClusterProbe(urls: cluster.urls)
+        defer { probe.finish() }
+        let store = try probe.openStore()
+        let before = try probe.fill(store, "#r", count: 2, prefix: "before")
+        // A broken or hostile node stores a text with a line separator (a forged line at clients).
+        let forged = Array("c1 1 tls ~eve -\nhi\u{2028}NOTICE forged".utf8)
+        let stored = probe.complete { probe.jetStream.publish(store.subjects.historySubject(.room("#r")), payload: forged, completion: $0) }
+        #expect((try? stored?.get()) != nil)
+        let after = try probe.fill(store, "#r", count: 1, prefix: "after")
+        #expect(try probe.read(store, .room("#r"), .latest, limit: 10) == before + after, "the page is read, without the bad message")
+    }
+
     @Test func reloadingTheMarksFindsThoseSetByAnotherStore() throws {
         let cluster = try NATSTestCluster.single()
         defer { cluster.finish() }

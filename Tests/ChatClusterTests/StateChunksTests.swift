@@ -8,20 +8,21 @@ import Testing
 
 @Suite struct StateChunksTests {
     /// `count` users with the longest names and the most rooms a server allows by default.
-    static func users(_ count: Int, prefix: String = "u") -> [PresenceEvent.User] {
-        let rooms = (0..<16).map { "#" + String(repeating: "r", count: 30) + String($0, radix: 16).leftPaddedTwo }
+    static func users(_ count: Int, prefix: String = "u", rooms roomCount: Int = 16) -> [PresenceEvent.User] {
+        let rooms = (0..<roomCount).map { "#" + String(repeating: "r", count: 29) + String($0, radix: 16).leftPaddedThree }
         return (0..<count).map { index in
             let name = prefix + String(index)
-            return PresenceEvent.User(name: name + String(repeating: "x", count: 32 - name.count), trust: "cert", rooms: rooms)
+            return PresenceEvent.User(name: name + String(repeating: "x", count: 32 - name.count), trust: "cert", rooms: rooms,
+                                      since: 1_765_000_000)
         }
     }
 
     @Test func twentyThousandUsersGoInPartsBelowTheMaximumPayloadAndComeBackWhole() throws {
         let users = Self.users(20_000)
         let events = StateChunks.events(node: "n1", serial: 7, users: users)
-        #expect(events.count == 40)
+        #expect(events.count > 40, "13 MB of state in parts of at most 256 KiB")
         for event in events {
-            #expect(event.encoded().count < 512 * 1024, "a part of \(event.encoded().count) bytes")
+            #expect(event.encoded().count <= StateChunks.maximumPartBytes, "a part of \(event.encoded().count) bytes")
             #expect(PresenceEvent.decode(event.encoded()) == event)
         }
         var inOrder = StateAssembly()
@@ -29,6 +30,23 @@ import Testing
         #expect(whole == [users])
         var reversed = StateAssembly()
         #expect(events.reversed().compactMap { reversed.add($0) } == [users])
+    }
+
+    @Test func usersInAThousandRoomsEachStillFitTheMaximumPayload() throws {
+        let users = Self.users(100, rooms: 1000)
+        let events = StateChunks.events(node: "n1", serial: 1, users: users)
+        #expect(events.count >= 14, "about 37 KB a user: a few users a part")
+        #expect(events.allSatisfy { $0.encoded().count <= StateChunks.maximumPartBytes })
+        var assembly = StateAssembly()
+        #expect(events.compactMap { assembly.add($0) } == [users])
+    }
+
+    @Test func aStateLeftIncompleteIsReportedStale() {
+        let events = StateChunks.events(node: "n1", serial: 3, users: Self.users(2000))
+        var assembly = StateAssembly()
+        #expect(assembly.add(events[0], now: 1_000) == nil)
+        #expect(!assembly.isStale(now: 5_000, limit: 10_000) && assembly.isStale(now: 12_000, limit: 10_000))
+        #expect(!StateAssembly().isStale(now: 1_000_000, limit: 10), "nothing half-received")
     }
 
     @Test func aSmallStateIsOneEventWithoutPartFields() {
@@ -58,5 +76,5 @@ import Testing
 }
 
 extension String {
-    fileprivate var leftPaddedTwo: String { count >= 2 ? self : "0" + self }
+    fileprivate var leftPaddedThree: String { String(repeating: "0", count: max(0, 3 - count)) + self }
 }

@@ -218,6 +218,15 @@ struct ClusterCoreTests {
         let carol = Client(fixture.core, cert: "carol", now: 5_000)
         fixture.core.remoteUserArrived(name: "carol", trust: .cert, node: "n2", since: nil)
         #expect(carol.link.closed)
+        // A login that knew of ours always wins, whatever the clocks say (it came after ours).
+        let dave = Client(fixture.core, cert: "dave", now: 9_000)
+        fixture.core.remoteUserArrived(name: "dave", trust: .cert, node: "n0", since: 8_000, supersedes: "n1")
+        #expect(dave.link.closed, "n0's login came after ours: ours ends")
+        // Ours, made knowing n9 held erin, is announced as superseding n9 (n9 then gives way).
+        fixture.core.remoteUserArrived(name: "erin", trust: .cert, node: "n9", since: 10)
+        _ = link.take()
+        _ = Client(fixture.core, cert: "erin", now: 11)
+        #expect(link.take().first == "arrive erin cert after n9")
     }
 
     @Test("private messages to and from users of other nodes")
@@ -257,7 +266,10 @@ struct ClusterCertificateOnlyTests {
         fixture.store.completeNext()
         #expect(alice.link.take() == ["OK CERTONLY #ops"])
         #expect(link.take() == ["certonly #ops alice"])
+        let early = Client(fixture.core)  // joined #dev while carol's mark was on its way
+        #expect(early.send("JOIN #dev") == ["OK JOIN #dev 1"])
         fixture.core.remoteCertificateOnly(room: "#dev", by: "carol")
+        #expect(early.link.take() == ["NOTICE cert-only #dev admits certificate users only (set by carol on another node): you are no longer in it"])
         #expect(bob.send("JOIN #dev") == ["OK JOIN #dev 1"])
         let guest = Client(fixture.core)
         #expect(guest.send("JOIN #dev") == ["ERR NOT_ALLOWED #dev admits certificate users only; you are tls"])

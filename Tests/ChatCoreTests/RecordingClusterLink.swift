@@ -10,10 +10,13 @@ final class RecordingClusterLink: ClusterLink {
     var pendingClaims: [(name: String, completion: (Bool) -> Void)] = []
     var isConnected = true
     var guestSuffix: String { "n1" }
+    var nodeID: String { "n1" }
 
     func take() -> [String] { defer { calls = [] }; return calls }
 
-    func userArrived(name: String, trust: Trust, since: Int64) { calls.append("arrive \(name) \(trust.rawValue)") }
+    func userArrived(name: String, trust: Trust, since: Int64, supersedes: String?) {
+        calls.append("arrive \(name) \(trust.rawValue)" + (supersedes.map { " after \($0)" } ?? ""))
+    }
     func userLeft(name: String, trust: Trust) { calls.append("leave \(name)") }
     func joined(room: String, name: String, trust: Trust) { calls.append("join \(room) \(name)") }
     func parted(room: String, name: String, trust: Trust, reason: String) { calls.append("part \(room) \(name) \(reason)") }

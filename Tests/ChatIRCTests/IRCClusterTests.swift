@@ -10,8 +10,9 @@ import Testing
 final class HeldClaimsLink: ClusterLink {
     var claims: [(Bool) -> Void] = []
     var guestSuffix: String { "n1" }
+    var nodeID: String { "n1" }
     var isConnected: Bool { true }
-    func userArrived(name: String, trust: Trust, since: Int64) {}
+    func userArrived(name: String, trust: Trust, since: Int64, supersedes: String?) {}
     func userLeft(name: String, trust: Trust) {}
     func joined(room: String, name: String, trust: Trust) {}
     func parted(room: String, name: String, trust: Trust, reason: String) {}
