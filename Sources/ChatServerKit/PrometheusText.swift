@@ -51,25 +51,17 @@ struct PrometheusText {
     mutating func histogram(_ name: String, _ histogram: BucketHistogram) { self.histogram(name, [], histogram) }
 
     /// A label value with `\`, `"` and line feeds escaped.
-    static func escapeLabelValue(_ value: String) -> String {
-        var escaped = ""
-        for character in value.unicodeScalars {
-            switch character {
-            case "\\": escaped += "\\\\"
-            case "\"": escaped += "\\\""
-            case "\n": escaped += "\\n"
-            default: escaped.unicodeScalars.append(character)
-            }
-        }
-        return escaped
-    }
+    static func escapeLabelValue(_ value: String) -> String { escape(value, quotes: true) }
 
-    /// HELP text with `\` and line feeds escaped.
-    static func escapeHelp(_ help: String) -> String {
+    /// HELP text with `\` and line feeds escaped (quotes stay).
+    static func escapeHelp(_ help: String) -> String { escape(help, quotes: false) }
+
+    private static func escape(_ text: String, quotes: Bool) -> String {
         var escaped = ""
-        for character in help.unicodeScalars {
+        for character in text.unicodeScalars {
             switch character {
             case "\\": escaped += "\\\\"
+            case "\"" where quotes: escaped += "\\\""
             case "\n": escaped += "\\n"
             default: escaped.unicodeScalars.append(character)
             }
