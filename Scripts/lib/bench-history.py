@@ -54,8 +54,8 @@ def stop(server):
 def prefill(database, rooms):
     db = sqlite3.connect(database)
     version = db.execute("PRAGMA user_version").fetchone()[0]
-    if version not in (1, 2, 3, 4):
-        raise SystemExit(f"history schema version {version}: this script knows versions 1 to 4")
+    if version not in (1, 2, 3, 4, 5):
+        raise SystemExit(f"history schema version {version}: this script knows versions 1 to 5")
     now = int(time.time() * 1000)
     text = "x" * 100
     for room, count in rooms:
