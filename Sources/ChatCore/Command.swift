@@ -75,15 +75,15 @@ public enum CommandParser {
     /// The first scalar `isForbidden` rejects, found on the bytes of valid UTF-8: C0 and DEL
     /// are single bytes, C1 is C2 80...9F, and the separators and bidi controls are E2 80 A8...AE
     /// and E2 81 A6...A9.
-    static func firstForbidden(in bytes: [UInt8]) -> Unicode.Scalar? {
-        var index = 0
-        while index < bytes.count {
+    static func firstForbidden<Bytes: RandomAccessCollection<UInt8>>(in bytes: Bytes) -> Unicode.Scalar? where Bytes.Index == Int {
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
             let byte = bytes[index]
             if (byte < 0x20 && byte != 0x09) || byte == 0x7F { return Unicode.Scalar(byte) }
-            if byte == 0xC2, index + 1 < bytes.count, (0x80...0x9F).contains(bytes[index + 1]) {
+            if byte == 0xC2, index + 1 < bytes.endIndex, (0x80...0x9F).contains(bytes[index + 1]) {
                 return Unicode.Scalar(bytes[index + 1])
             }
-            if byte == 0xE2, index + 2 < bytes.count {
+            if byte == 0xE2, index + 2 < bytes.endIndex {
                 let second = bytes[index + 1], third = bytes[index + 2]
                 if (second == 0x80 && (0xA8...0xAE).contains(third)) || (second == 0x81 && (0xA6...0xA9).contains(third)) {
                     return Unicode.Scalar(0x2000 | UInt32(second & 0x3F) << 6 | UInt32(third & 0x3F))

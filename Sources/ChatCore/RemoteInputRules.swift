@@ -28,7 +28,9 @@ public enum RemoteInputRules {
     /// A message text: not empty, bounded, nothing chat/1 forbids (control characters,
     /// line and paragraph separators, bidi controls).
     public static func isValidText(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        return !bytes.isEmpty && bytes.count <= maximumTextBytes && CommandParser.firstForbidden(in: bytes) == nil
+        var text = text
+        return text.withUTF8 { bytes in  // no copy: every room message from the feed comes through here
+            !bytes.isEmpty && bytes.count <= maximumTextBytes && CommandParser.firstForbidden(in: bytes) == nil
+        }
     }
 }
