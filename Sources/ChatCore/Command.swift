@@ -75,7 +75,13 @@ public enum CommandParser {
     /// The first scalar `isForbidden` rejects, found on the bytes of valid UTF-8: C0 and DEL
     /// are single bytes, C1 is C2 80...9F, and the separators and bidi controls are E2 80 A8...AE
     /// and E2 81 A6...A9.
-    static func firstForbidden<Bytes: RandomAccessCollection<UInt8>>(in bytes: Bytes) -> Unicode.Scalar? where Bytes.Index == Int {
+    static func firstForbidden(in bytes: [UInt8]) -> Unicode.Scalar? {
+        bytes.withUnsafeBufferPointer { firstForbidden(in: $0) }
+    }
+
+    /// The same over a buffer: a plain loop, quick in debug builds too (a text from another
+    /// node can be 1 MiB, and the loop must keep reading its sockets).
+    static func firstForbidden(in bytes: UnsafeBufferPointer<UInt8>) -> Unicode.Scalar? {
         var index = bytes.startIndex
         while index < bytes.endIndex {
             let byte = bytes[index]

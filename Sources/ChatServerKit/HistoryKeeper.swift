@@ -75,7 +75,7 @@ final class HistoryKeeper {
         core.batchFinished = { [unowned self] stored in
             if stored && writeFailing { logger.notice("history: storing again", metadata: [place.key: "\(place.value)"]) }
             writeFailing = !stored
-            countBatch(stored: stored, stagedBehind: core.hasStagedMessages)
+            countBatch(stored: stored, stagedBehind: self.core.hasStagedMessages)  // not `core`: the core holds this closure
         }
         core.wallClock = { Self.wallClockMilliseconds() }
         loop.addBeforeFlushHook { [unowned self, unowned core, unowned loop] in
