@@ -38,10 +38,7 @@ extension ChatServerCore {
         }
         if trust == .cert, let locals = sessionsByName[NameRules.key(name)] {
             for session in locals {
-                commitNow(ifWaiting: session)
-                session.send("NOTICE replaced another connection signed in with your certificate")
-                remove(session, reason: "quit")
-                session.link.closeAfterFlush(.replaced)
+                endReplaced(session, notice: Self.replacedByLogin)
             }
         }
         // A user who was on another node moved: it leaves there first (PARTED ... quit here).
@@ -54,10 +51,7 @@ extension ChatServerCore {
     public func nameTakenElsewhere(_ name: String) {
         guard let sessions = sessionsByName[NameRules.key(name)], sessions.first?.trust != .cert else { return }
         for session in sessions {
-            commitNow(ifWaiting: session)
-            session.send("NOTICE replaced your name \(session.name) was taken on another node while this server was cut off from its cluster; connect again")
-            remove(session, reason: "quit")
-            session.link.closeAfterFlush(.replaced)
+            endReplaced(session, notice: "NOTICE replaced your name \(session.name) was taken on another node while this server was cut off from its cluster; connect again")
         }
     }
 

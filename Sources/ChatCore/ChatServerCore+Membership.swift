@@ -74,6 +74,17 @@ extension ChatServerCore {
         if room.members.isEmpty && roomName != lobby { rooms[roomName] = nil }
     }
 
+    static let replacedByLogin = "NOTICE replaced another connection signed in with your certificate"
+
+    /// Ends `session` because something else takes its place: what it staged gets its OK
+    /// first, then `notice`, then it leaves its rooms (`quit`) and is closed once flushed.
+    func endReplaced(_ session: ChatSession, notice: String) {
+        commitNow(ifWaiting: session)
+        session.send(notice)
+        remove(session, reason: "quit")
+        session.link.closeAfterFlush(.replaced)
+    }
+
     /// Forgets a session everywhere; later calls are no-ops. The user leaves its
     /// rooms (with `reason`) only when this was its last session.
     func remove(_ session: ChatSession, reason: String) {

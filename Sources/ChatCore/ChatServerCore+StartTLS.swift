@@ -102,9 +102,6 @@ extension ChatServerCore {
     private func replaceOldestSession(of certificateName: String) {
         guard let holders = sessionsByName[NameRules.key(certificateName)],
               holders.count >= limits.sessionsPerUser, let oldest = holders.first else { return }
-        commitNow(ifWaiting: oldest)
-        oldest.send("NOTICE replaced another connection signed in with your certificate")
-        remove(oldest, reason: "quit")
-        oldest.link.closeAfterFlush(.replaced)
+        endReplaced(oldest, notice: Self.replacedByLogin)
     }
 }

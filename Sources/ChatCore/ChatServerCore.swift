@@ -107,10 +107,7 @@ public final class ChatServerCore {
         let trust: Trust = certificateName != nil ? .cert : (credentials.transport == .plain ? .plain : .tls)
         if let certificateName, let holders = sessionsByName[NameRules.key(certificateName)],
            holders.count >= limits.sessionsPerUser, let oldest = holders.first {
-            commitNow(ifWaiting: oldest)  // its staged messages get their OK before it is replaced
-            oldest.send("NOTICE replaced another connection signed in with your certificate")
-            remove(oldest, reason: "quit")
-            oldest.link.closeAfterFlush(.replaced)
+            endReplaced(oldest, notice: Self.replacedByLogin)
         }
         let session = ChatSession(id: nextSessionID, name: certificateName ?? freshGuestName(), trust: trust,
                                   credentials: credentials, link: link)
