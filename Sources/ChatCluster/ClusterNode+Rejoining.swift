@@ -28,7 +28,7 @@ extension ClusterNode {
 
     /// Asks each node whose state stays half-received for `stalledStateLimit` for it again.
     func askAgainForStalledStates(now: UInt64) {
-        for (node, assembly) in stateParts where assembly.isStale(now: now, limit: Self.stalledStateLimit.nanosecondsForCluster) {
+        for (node, assembly) in stateParts where assembly.isStale(now: now, limit: Self.stalledStateLimit.nanoseconds) {
             stateParts[node] = nil
             log?("warning", "cluster: the state of node \(node) stayed incomplete; asking again")
             var ask = PresenceEvent(.hello, node: nodeID)
@@ -46,14 +46,5 @@ extension ClusterNode {
         let skipped = refusalsNotLogged > 0 ? " (\(refusalsNotLogged) more not logged before this one)" : ""
         refusalsNotLogged = 0
         log?("warning", "cluster: ignored \(what)\(skipped)")
-    }
-}
-
-extension Duration {
-    /// Whole nanoseconds (negative durations count as zero).
-    var nanosecondsForCluster: UInt64 {
-        let (seconds, attoseconds) = components
-        guard seconds >= 0 else { return 0 }
-        return UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
     }
 }

@@ -109,7 +109,7 @@ public final class ClusterNode: ClusterLink {
             claims.retryPendingReleases()
             let outage = disconnectedAt.map { MonotonicClock.now() &- $0 } ?? 0
             disconnectedAt = nil
-            rejoined(checkingNames: outage >= settings.deadAfter.nanosecondsForCluster)
+            rejoined(checkingNames: outage >= settings.deadAfter.nanoseconds)
         case .writable:
             statePublisher.resume()
         case .closed(let reason):
@@ -220,8 +220,7 @@ public final class ClusterNode: ClusterLink {
         event.id = Int64(clamping: highestSequence)
         if isConnected { publish(event) }
         let now = MonotonicClock.now()
-        let limit = UInt64(settings.deadAfter.components.seconds) * 1_000_000_000
-            + UInt64(settings.deadAfter.components.attoseconds / 1_000_000_000)
+        let limit = settings.deadAfter.nanoseconds
         for (node, heard) in lastHeard where now &- heard > limit {
             lastHeard[node] = nil
             stateParts[node] = nil
