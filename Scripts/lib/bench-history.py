@@ -8,7 +8,8 @@ Usage: bench-history.py TLSCHATD_BINARY WORKDIR [--big N] [--small N] [--request
 It lets tlschatd create a history database in WORKDIR (started once with
 --history, then stopped by its PID), fills two rooms directly with SQLite
 (#big with --big messages, default 1,000,000; #small with --small, default
-1,000; 100-byte texts), starts tlschatd on it pinned to --server-cpu (taskset),
+1,000; 100-byte texts; from schema version 6 one message per segment, the
+most rows a room of that size can have), starts tlschatd on it pinned to --server-cpu (taskset),
 and from this process (pinned to --client-cpu) sends --requests (default 2,000)
 `HISTORY ROOM BEFORE ID LIMIT 100` to each room, one at a time, at random ids.
 It reports per room: the server's CPU time per request (from /proc/PID/stat,
@@ -52,24 +53,34 @@ def stop(server):
 
 
 def prefill(database, rooms):
+    """Fills each room with one message per segment from version 6 on (as commits of one
+    message each leave them: the most rows, the worst case for reads and for size)."""
     db = sqlite3.connect(database)
     version = db.execute("PRAGMA user_version").fetchone()[0]
-    if version not in (1, 2, 3, 4, 5):
-        raise SystemExit(f"history schema version {version}: this script knows versions 1 to 5")
+    if version not in (1, 2, 3, 4, 5, 6):
+        raise SystemExit(f"history schema version {version}: this script knows versions 1 to 6")
     now = int(time.time() * 1000)
     text = "x" * 100
+    table = "segments" if version >= 6 else "messages"
+    ids = "first_id" if version >= 6 else "id"
     for room, count in rooms:
         scope = db.execute("INSERT INTO scopes (kind, name, message_count) VALUES ('room', ?, ?)", (room, count)).lastrowid
-        db.execute("""WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-                      INSERT INTO messages (scope, time, sender, trust, text) SELECT ?, ?, 'alice', 'cert', ? FROM n""",
-                   (count, scope, now, text))
+        if version >= 6:
+            db.execute("""WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+                          INSERT INTO segments (first_id, scope, time, count, body)
+                          SELECT coalesce((SELECT max(first_id) FROM segments), 0) + i, ?, ?, 1,
+                                 'alice cert - ' || ? || char(10) FROM n""", (count, scope, now, text))
+        else:
+            db.execute("""WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+                          INSERT INTO messages (scope, time, sender, trust, text) SELECT ?, ?, 'alice', 'cert', ? FROM n""",
+                       (count, scope, now, text))
         if version >= 3:  # ids are the store's own from version 3: move its counter past these rows
-            db.execute("UPDATE counters SET value = max(value, (SELECT max(id) + 1 FROM messages)) WHERE name = 'next_message_id'")
+            db.execute(f"UPDATE counters SET value = max(value, (SELECT max({ids}) + 1 FROM {table})) WHERE name = 'next_message_id'")
         db.commit()
-    ranges = {room: db.execute("SELECT min(m.id), max(m.id) FROM messages m JOIN scopes s ON s.id = m.scope WHERE s.name = ?",
+    ranges = {room: db.execute(f"SELECT min(m.{ids}), max(m.{ids}) FROM {table} m JOIN scopes s ON s.id = m.scope WHERE s.name = ?",
                                (room,)).fetchone() for room, _ in rooms}
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    total = db.execute("SELECT count(*) FROM messages").fetchone()[0]
+    total = db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     db.close()
     return ranges, total
 

@@ -3,24 +3,29 @@
 // is one more entry in `migrations` (never edit a shipped entry), applied in
 // its own transaction; a file written by a newer tlschatd is refused, and so
 // is an SQLite file of another program. `PRAGMA application_id` marks our files.
-// Opening also sets WAL mode and the synchronous level. Layout (version 5):
+// Opening also sets WAL mode and the synchronous level. Layout (version 6):
 // - scopes: one row per room or conversation (kind, name, peer), with the
 //   number of messages it holds, kept by the store, so count-based retention
 //   never has to count (indexed by that count since version 2), and (since
 //   version 4) whether the room was marked certificate-only; since version 5
 //   the count covers the messages with ids below the counter (the rest are
 //   counted at start, SQLiteHistoryStore+Bookkeeping);
-// - messages: id (given by the store, never reused: see counters), scope,
-//   time (ms since the epoch), sender, recipient, trust, text; indexed by
-//   (scope, id) (the index on scope carries the rowid) for paging. Age-based
+// - segments (since version 6; before, one `messages` row per message): one
+//   row per run of messages of one scope stored by one commit: the id of its
+//   first message (first_id; the others follow one by one), scope, time (ms
+//   since the epoch; one commit, one time), count (1 to 256) and body, one
+//   line per message (SegmentBody). A busy room's commit writes one row and one
+//   index entry instead of one per message (the b-tree work per message was
+//   most of a commit's cost). Indexed by (scope, first_id) for paging. Age-based
 //   retention walks the oldest ids, which the store gives in time order, so
-//   no index on time is kept (versions 1 and 2 had one, and AUTOINCREMENT:
-//   each cost a b-tree write per stored message);
+//   no index on time is kept. Version 6 turns every old message into a
+//   segment of one;
 // - counters: next_message_id; until version 4 the id after the highest ever
 //   given, written in every transaction that stores messages; since version 5
 //   written every few thousand messages, so ids are unique through the higher
 //   of it and the newest message's id (a deleting prune step writes it first);
-// - history: a read-only view joining both, for operators with the sqlite3 CLI.
+// - history: a read-only view with one row per message (the bodies split in
+//   SQL), for operators with the sqlite3 CLI.
 // It does not read or write messages (SQLiteHistoryStore does).
 import ChatCore
 
@@ -95,6 +100,23 @@ enum HistorySchema {
         """
         UPDATE counters SET value = value WHERE name = 'next_message_id';
         """,
+        // 6: one row per run of messages of one scope and commit (a segment) instead of one
+        // per message; every message stored before becomes a segment of one.
+        """
+        CREATE TABLE segments (
+            first_id INTEGER PRIMARY KEY,
+            scope INTEGER NOT NULL REFERENCES scopes (id),
+            time INTEGER NOT NULL,
+            count INTEGER NOT NULL CHECK (count BETWEEN 1 AND 256),
+            body TEXT NOT NULL
+        );
+        INSERT INTO segments (first_id, scope, time, count, body)
+            SELECT id, scope, time, 1, sender || ' ' || trust || ' ' || coalesce(recipient, '-') || ' ' || text || char(10)
+            FROM messages ORDER BY id;
+        DROP VIEW history;
+        DROP TABLE messages;
+        CREATE INDEX segments_by_scope ON segments (scope);
+        """ + segmentsView,
     ]
 
     static let historyView = """
@@ -103,6 +125,31 @@ enum HistorySchema {
                    strftime('%Y-%m-%dT%H:%M:%fZ', m.time / 1000.0, 'unixepoch') AS utc,
                    m.sender, m.recipient, m.trust, m.text
             FROM messages AS m JOIN scopes AS s ON s.id = m.scope;
+        """
+
+    /// Since version 6: the segments' lines split back into one row per message.
+    static let segmentsView = """
+        CREATE VIEW history AS
+            WITH RECURSIVE lines (first_id, n, scope, time, line, rest) AS (
+                SELECT first_id, 0, scope, time, substr(body, 1, instr(body, char(10)) - 1),
+                       substr(body, instr(body, char(10)) + 1) FROM segments
+                UNION ALL
+                SELECT first_id, n + 1, scope, time, substr(rest, 1, instr(rest, char(10)) - 1),
+                       substr(rest, instr(rest, char(10)) + 1) FROM lines WHERE rest <> ''
+            ), sent AS (
+                SELECT first_id + n AS id, scope, time, substr(line, 1, instr(line, ' ') - 1) AS sender,
+                       substr(line, instr(line, ' ') + 1) AS rest FROM lines
+            ), trusted AS (
+                SELECT id, scope, time, sender, substr(rest, 1, instr(rest, ' ') - 1) AS trust,
+                       substr(rest, instr(rest, ' ') + 1) AS rest FROM sent
+            ), addressed AS (
+                SELECT id, scope, time, sender, trust, substr(rest, 1, instr(rest, ' ') - 1) AS recipient,
+                       substr(rest, instr(rest, ' ') + 1) AS text FROM trusted
+            )
+            SELECT m.id, s.kind, s.name AS scope, s.peer, m.time,
+                   strftime('%Y-%m-%dT%H:%M:%fZ', m.time / 1000.0, 'unixepoch') AS utc,
+                   m.sender, nullif(m.recipient, '-') AS recipient, m.trust, m.text
+            FROM addressed AS m JOIN scopes AS s ON s.id = m.scope;
         """
 
     /// The version this tlschatd writes.

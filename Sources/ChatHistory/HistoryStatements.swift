@@ -10,17 +10,17 @@
 import ChatCore
 
 final class HistoryStatements {
-    /// The columns a read returns, in order: id, time, sender, recipient, trust, text.
     static let overfullScopesSQL = "SELECT id, message_count - ?1 FROM scopes WHERE message_count > ?1 LIMIT ?2"
-    static let columns = "id, time, sender, recipient, trust, text"
-    static let newestBelowSQL = "SELECT \(columns) FROM messages WHERE scope = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"
-    static let oldestAboveSQL = "SELECT \(columns) FROM messages WHERE scope = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
-    /// Among the `?2` oldest ids, those older than `?1` (ids are given in time order; a message
-    /// stored after the clock went back waits until the older-looking ones before it go).
-    static let deleteOlderThanSQL =
-        "DELETE FROM messages WHERE id IN (SELECT id FROM messages ORDER BY id LIMIT ?2) AND time < ?1 RETURNING scope"
-    static let deleteOldestOfScopeSQL =
-        "DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE scope = ?1 ORDER BY id LIMIT ?2) RETURNING scope"
+    /// The columns a read returns, in order: first id, time, count, body.
+    static let columns = "first_id, time, count, body"
+    static let newestBelowSQL = "SELECT \(columns) FROM segments WHERE scope = ?1 AND first_id < ?2 ORDER BY first_id DESC LIMIT ?3"
+    static let oldestFromSQL = "SELECT \(columns) FROM segments WHERE scope = ?1 AND first_id >= ?2 ORDER BY first_id LIMIT ?3"
+    /// The `?1` oldest segments (ids are given in time order; a message stored after the clock
+    /// went back waits until the older-looking ones before it go).
+    static let oldestSegmentsSQL = "SELECT first_id, scope, time, count FROM segments ORDER BY first_id LIMIT ?1"
+    static let deleteSegmentSQL = "DELETE FROM segments WHERE first_id = ?1"
+    static let oldestOfScopeSQL = "SELECT first_id, count FROM segments WHERE scope = ?1 ORDER BY first_id LIMIT ?2"
+    static let deleteOldestOfScopeSQL = "DELETE FROM segments WHERE scope = ?1 AND first_id <= ?2"
 
     let begin: SQLiteStatement
     let commit: SQLiteStatement
@@ -39,15 +39,19 @@ final class HistoryStatements {
     let setCount: SQLiteStatement
     /// (scope id)
     let markCertificateOnly: SQLiteStatement
-    /// (scope id, below id, limit), newest first
+    /// (scope id, below id, limit) -> segments, newest first
     let newestBelow: SQLiteStatement
-    /// (scope id, above id, limit), oldest first
-    let oldestAbove: SQLiteStatement
-    /// (time limit, row limit) -> scope of each deleted row
-    let deleteOlderThan: SQLiteStatement
+    /// (scope id, from id, limit) -> segments, oldest first
+    let oldestFrom: SQLiteStatement
+    /// (limit) -> (first id, scope id, time, count), oldest first
+    let oldestSegments: SQLiteStatement
+    /// (first id)
+    let deleteSegment: SQLiteStatement
     /// (messages to keep, scope limit) -> (scope id, messages beyond the limit)
     let overfullScopes: SQLiteStatement
-    /// (scope id, row limit) -> scope of each deleted row
+    /// (scope id, limit) -> (first id, count), oldest first
+    let oldestOfScope: SQLiteStatement
+    /// (scope id, last first id to delete)
     let deleteOldestOfScope: SQLiteStatement
 
     init(_ connection: SQLiteConnection) throws(HistoryError) {
@@ -69,16 +73,19 @@ final class HistoryStatements {
         markCertificateOnly = try connection.prepare(
             "UPDATE scopes SET certificate_only = 1 WHERE id = ?1", doing: "marking a room certificate-only")
         newestBelow = try connection.prepare(Self.newestBelowSQL, doing: "reading history")
-        oldestAbove = try connection.prepare(Self.oldestAboveSQL, doing: "reading history")
-        deleteOlderThan = try connection.prepare(Self.deleteOlderThanSQL, doing: "pruning old messages")
+        oldestFrom = try connection.prepare(Self.oldestFromSQL, doing: "reading history")
+        oldestSegments = try connection.prepare(Self.oldestSegmentsSQL, doing: "pruning old messages")
+        deleteSegment = try connection.prepare(Self.deleteSegmentSQL, doing: "pruning old messages")
         overfullScopes = try connection.prepare(Self.overfullScopesSQL, doing: "finding full rooms")
+        oldestOfScope = try connection.prepare(Self.oldestOfScopeSQL, doing: "pruning a full room")
         deleteOldestOfScope = try connection.prepare(Self.deleteOldestOfScopeSQL, doing: "pruning a full room")
     }
 
     /// Finalizes every statement (before the connection closes).
     func finalizeAll() {
         for statement in [begin, commit, rollback, readNextID, writeNextID, findScope, insertScope, addToCount, setCount,
-                          markCertificateOnly, newestBelow, oldestAbove, deleteOlderThan, overfullScopes, deleteOldestOfScope] {
+                          markCertificateOnly, newestBelow, oldestFrom, oldestSegments, deleteSegment, overfullScopes,
+                          oldestOfScope, deleteOldestOfScope] {
             statement.finalize()
         }
     }

@@ -7,7 +7,8 @@
 // and at close. What is on disk then always means: the counts are exact for
 // every message whose id is below the stored counter, and the messages at or
 // above it are counted again at start (`recountAfterCounter`, a range of the
-// primary key: at most a few thousand rows after a crash). Ids stay unique
+// primary key: at most a few thousand messages after a crash; a segment never
+// straddles the counter, which is written at a commit's end). Ids stay unique
 // because the start takes the higher of the counter and the newest id (and
 // skips on from there), and a prune step, the only deleter, writes the
 // counter first. It holds no SQL of its own beyond that recount and decides
@@ -66,7 +67,7 @@ extension SQLiteHistoryStore {
     static func recountAfterCounter(_ counter: Int64, _ connection: SQLiteConnection,
                                     _ statements: HistoryStatements) throws(HistoryError) {
         let uncounted = try connection.prepare(
-            "SELECT scope, count(*) FROM messages WHERE id >= ?1 GROUP BY scope", doing: "recounting the newest messages")
+            "SELECT scope, sum(count) FROM segments WHERE first_id >= ?1 GROUP BY scope", doing: "recounting the newest messages")
         defer { uncounted.finalize() }
         try uncounted.bind(1, counter)
         var counts: [(Int64, Int64)] = []

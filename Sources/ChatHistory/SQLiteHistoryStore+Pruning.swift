@@ -1,14 +1,17 @@
-// SQLiteHistoryStore+Pruning: retention in bounded steps. One call deletes at
-// most `maximumRows` rows in one transaction: first the oldest messages older
-// than the age limit (among the `maximumRows` oldest ids: ids are given in
-// time order, so this walks the start of the table, no index on time), then, with what is
-// left of the budget, the oldest messages of each room or conversation that
-// holds more than `keepPerScope` (found through the per-scope message counts
-// the store keeps, then the index on scope: no counting, no table scan).
-// The caller (the server's timer) calls again while a call returns its full
-// budget. It does not choose the limits or the schedule.
+// SQLiteHistoryStore+Pruning: retention in bounded steps. One call deletes
+// whole segments (HistorySchema) in one transaction, stopping once it has
+// deleted `maximumRows` messages or looked at that many segments: first the
+// oldest segments older than the age limit (among the `maximumRows` oldest
+// ids: ids are given in time order, so this walks the start of the table, no
+// index on time), then, with what is left of the budget, the oldest segments
+// of each room or conversation that holds more than `keepPerScope` (found
+// through the per-scope message counts the store keeps, then the index on
+// scope: no counting, no table scan). A segment is deleted only when all of
+// its messages are beyond the limit, so a room keeps at least `keepPerScope`
+// messages (and fewer than one segment more). The caller (the server's
+// timer) calls again while a call returns its full budget. It does not
+// choose the limits or the schedule.
 import ChatCore
-
 extension SQLiteHistoryStore {
     public func pruneStep(olderThan: Int64?, keepPerScope: Int?, maximumRows: Int) throws(HistoryError) -> Int {
         guard maximumRows > 0, olderThan != nil || keepPerScope != nil else { return 0 }
@@ -27,16 +30,33 @@ extension SQLiteHistoryStore {
         return deleted
     }
 
-    /// Deletes up to `maximumRows` of the oldest messages with a time below `time`.
+    /// Deletes the oldest segments with a time below `time`, about `maximumRows` messages.
     private func deleteOld(before time: Int64, maximumRows: Int) throws(HistoryError) -> Int {
-        let removed = try deletedScopes(statements.deleteOlderThan, time, Int64(maximumRows))
-        for (scopeID, count) in removed {
-            try run(statements.addToCount, scopeID, -Int64(count))
+        var chosen: [(firstID: Int64, scopeID: Int64, count: Int)] = []
+        var deleted = 0
+        do {
+            let statement = statements.oldestSegments
+            defer { statement.reset() }
+            try statement.bind(1, Int64(maximumRows))
+            while deleted < maximumRows, try statement.step() {
+                guard statement.int64(2) < time else { continue }
+                chosen.append((statement.int64(0), statement.int64(1), Int(statement.int64(3))))
+                deleted += chosen[chosen.count - 1].count
+            }
         }
-        return removed.values.reduce(0, +)
+        var removed: [Int64: Int64] = [:]
+        for segment in chosen {
+            try run(statements.deleteSegment, segment.firstID)
+            removed[segment.scopeID, default: 0] += Int64(segment.count)
+        }
+        for (scopeID, count) in removed {
+            try run(statements.addToCount, scopeID, -count)
+        }
+        return deleted
     }
 
-    /// Deletes up to `maximumRows` messages in total, the oldest of each scope beyond its newest `keep`.
+    /// Deletes about `maximumRows` messages in total: of each scope, the oldest segments
+    /// that lie wholly beyond its newest `keep` messages.
     private func deleteBeyond(keep: Int, maximumRows: Int) throws(HistoryError) -> Int {
         var overfull: [(scopeID: Int64, excess: Int64)] = []
         do {
@@ -50,28 +70,34 @@ extension SQLiteHistoryStore {
         }
         var deleted = 0
         for (scopeID, excess) in overfull where deleted < maximumRows {
-            let asked = min(Int(excess), maximumRows - deleted)
-            let removed = try deletedScopes(statements.deleteOldestOfScope, scopeID, Int64(asked))[scopeID] ?? 0
-            if removed < asked {
-                // Fewer rows than the count said (rows deleted by hand): the scope is empty now.
-                try run(statements.setCount, scopeID, 0)
-            } else {
-                try run(statements.addToCount, scopeID, -Int64(removed))
+            let asked = min(excess, Int64(maximumRows - deleted))
+            var oldest: [(firstID: Int64, count: Int64)] = []
+            do {
+                let statement = statements.oldestOfScope
+                defer { statement.reset() }
+                try statement.bind(1, scopeID)
+                try statement.bind(2, asked + 1)
+                while try statement.step() { oldest.append((statement.int64(0), statement.int64(1))) }
             }
-            deleted += removed
+            // Fewer segments than asked for: these are all of the scope's, so its true size is
+            // known (its count may be wrong if rows were deleted by hand) and is written back.
+            let whole = oldest.count <= asked
+            let size = oldest.reduce(0) { $0 + $1.count }
+            let allowed = whole ? min(asked, max(size - Int64(keep), 0)) : asked
+            var removed: Int64 = 0, lastRemoved: Int64?
+            for segment in oldest {
+                guard removed + segment.count <= allowed else { break }
+                removed += segment.count
+                lastRemoved = segment.firstID
+            }
+            if let lastRemoved { try run(statements.deleteOldestOfScope, scopeID, lastRemoved) }
+            if whole {
+                try run(statements.setCount, scopeID, size - removed)
+            } else {
+                try run(statements.addToCount, scopeID, -removed)
+            }
+            deleted += Int(removed)
         }
         return deleted
-    }
-
-    /// Runs a DELETE ... RETURNING scope statement; how many rows it deleted per scope.
-    private func deletedScopes(_ statement: SQLiteStatement, _ first: Int64, _ limit: Int64) throws(HistoryError) -> [Int64: Int] {
-        defer { statement.reset() }
-        try statement.bind(1, first)
-        try statement.bind(2, limit)
-        var removed: [Int64: Int] = [:]
-        while try statement.step() {
-            removed[statement.int64(0), default: 0] += 1
-        }
-        return removed
     }
 }

@@ -1,8 +1,9 @@
 // SQLiteHistoryStore: the embedded default HistoryStore, one SQLite file in
 // WAL mode used by exactly one tlschatd (DatabaseLock). `append` stores a
-// batch in one BEGIN IMMEDIATE ... COMMIT and only then returns the ids;
-// reads page a room or conversation through its index with a LIMIT; pruning
-// (SQLiteHistoryStore+Pruning.swift) deletes in bounded steps. Every call runs
+// batch in one BEGIN IMMEDIATE ... COMMIT, a run of one scope per row
+// (SegmentInserts), and only then returns the ids (consecutive, in batch
+// order); reads (+Reads) page a room or conversation through its index with
+// a LIMIT; pruning (+Pruning) deletes in bounded steps. Every call runs
 // on the event loop thread and never waits for a lock (busy timeout 0). On any
 // failure the transaction is rolled back, the error says why in one line
 // (a full disk or file size limit is `.full`), and the next call tries again,
@@ -33,7 +34,7 @@ public final class SQLiteHistoryStore: HistoryStore {
     public let path: String
     let connection: SQLiteConnection
     let statements: HistoryStatements
-    private let inserts: MessageInserts
+    private let inserts: SegmentInserts
     /// The id the next stored message gets (ids of a batch that rolled back were never given out).
     private(set) var nextID: Int64
     /// Stored messages not yet in the scopes' counts (SQLiteHistoryStore+Bookkeeping).
@@ -56,7 +57,7 @@ public final class SQLiteHistoryStore: HistoryStore {
         connection = try SQLiteConnection(path: path)
         let isNew = try HistorySchema.open(connection, synchronous: synchronous.rawValue.uppercased())
         statements = try HistoryStatements(connection)
-        inserts = MessageInserts(connection)
+        inserts = SegmentInserts(connection)
         nextID = try Self.skipIDsGivenBeforeAnUnsyncedCrash(connection, statements, synchronous: synchronous, isNew: isNew)
         if WALCheckpointer.isPossible, let background = try? WALCheckpointer(path: path), background.start() {
             checkpointer = background
@@ -84,9 +85,9 @@ public final class SQLiteHistoryStore: HistoryStore {
             defer { statements.readNextID.reset() }
             counter = try statements.readNextID.step() ? statements.readNextID.int64(0) : 1
         }
-        let newest = try connection.prepare("SELECT coalesce(max(id), 0) FROM messages", doing: what)
+        let newest = try connection.prepare("SELECT first_id + count FROM segments ORDER BY first_id DESC LIMIT 1", doing: what)
         defer { newest.finalize() }
-        let afterNewest = try newest.step() ? newest.int64(0) + 1 : 1
+        let afterNewest = try newest.step() ? newest.int64(0) : 1
         let skipped = isNew ? 1 : max(counter, afterNewest) + idsSkippedAtStart
         try connection.execute("PRAGMA synchronous = FULL", doing: what)
         defer { try? connection.execute("PRAGMA synchronous = \(synchronous.rawValue.uppercased())", doing: what) }
@@ -114,51 +115,25 @@ public final class SQLiteHistoryStore: HistoryStore {
 
     public func append(_ entries: [HistoryEntry]) throws(HistoryError) -> [HistoryEntry] {
         guard !entries.isEmpty else { return [] }
-        var stored = entries
         var newScopeIDs: [HistoryScope: Int64] = [:]
         var added: [Int64: Int64] = [:]
-        var rows: [(scope: Int64, entry: HistoryEntry)] = []
-        rows.reserveCapacity(entries.count)
         var wroteBookkeeping = false
+        let firstID = nextID
         try transaction { () throws(HistoryError) in
-            rows.removeAll(keepingCapacity: true)
-            added.removeAll()
-            for index in stored.indices {
-                let scopeID = try scopeID(stored[index].scope, creating: &newScopeIDs)
-                stored[index].id = nextID + Int64(index)
-                rows.append((scopeID, stored[index]))
-                added[scopeID, default: 0] += 1
+            added = try inserts.insert(entries, firstID: firstID) { scope throws(HistoryError) in
+                try scopeID(scope, creating: &newScopeIDs)
             }
-            try inserts.insert(rows[...])
-            if bookkeepingDue(adding: stored.count) {
-                try writeBookkeeping(nextID: nextID + Int64(stored.count), adding: added)
+            if bookkeepingDue(adding: entries.count) {
+                try writeBookkeeping(nextID: firstID + Int64(entries.count), adding: added)
                 wroteBookkeeping = true
             }
         }
-        nextID += Int64(stored.count)
-        if wroteBookkeeping { bookkeepingWritten() } else { uncounted.add(added, rows: stored.count) }
+        nextID += Int64(entries.count)
+        if wroteBookkeeping { bookkeepingWritten() } else { uncounted.add(added, rows: entries.count) }
         remember(newScopeIDs)
+        var stored = entries
+        for index in stored.indices { stored[index].id = firstID + Int64(index) }
         return stored
-    }
-
-    public func messages(in scope: HistoryScope, _ range: HistoryRange, limit: Int) throws(HistoryError) -> [HistoryEntry] {
-        let count = Int64(min(max(limit, Self.limitRange.lowerBound), Self.limitRange.upperBound))
-        guard let scopeID = try existingScopeID(scope) else { return [] }
-        let (statement, bound, newestFirst): (SQLiteStatement, Int64, Bool) = switch range {
-        case .latest: (statements.newestBelow, Int64.max, true)
-        case .before(let id): (statements.newestBelow, id, true)
-        case .after(let id): (statements.oldestAbove, id, false)
-        }
-        defer { statement.reset() }
-        try statement.bind(1, scopeID)
-        try statement.bind(2, bound)
-        try statement.bind(3, count)
-        var entries: [HistoryEntry] = []
-        entries.reserveCapacity(Int(count))
-        while try statement.step() {
-            entries.append(try entry(statement, scope: scope))
-        }
-        return newestFirst ? entries.reversed() : entries
     }
 
     /// The size of the database and its WAL on disk, in bytes.
@@ -186,24 +161,28 @@ public final class SQLiteHistoryStore: HistoryStore {
 
     /// The statements whose plan matters for speed, for `queryPlan(of:)`.
     public enum PlannedQuery: CaseIterable, Sendable {
-        /// `.latest` and `.before(id)`: the newest rows of a scope below an id.
+        /// `.latest` and `.before(id)`: the newest segments of a scope below an id.
         case pageBack
-        /// `.after(id)`: the oldest rows of a scope above an id.
+        /// `.after(id)`: the oldest segments of a scope from an id on.
         case catchUp
+        /// The oldest segments of the whole history.
         case pruneByAge
+        /// The oldest segments of one scope, and deleting them.
         case pruneByCount
+        case deleteOldestOfScope
         /// Finding the rooms and conversations over the per-scope limit.
         case overfullScopes
     }
 
     /// SQLite's plan for a statement (EXPLAIN QUERY PLAN), one step per line, e.g.
-    /// "SEARCH messages USING INDEX messages_by_scope (scope=? AND rowid<?)".
+    /// "SEARCH segments USING INDEX segments_by_scope (scope=? AND rowid<?)".
     public func queryPlan(of query: PlannedQuery) throws(HistoryError) -> String {
         let sql = switch query {
         case .pageBack: HistoryStatements.newestBelowSQL
-        case .catchUp: HistoryStatements.oldestAboveSQL
-        case .pruneByAge: HistoryStatements.deleteOlderThanSQL
-        case .pruneByCount: HistoryStatements.deleteOldestOfScopeSQL
+        case .catchUp: HistoryStatements.oldestFromSQL
+        case .pruneByAge: HistoryStatements.oldestSegmentsSQL
+        case .pruneByCount: HistoryStatements.oldestOfScopeSQL
+        case .deleteOldestOfScope: HistoryStatements.deleteOldestOfScopeSQL
         case .overfullScopes: HistoryStatements.overfullScopesSQL
         }
         let statement = try connection.prepare("EXPLAIN QUERY PLAN " + sql, doing: "explaining a query")
@@ -239,16 +218,6 @@ public final class SQLiteHistoryStore: HistoryStore {
             try statement.bind(Int32(index + 1), value)
         }
         try statement.run()
-    }
-
-    private func entry(_ row: SQLiteStatement, scope: HistoryScope) throws(HistoryError) -> HistoryEntry {
-        let id = row.int64(0)
-        let trustText = row.text(4) ?? ""
-        guard let trust = Trust(rawValue: trustText) else {
-            throw HistoryError(.corrupt, "history database \(path) is damaged: message \(id) has an unknown trust '\(trustText)'")
-        }
-        return HistoryEntry(id: id, time: row.int64(1), scope: scope, sender: row.text(2) ?? "",
-                            recipient: row.text(3), trust: trust, text: row.text(5) ?? "")
     }
 
     // MARK: - Files

@@ -86,6 +86,13 @@ final class SQLiteStatement {
         return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
     }
 
+    /// The column's text as bytes, without a copy: valid only until the next step, reset or
+    /// finalize (empty for NULL).
+    func textBytes(_ column: Int32) -> UnsafeRawBufferPointer {
+        guard let bytes = sqlite3_column_text(statement, column) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(statement, column)))
+    }
+
     /// Makes the statement ready for the next use: rewound, parameters unbound.
     /// Its own result code repeats the last step's error, already reported.
     func reset() {

@@ -26,7 +26,7 @@ extension ChatHistoryTests {
             let store = try database.open()
             try fill(store, "#a", count: 3)
             let reader = try RawDatabase(database.path)
-            try reader.execute("BEGIN; SELECT count(*) FROM messages;")
+            try reader.execute("BEGIN; SELECT count(*) FROM segments;")
             try fill(store, "#a", count: 3, prefix: "while-reading")
             #expect(try store.checkpoint() == false)
             try reader.execute("COMMIT")

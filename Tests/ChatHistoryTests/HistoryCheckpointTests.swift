@@ -14,10 +14,10 @@ struct HistoryCheckpointTests {
     @Test func theWALIsCheckpointedInTheBackground() throws {
         let database = try TemporaryDatabase()
         var store: SQLiteHistoryStore? = try database.open()
-        let text = String(repeating: "x", count: 200)
+        let text = String(repeating: "x", count: 400)
         func fileSize(_ path: String) -> Int { ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0 }
         let before = fileSize(database.path)
-        for batch in 0..<40 {  // about 3 MB of WAL, in 40 commits, all below SQLite's automatic 1,000 pages
+        for batch in 0..<40 {  // about 2 MB of WAL, in 40 commits, all below SQLite's automatic 1,000 pages
             _ = try store!.append((0..<100).map { roomMessage("#a", "\(batch)-\($0)-" + text) })
         }
         let deadline = Date().addingTimeInterval(10)

@@ -32,7 +32,7 @@ extension ChatHistoryTests {
             let error = try #require(database.openingError())
             #expect(error.kind == .newerSchema)
             #expect(error.description.contains(database.path))
-            #expect(error.description.contains("version 99") && error.description.contains("version 5 "))
+            #expect(error.description.contains("version 99") && error.description.contains("version 6 "))
             print("newer schema: \(error)")
         }
 
@@ -100,7 +100,7 @@ extension ChatHistoryTests {
             // An error in the middle of a batch that SQLite does not roll back by itself
             // (RAISE(ABORT) undoes only the failing statement): the store must.
             try RawDatabase(database.path).execute("""
-                CREATE TRIGGER poison BEFORE INSERT ON messages WHEN NEW.text = 'poison'
+                CREATE TRIGGER poison BEFORE INSERT ON segments WHEN NEW.body LIKE '% poison' || char(10)
                 BEGIN SELECT RAISE(ABORT, 'poisoned message'); END
                 """)
             store = try database.open()

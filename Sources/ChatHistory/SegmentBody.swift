@@ -1,0 +1,76 @@
+// SegmentBody: how the messages of one segment (a run of consecutive ids of
+// one room or conversation, stored by one commit in one row, see
+// HistorySchema) are written in its `body` column: one line per message,
+//   SENDER SP TRUST SP RECIPIENT SP TEXT LF
+// with RECIPIENT `-` for a room message ("-" is never a user name). Names are
+// single words and chat/1 texts never hold a line break, so no escaping is
+// needed; a name that is empty, `-`, or holds a space or line break, or a text
+// with a line break, is refused when encoding (the core never stores one).
+// The `history` view splits the same lines in SQL for operators. Decoding
+// walks the bytes once per line and builds Strings only for the lines a read
+// keeps. Encoding and decoding only: no SQL.
+import ChatCore
+
+struct SegmentBody {
+    /// The most messages one segment holds (a longer run is split).
+    static let maximumMessages = 256
+    /// A segment is closed once its body passes this many bytes.
+    static let maximumBytes = 64 * 1024
+
+    /// Appends the line of `entry` to `bytes`.
+    static func append(_ entry: HistoryEntry, to bytes: inout [UInt8]) throws(HistoryError) {
+        for name in [entry.sender, entry.recipient ?? "x"] where !isStorable(name) {
+            throw HistoryError(.failed, "the name '\(name.prefix(40))' cannot be stored (empty, '-', or holding a space or line break)")
+        }
+        if entry.text.utf8.contains(10) || entry.text.utf8.contains(13) {
+            throw HistoryError(.failed, "a text holding a line break cannot be stored")
+        }
+        bytes.append(contentsOf: entry.sender.utf8)
+        bytes.append(32)
+        bytes.append(contentsOf: entry.trust.rawValue.utf8)
+        bytes.append(32)
+        if let recipient = entry.recipient { bytes.append(contentsOf: recipient.utf8) } else { bytes.append(45) }
+        bytes.append(32)
+        bytes.append(contentsOf: entry.text.utf8)
+        bytes.append(10)
+    }
+
+    /// The byte ranges of the body's lines (without their LF), in order; nil unless the body is
+    /// exactly `count` complete lines.
+    static func lines(_ body: UnsafeRawBufferPointer, count: Int) -> [Range<Int>]? {
+        var lines: [Range<Int>] = []
+        lines.reserveCapacity(count)
+        var start = 0
+        while start < body.count {
+            guard lines.count < count, let end = body[start...].firstIndex(of: 10) else { return nil }
+            lines.append(start..<end)
+            start = end + 1
+        }
+        return lines.count == count ? lines : nil
+    }
+
+    /// The message on `line` of `body`, with id `id`, in `scope`, stored at `time`;
+    /// nil when the line is not one `append` could have written.
+    static func entry(_ body: UnsafeRawBufferPointer, line: Range<Int>, id: Int64, time: Int64,
+                      scope: HistoryScope) -> HistoryEntry? {
+        var fields: [Range<Int>] = []
+        var start = line.lowerBound
+        for _ in 0..<3 {
+            guard let space = body[start..<line.upperBound].firstIndex(of: 32) else { return nil }
+            fields.append(start..<space)
+            start = space + 1
+        }
+        func text(_ range: Range<Int>) -> String? {
+            String(validating: UnsafeRawBufferPointer(rebasing: body[range]), as: UTF8.self)
+        }
+        guard let sender = text(fields[0]), isStorable(sender), let trustText = text(fields[1]),
+              let trust = Trust(rawValue: trustText), let recipient = text(fields[2]), !recipient.isEmpty,
+              let message = text(start..<line.upperBound), !message.utf8.contains(13) else { return nil }
+        return HistoryEntry(id: id, time: time, scope: scope, sender: sender,
+                            recipient: recipient == "-" ? nil : recipient, trust: trust, text: message)
+    }
+
+    private static func isStorable(_ name: String) -> Bool {
+        !name.isEmpty && name != "-" && !name.utf8.contains { $0 == 32 || $0 == 10 || $0 == 13 }
+    }
+}
