@@ -17,22 +17,32 @@ struct SegmentBody {
     /// A segment is closed once its body passes this many bytes.
     static let maximumBytes = 64 * 1024
 
-    /// Appends the line of `entry` to `bytes`.
+    /// Appends the line of `entry` to `bytes` (checked where it lands: walking a String's UTF-8
+    /// view byte by byte costs more than the rest of the store's work for a message).
     static func append(_ entry: HistoryEntry, to bytes: inout [UInt8]) throws(HistoryError) {
-        for name in [entry.sender, entry.recipient ?? "x"] where !isStorable(name) {
-            throw HistoryError(.failed, "the name '\(name.prefix(40))' cannot be stored (empty, '-', or holding a space or line break)")
-        }
-        if entry.text.utf8.contains(10) || entry.text.utf8.contains(13) {
-            throw HistoryError(.failed, "a text holding a line break cannot be stored")
-        }
+        let start = bytes.count
         bytes.append(contentsOf: entry.sender.utf8)
+        let senderEnd = bytes.count
         bytes.append(32)
         bytes.append(contentsOf: entry.trust.rawValue.utf8)
         bytes.append(32)
+        let recipientStart = bytes.count
         if let recipient = entry.recipient { bytes.append(contentsOf: recipient.utf8) } else { bytes.append(45) }
+        let recipientEnd = bytes.count
         bytes.append(32)
+        let textStart = bytes.count
         bytes.append(contentsOf: entry.text.utf8)
+        let textEnd = bytes.count
         bytes.append(10)
+        let storable = bytes.withUnsafeBufferPointer { all in
+            isStorable(all[start..<senderEnd]) && (entry.recipient == nil || isStorable(all[recipientStart..<recipientEnd]))
+                && !all[textStart..<textEnd].contains(where: { $0 == 10 || $0 == 13 })
+        }
+        guard storable else {
+            bytes.removeSubrange(start...)
+            throw HistoryError(.failed, "a message from '\(entry.sender.prefix(40))' cannot be stored: an empty name, "
+                + "a name '-' or holding a space or line break, or a text holding a line break")
+        }
     }
 
     /// The byte ranges of the body's lines (without their LF), in order; nil unless the body is
@@ -72,5 +82,9 @@ struct SegmentBody {
 
     private static func isStorable(_ name: String) -> Bool {
         !name.isEmpty && name != "-" && !name.utf8.contains { $0 == 32 || $0 == 10 || $0 == 13 }
+    }
+
+    private static func isStorable(_ name: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        !name.isEmpty && !(name.count == 1 && name.first == 45) && !name.contains { $0 == 32 || $0 == 10 || $0 == 13 }
     }
 }

@@ -3,7 +3,8 @@
 // at a change of scope or time and at 256 messages; pages start and end
 // inside segments exactly; the `history` view shows one row per message;
 // retention deletes whole segments and keeps at least the asked number; a
-// damaged segment is reported as corrupt; a version 5 file (one row per
+// damaged segment is reported as corrupt, and a message that would break its
+// line is refused; a version 5 file (one row per
 // message) is migrated keeping every message, id and field.
 import ChatCore
 import ChatHistory
@@ -82,6 +83,24 @@ extension ChatHistoryTests {
                 SELECT count(*) FROM history WHERE id = \(stored[2].id) AND kind = 'conversation' AND sender = 'bob'
                 AND recipient = 'alice' AND text = 'psst'
                 """) == 1)
+        }
+
+        @Test func aMessageThatWouldBreakItsLineIsRefusedAndNothingIsStored() throws {
+            let database = try TemporaryDatabase()
+            let store = try database.open()
+            let bad: [HistoryEntry] = [
+                roomMessage("#a", "line\nbreak"), roomMessage("#a", "carriage\rreturn"),
+                HistoryEntry(time: 1, scope: .room("#a"), sender: "two words", trust: .cert, text: "x"),
+                HistoryEntry(time: 1, scope: .room("#a"), sender: "-", trust: .cert, text: "x"),
+                HistoryEntry(time: 1, scope: .room("#a"), sender: "", trust: .cert, text: "x"),
+                HistoryEntry(time: 1, scope: .between("a", "b b"), sender: "a", recipient: "b b", trust: .cert, text: "x"),
+            ]
+            for entry in bad {
+                let error = #expect(throws: HistoryError.self) { try store.append([roomMessage("#a", "fine"), entry]) }
+                #expect(error?.kind == .failed && error?.description.contains("cannot be stored") == true)
+            }
+            #expect(try store.messages(in: .room("#a"), .latest, limit: 10).isEmpty)
+            #expect(try store.append([roomMessage("#a", "fine")]).count == 1)
         }
 
         @Test func aDamagedSegmentIsReportedAsCorrupt() throws {
