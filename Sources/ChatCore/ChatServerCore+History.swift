@@ -111,10 +111,11 @@ extension ChatServerCore {
         }
         batchFinished?(ids != nil)
         var senders: [ChatSession] = []
-        for (index, message) in batch.enumerated() {
-            deliver(message, id: ids?[index])
-            message.sender.stagedCount -= 1
-            if message.sender.stagedCount == 0 { senders.append(message.sender) }
+        for index in batch.indices {  // by index: copying each message out would retain its five references
+            deliver(batch[index], id: ids?[index])
+            let sender = batch[index].sender
+            sender.stagedCount -= 1
+            if sender.stagedCount == 0 { senders.append(sender) }
         }
         for sender in senders where !sender.isGone && sender.stagedCount == 0 && !sender.awaitsStore {
             replayHeldInput(of: sender)

@@ -38,18 +38,18 @@ final class SegmentInserts {
         bodies.removeAll(keepingCapacity: true)
         segments.removeAll(keepingCapacity: true)
         var counts: [Int64: Int64] = [:]
-        for (index, entry) in entries.enumerated() {
-            let start = bodies.count
-            try SegmentBody.append(entry, to: &bodies)
-            if var last = segments.last, last.time == entry.time, last.count < SegmentBody.maximumMessages,
-               last.body.count < SegmentBody.maximumBytes, entries[index - 1].scope == entry.scope {
+        for index in entries.indices {  // by index: copying each entry out would retain its strings
+            let start = bodies.count, time = entries[index].time
+            try SegmentBody.append(entries[index], to: &bodies)
+            if var last = segments.last, last.time == time, last.count < SegmentBody.maximumMessages,
+               last.body.count < SegmentBody.maximumBytes, entries[index - 1].scope == entries[index].scope {
                 last.count += 1
                 last.body = last.body.lowerBound..<bodies.count
                 segments[segments.count - 1] = last
             } else {
-                let scope = segments.last != nil && entries[index - 1].scope == entry.scope
-                    ? segments[segments.count - 1].scopeID : try scopeID(entry.scope)
-                segments.append(Segment(firstID: firstID + Int64(index), scopeID: scope, time: entry.time, count: 1,
+                let scope = segments.last != nil && entries[index - 1].scope == entries[index].scope
+                    ? segments[segments.count - 1].scopeID : try scopeID(entries[index].scope)
+                segments.append(Segment(firstID: firstID + Int64(index), scopeID: scope, time: time, count: 1,
                                         body: start..<bodies.count))
             }
         }
