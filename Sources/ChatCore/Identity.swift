@@ -46,26 +46,36 @@ public struct NameRules: Sendable {
 
     public init(limits: ChatLimits) { self.limits = limits }
 
-    private static func isNameCharacter(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar {
-        case "a"..."z", "A"..."Z", "0"..."9", ".", "_", "-": return true
+    // Names are ASCII by these rules, so they are checked over UTF-8 bytes: a byte of a
+    // non-ASCII scalar is never a name character, and for valid names bytes and scalars
+    // count alike. No scalar arrays: names are checked for every message from other nodes.
+    private static func isNameByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"): return true
         default: return false
         }
     }
 
-    private static func isAlphanumeric(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar {
-        case "a"..."z", "A"..."Z", "0"..."9": return true
+    private static func isAlphanumericByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): return true
         default: return false
+        }
+    }
+
+    /// 1...`maximum` name characters (bytes), the first alphanumeric when `alphanumericFirst`.
+    private static func isName(_ name: Substring, maximum: Int, alphanumericFirst: Bool) -> Bool {
+        var name = name
+        return name.withUTF8 { bytes in  // contiguous already: no copy
+            guard let first = bytes.first, bytes.count <= maximum, !alphanumericFirst || isAlphanumericByte(first) else { return false }
+            return bytes.allSatisfy(isNameByte)
         }
     }
 
     /// A valid certificate name: 1...max characters of [A-Za-z0-9._-], starting alphanumeric.
     public func isValidCertificateName(_ name: String) -> Bool {
-        let scalars = Array(name.unicodeScalars)
-        guard let first = scalars.first, scalars.count <= limits.maximumNameLength,
-              Self.isAlphanumeric(first) else { return false }
-        return scalars.allSatisfy(Self.isNameCharacter)
+        Self.isName(name[...], maximum: limits.maximumNameLength, alphanumericFirst: true)
     }
 
     /// The name a verified certificate gives, or nil when its CN is not usable.
@@ -76,27 +86,31 @@ public struct NameRules: Sendable {
 
     /// The anonymous name requested by NICK ("carol" or "~carol" -> "~carol"), or nil if invalid.
     public func anonymousName(_ requested: String) -> String? {
-        let bare = requested.hasPrefix("~") ? String(requested.dropFirst()) : requested
-        let scalars = Array(bare.unicodeScalars)
-        guard !scalars.isEmpty, scalars.count <= limits.maximumNameLength - 1,
-              scalars.allSatisfy(Self.isNameCharacter) else { return nil }
-        return "~" + bare
+        let bare = requested.hasPrefix("~") ? requested.dropFirst() : requested[...]
+        guard Self.isName(bare, maximum: limits.maximumNameLength - 1, alphanumericFirst: false) else { return nil }
+        return requested.hasPrefix("~") ? requested : "~" + bare
+    }
+
+    /// Whether `name` is an anonymous name as `anonymousName` returns it ("~carol"), without building one.
+    public func isValidAnonymousName(_ name: String) -> Bool {
+        name.hasPrefix("~") && Self.isName(name.dropFirst(), maximum: limits.maximumNameLength - 1, alphanumericFirst: false)
     }
 
     /// The lower-cased room name for "#Dev" style input, or nil if invalid.
     public func roomName(_ requested: String) -> String? {
-        guard requested.hasPrefix("#") else { return nil }
-        let scalars = Array(requested.unicodeScalars.dropFirst())
-        guard !scalars.isEmpty, scalars.count <= limits.maximumRoomNameLength,
-              scalars.allSatisfy(Self.isNameCharacter) else { return nil }
+        guard requested.hasPrefix("#"),
+              Self.isName(requested.dropFirst(), maximum: limits.maximumRoomNameLength, alphanumericFirst: false) else { return nil }
         return Self.key(requested)
     }
 
     /// The key under which a name is unique: ASCII letters lower-cased, nothing
     /// else touched (Unicode case folding would let "K" (U+212A) match "k").
     public static func key(_ name: String) -> String {
-        String(String.UnicodeScalarView(name.unicodeScalars.map { scalar in
-            ("A"..."Z").contains(scalar) ? Unicode.Scalar(scalar.value + 32)! : scalar
-        }))
+        // Most names have no capital: the same string, nothing built.
+        var name = name
+        return name.withUTF8 { bytes in
+            guard bytes.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else { return nil }
+            return String(decoding: bytes.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 + 32 : $0 }, as: UTF8.self)
+        } ?? name
     }
 }

@@ -14,12 +14,12 @@ public enum RemoteInputRules {
 
     /// A user name with the trust it claims: a certificate name for `cert`, `~name` otherwise.
     public static func isValidUser(_ name: String, trust: Trust) -> Bool {
-        trust == .cert ? widest.isValidCertificateName(name) : widest.anonymousName(name) == name && name.hasPrefix("~")
+        trust == .cert ? widest.isValidCertificateName(name) : widest.isValidAnonymousName(name)
     }
 
     /// A user name of either kind.
     public static func isValidName(_ name: String) -> Bool {
-        widest.isValidCertificateName(name) || (name.hasPrefix("~") && widest.anonymousName(name) == name)
+        widest.isValidCertificateName(name) || widest.isValidAnonymousName(name)
     }
 
     /// A room name in its canonical (lower-cased) form.
