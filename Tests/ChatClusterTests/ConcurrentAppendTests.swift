@@ -104,15 +104,20 @@ import Testing
         let probe = try ClusterProbe(urls: cluster.urls)
         defer { probe.finish() }
         let store = try probe.openStore()
-        let entry = roomMessage("#r", "once")
+        let entries = [roomMessage("#r", "once"), roomMessage("#r", "twice")]
         let nextID = "\(store.messageIDPrefix)-\(store.nextMessageNumber)"
-        let first = probe.complete {
-            probe.jetStream.publish(store.subjects.historySubject(entry.scope), payload: try! HistoryEntryCodec.encode(entry),
+        let first = probe.complete {  // the batch's one message, as a first round whose acknowledgement was lost
+            probe.jetStream.publish(store.subjects.historySubject(entries[0].scope), payload: try! HistoryEntryCodec.encode(entries[...]),
                                     messageID: nextID, completion: $0)
         }
         let original = try #require(try first?.get())
-        let stored = try probe.append(store, [entry, roomMessage("#r", "new")])
-        #expect(stored.map(\.id) == [Int64(original.sequence), Int64(original.sequence) + 1])
+        let stored = try probe.append(store, entries + [roomMessage("#other", "new")])
+        #expect(stored.map(\.id).prefix(2) == [HistoryPosition.batchID(sequence: original.sequence, index: 0),
+                                                HistoryPosition.batchID(sequence: original.sequence, index: 1)])
+        #expect(stored[2].id == HistoryPosition.batchID(sequence: original.sequence + 1, index: 0))
+        let info = probe.complete { probe.jetStream.streamInfo(store.subjects.historyStream, completion: $0) }
+        #expect((try? info?.get())?.state.messages == 2, "the re-published message is stored once")
+        #expect(try probe.read(store, .room("#r"), .latest, limit: 10) == Array(stored.prefix(2)))
         #expect(try probe.read(store, .room("#r"), .latest, limit: 10) == stored)
     }
 }

@@ -31,7 +31,7 @@ extension ClusterProbe {
         let feed = SubjectFeed(jetStream: jetStream, stream: store.subjects.historyStream,
                                subject: store.subjects.historySubject(scope), start: start, options: options) { sequence, message in
             record.sequences.append(sequence)
-            record.texts.append((try? HistoryEntryCodec.decode(message.payload, scope: scope, sequence: sequence).text) ?? "?")
+            record.texts += (try? HistoryEntryCodec.decode(message.payload, scope: scope, sequence: sequence).entries.map(\.text)) ?? ["?"]
         }
         feed.onEvent = { record.events.append($0) }
         feed.start()
