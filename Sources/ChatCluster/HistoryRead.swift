@@ -13,9 +13,9 @@
 //     (last_by_subj), or the id's message (HistoryPosition) when that is
 //     lower: B is that message for its first entry or a single-entry message,
 //     one past it when entries of it lie below the id (then it counts only
-//     those, and one more message is looked for). X starts at B - 2*needed
-//     and the step doubles while count[X, B) < needed (or X reaches 1: the
-//     whole subject is short); when the count found is over 2*needed, X is
+//     those: at least one). X starts at B - 2*limit and the step doubles
+//     while count[X, B) < limit (or X reaches 1: the whole subject is short);
+//     when the count found is over 2*limit, X is
 //     narrowed by bisection between the last short and the first long point.
 //     A dense room costs two or three probes, a sparse room in a busy stream
 //     about log2(B); at most `maximumProbes`. The consumer at X then fetches
@@ -34,7 +34,7 @@
 // page may come out short: no server hands out those ids).
 // A pull fetch is one request whose answers stream back, where next_by_subj
 // steps would cost one round trip per message. Every consumer is deleted
-// when it is no longer needed (and expires after `consumerIdleLimit` if that
+// when it is no longer limit (and expires after `consumerIdleLimit` if that
 // request is lost). A probe that gets no answer (a NATS server died and
 // JetStream is electing its metadata leader, which creates consumers) is
 // asked again after a pause, within the probe budget. Fetched messages must
@@ -63,11 +63,8 @@ final class HistoryRead {
     /// The page's exclusive upper bound and pending(bound).
     private var bound: UInt64 = 0
     private var pendingAtBound: UInt64 = 0
-    /// The last start known to hold fewer than `needed` messages before `bound`.
+    /// The last start known to hold fewer than `limit` messages before `bound`.
     private var short: UInt64 = 0
-    /// Messages the page needs before `bound`: `limit`, one more when the bound's message
-    /// holds entries of the page and may hold none.
-    private var needed: Int
     /// .before: only entries below this id; .after: only entries above it.
     private var belowID: Int64 = .max
     private var aboveID: Int64 = .min
@@ -86,7 +83,6 @@ final class HistoryRead {
         self.subject = store.subjects.historySubject(scope)
         self.range = range
         self.limit = limit
-        self.needed = limit
         self.call = call
     }
 
@@ -101,7 +97,6 @@ final class HistoryRead {
                     if position.isBatch && position.index > 0 {
                         below += 1
                         partial = (position.sequence, position.index)
-                        needed = limit + 1
                     }
                 } else {
                     below = id <= 0 ? 0 : UInt64(HistoryPosition.batchBase)
@@ -137,15 +132,15 @@ final class HistoryRead {
         self.bound = bound
         pendingAtBound = pendingThere
         short = bound
-        widen(step: UInt64(2 * needed))
+        widen(step: UInt64(2 * limit))
     }
 
-    /// Tries X = bound - step; doubles the step while X holds fewer than `needed` messages.
+    /// Tries X = bound - step; doubles the step while X holds fewer than `limit` messages.
     private func widen(step: UInt64) {
         let start = bound > step ? bound - step : 1
         probe(start) { [self] pending, consumer in
             let count = counted(pending)
-            if count < UInt64(needed) && start > 1 {
+            if count < UInt64(limit) && start > 1 {
                 delete(consumer)
                 short = start
                 return widen(step: step.multipliedReportingOverflow(by: 2).overflow ? .max : step * 2)
@@ -154,14 +149,14 @@ final class HistoryRead {
         }
     }
 
-    /// `long` holds `count` >= needed messages before the bound (or is 1): bisect towards
-    /// `short` while it holds more than twice that, then read from it.
+    /// `long` holds `count` >= limit messages before the bound (or is 1): bisect towards
+    /// `short` while it holds more than twice the page, then read from it.
     private func narrow(long: UInt64, count: UInt64, consumer: String) {
-        guard count > UInt64(2 * needed), short - long > 1 else { return read(consumer, count: Int(min(count, UInt64(4 * needed))), below: bound) }
+        guard count > UInt64(2 * limit), short - long > 1 else { return read(consumer, count: Int(min(count, UInt64(4 * limit))), below: bound) }
         let middle = long + (short - long) / 2
         probe(middle) { [self] pending, middleConsumer in
             let middleCount = counted(pending)
-            if middleCount >= UInt64(needed) {
+            if middleCount >= UInt64(limit) {
                 delete(consumer)
                 narrow(long: middle, count: middleCount, consumer: middleConsumer)
             } else {
@@ -251,7 +246,7 @@ final class HistoryRead {
     }
 
     /// .latest and .before: keeps the raw message while it may hold one of the last `limit`
-    /// entries, dropping from the front what the newer ones make unneeded.
+    /// entries, dropping from the front what the newer ones make unlimit.
     private func keep(_ payload: [UInt8], sequence: UInt64) {
         var entries = HistoryEntryCodec.entryCount(payload) ?? 0
         if let partial, partial.sequence == sequence { entries = min(entries, partial.entries) }

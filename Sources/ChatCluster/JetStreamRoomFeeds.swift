@@ -41,7 +41,8 @@ public final class JetStreamRoomFeeds: RoomFeedSource {
         return Subscription(feed)
     }
 
-    private final class Subscription: RoomFeedSubscription {
+    /// Internal so tests can reach the feed (to drop deliveries).
+    final class Subscription: RoomFeedSubscription {
         let feed: SubjectFeed
         init(_ feed: SubjectFeed) { self.feed = feed }
         func stop() { feed.stop() }
