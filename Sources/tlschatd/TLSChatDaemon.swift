@@ -150,7 +150,7 @@ struct TLSChatDaemon: ParsableCommand {
     @Option(help: "Delete stored messages older than this: seconds, or a number with s, m, h or d (e.g. 30d). Default: keep.")
     var historyMaxAge: String?
 
-    @Option(help: "Keep at most this many messages per room or private conversation (older ones are deleted). Default: keep.")
+    @Option(help: "Keep at most this many messages per room or private conversation (older ones are deleted). With --cluster it counts stored batches of messages, so at least this many are kept. Default: keep.")
     var historyMaxMessagesPerRoom: Int?
 
     @OptionGroup(title: "Cluster")
