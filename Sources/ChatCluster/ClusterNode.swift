@@ -8,7 +8,9 @@
 // whenever it (re)connects, so nodes that dropped it take its users back;
 // claims anonymous names in a JetStream key-value bucket with compare-and-set
 // (ClusterNameClaims); hands private messages to the recipient's node; and
-// follows the room feeds (RoomFeedSource) of rooms with local members. When
+// follows the room feeds (RoomFeedSource) of rooms with local members,
+// handing each stored message's entries to the core at once and keeping the
+// highest stream sequence seen (not an entry id: HistoryPosition). When
 // NATS is unreachable the node keeps chatting locally (the core sees
 // `isConnected` false), says so in the log, and rejoins by itself once the
 // client reconnects. It stores no messages (the history store does) and owns
@@ -193,7 +195,7 @@ public final class ClusterNode: ClusterLink {
             guard followed[room] == nil, let feeds else { return }
             followed[room] = feeds.follow(room: room, after: highestSequence) { [unowned self] sequence, entries in
                 highestSequence = max(highestSequence, sequence)
-                for entry in entries { core.clusterRoomMessage(entry) }
+                core.clusterRoomMessages(entries)
             }
         } else {
             followed.removeValue(forKey: room)?.stop()
