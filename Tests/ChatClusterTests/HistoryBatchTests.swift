@@ -1,7 +1,7 @@
 // HistoryBatchTests: batches of entries stored as one stream message per run
 // of one scope, on a real nats-server: a mixed batch gives one message per
 // run and strictly increasing ids from the sequences; long runs split at 1024
-// entries and at the payload limit; pages are exact at message edges and
+// entries, at the payload limit and below a small max_payload of the server; pages are exact at message edges and
 // inside a message (LATEST, BEFORE, AFTER, a limit smaller than a message,
 // limit 1, an empty room) and paging back and catching up visit every entry
 // once; a room mixing single-entry messages of earlier versions (published
@@ -76,6 +76,19 @@ extension ClusterProbe {
         let splitSequences = split.map { HistoryPosition(id: $0.id)!.sequence }
         #expect(Set(splitSequences).count == 3 && splitSequences.filter { $0 == splitSequences[0] }.count == 1024)
         #expect(split.last.map { HistoryPosition(id: $0.id)!.index } == 2500 - 2048 - 1)
+    }
+
+    @Test func aSmallMaxPayloadOfTheServerCutsTheRunsBelowIt() throws {
+        let cluster = try NATSTestCluster.single(configuration: "max_payload: 8192")
+        defer { cluster.finish() }
+        let probe = try ClusterProbe(urls: cluster.urls)
+        defer { probe.finish() }
+        #expect(probe.client.serverInfo?.maximumPayload == 8192)
+        let store = try probe.openStore()
+        let text = String(repeating: "t", count: 500)
+        let stored = try probe.append(store, (0..<100).map { roomMessage("#a", "\($0)\(text)") })  // about 54 KB in all
+        #expect(Set(stored.map { HistoryPosition(id: $0.id)!.sequence }).count >= 7, "runs of at most 7 KiB")
+        #expect(try probe.read(store, .room("#a"), .latest, limit: 100) == stored)
     }
 
     @Test func pagesAreExactAtMessageEdgesAndInsideAMessage() throws {
