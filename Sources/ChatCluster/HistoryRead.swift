@@ -1,10 +1,9 @@
 // HistoryRead: one page of a scope's history from JetStreamHistoryStore's
 // stream, with the SQLite store's meaning (oldest first, at most `limit`
-// entries). A stream message holds one or more entries (HistoryEntryCodec),
-// so `limit` messages hold at least `limit` entries: the page is found by
-// counting messages, then read forwards and cut to entries.
-// Messages carry no link to each other, and nats-server 2.9 reads a subject
-// only forwards, so a page is found by counting, then read forwards:
+// entries). Messages carry no link to each other, and nats-server 2.9 reads
+// a subject only forwards, so a page is found by counting stream messages,
+// then read forwards and cut to entries (a stream message holds one or more
+// entries, HistoryEntryCodec, so `limit` messages hold at least `limit`):
 //   - count: the `num_pending` of an ephemeral pull consumer filtered on the
 //     subject and starting at sequence X is the number of the subject's
 //     messages in [X, end]; count[X, B) = pending(X) - pending(B). Creating
@@ -15,8 +14,8 @@
 //     one past it when entries of it lie below the id (then it counts only
 //     those: at least one). X starts at B - 2*limit and the step doubles
 //     while count[X, B) < limit (or X reaches 1: the whole subject is short);
-//     when the count found is over 2*limit, X is
-//     narrowed by bisection between the last short and the first long point.
+//     when the count found is over 2*limit, X is narrowed by bisection
+//     between the last short and the first long point.
 //     A dense room costs two or three probes, a sparse room in a busy stream
 //     about log2(B); at most `maximumProbes`. The consumer at X then fetches
 //     count[X, B) messages in one pull (CONSUMER.MSG.NEXT, batch, no_wait).
@@ -26,15 +25,16 @@
 //     decoded at the end and the page is their last `limit` entries below the
 //     id.
 //   - .after(id): a consumer starting at the id's message (the next one for
-//     a single-entry message) fetches `limit` + 1 messages, decoding each as
-//     it comes and keeping entries above the id until the page is full.
+//     a single-entry message) pulls a few messages at a time, decoding each
+//     as it comes and keeping entries above the id until the page is full
+//     (HistoryRead+Forwards).
 // Ids no message can have (HistoryPosition) read by their value: 0 or below
 // starts AFTER at the beginning and ends BEFORE at once; one between the two
 // id ranges is above every single-entry id and below every batch id (such a
 // page may come out short: no server hands out those ids).
 // A pull fetch is one request whose answers stream back, where next_by_subj
 // steps would cost one round trip per message. Every consumer is deleted
-// when it is no longer limit (and expires after `consumerIdleLimit` if that
+// when it is no longer needed (and expires after `consumerIdleLimit` if that
 // request is lost). A probe that gets no answer (a NATS server died and
 // JetStream is electing its metadata leader, which creates consumers) is
 // asked again after a pause, within the probe budget. Fetched messages must
@@ -52,13 +52,13 @@ final class HistoryRead {
     /// How long an abandoned consumer lives on the server.
     static let consumerIdleLimit: Duration = .seconds(5)
 
-    private let store: JetStreamHistoryStore
-    private let scope: HistoryScope
-    private let subject: String
+    let store: JetStreamHistoryStore
+    let scope: HistoryScope
+    let subject: String
     private let range: HistoryRange
-    private let limit: Int
-    private let call: PendingCall<[HistoryEntry]>
-    private var stream: String { store.subjects.historyStream }
+    let limit: Int
+    let call: PendingCall<[HistoryEntry]>
+    var stream: String { store.subjects.historyStream }
     private var probes = 0
     /// The page's exclusive upper bound and pending(bound).
     private var bound: UInt64 = 0
@@ -67,15 +67,17 @@ final class HistoryRead {
     private var short: UInt64 = 0
     /// .before: only entries below this id; .after: only entries above it.
     private var belowID: Int64 = .max
-    private var aboveID: Int64 = .min
+    var aboveID: Int64 = .min
     /// .before an id inside a message: that message's sequence and how many of its entries lie below the id.
     private var partial: (sequence: UInt64, entries: Int)?
     /// .latest and .before: raw messages that may still hold page entries (from `head` on).
     private var kept: [(sequence: UInt64, payload: [UInt8], entries: Int)] = []
     private var head = 0
     private var keptEntries = 0
-    /// .after: the page so far.
-    private var collected: [HistoryEntry] = []
+    /// .after: the page so far, and the sequence of the last message read.
+    var collected: [HistoryEntry] = []
+    var lastSequence: UInt64 = 0
+    var forwardMessages = 0
 
     init(store: JetStreamHistoryStore, scope: HistoryScope, range: HistoryRange, limit: Int, call: PendingCall<[HistoryEntry]>) {
         self.store = store
@@ -120,8 +122,8 @@ final class HistoryRead {
             aboveID = id
             var start: UInt64 = 1
             if let position = HistoryPosition(id: id) { start = position.isBatch ? position.sequence : position.sequence + 1 }
-            probe(start) { [self] _, consumer in
-                read(consumer, count: limit + 1, below: .max)
+            probe(start) { [self] pending, consumer in
+                readForwards(consumer, batch: min(limit + 1, Self.firstForwardBatch), available: pending, round: 1)
             }
         }
     }
@@ -175,7 +177,7 @@ final class HistoryRead {
     static let probeTimeout: Duration = .seconds(1)
 
     /// Creates a pull consumer on the subject starting at `start` and hands over its pending count.
-    private func probe(_ start: UInt64, then: @escaping (UInt64, String) -> Void) {
+    func probe(_ start: UInt64, then: @escaping (UInt64, String) -> Void) {
         guard !call.isFinished else { return }
         probes += 1
         store.readProbes += 1
@@ -201,7 +203,8 @@ final class HistoryRead {
 
     // MARK: Reading
 
-    /// Fetches up to `count` messages from `consumer` below `bound` and makes the page of them.
+    /// .latest and .before: fetches up to `count` messages from `consumer` below `bound` and
+    /// makes the page of them.
     private func read(_ consumer: String, count: Int, below bound: UInt64) {
         guard !call.isFinished else { return delete(consumer) }
         guard count > 0 else {
@@ -210,7 +213,7 @@ final class HistoryRead {
         }
         var corrupt: HistoryError?
         var lastSequence: UInt64 = 0
-        let forwards = aboveID > .min
+        store.readMessagesRequested += count
         store.jetStream.fetch(stream: stream, consumer: consumer, batch: count, timeout: store.configuration.readDeadline,
                               receive: { [self] metadata, message in
             let sequence = metadata.streamSequence
@@ -220,33 +223,20 @@ final class HistoryRead {
                 return false
             }
             lastSequence = sequence
-            if forwards { return collect(message.payload, sequence: sequence) }
             keep(message.payload, sequence: sequence)
             return true
         }, completion: { [self] result in
             delete(consumer)
             if let corrupt { return call.fail(corrupt) }
             switch result {
-            case .success: call.finish(.success(forwards ? collected : keptPage()))
+            case .success: call.finish(.success(keptPage()))
             case .failure(let error): fail(error)
             }
         })
     }
 
-    /// .after: adds the message's entries above the id to the page; false once it is full.
-    private func collect(_ payload: [UInt8], sequence: UInt64) -> Bool {
-        // A message no client could have sent (a broken or hostile node wrote it) is left
-        // out, as the room feeds leave it out: one bad message must not fail every page.
-        guard let decoded = try? HistoryEntryCodec.decode(payload, scope: scope, sequence: sequence) else { return true }
-        for entry in decoded.entries where entry.id > aboveID {
-            collected.append(entry)
-            if collected.count == limit { return false }
-        }
-        return true
-    }
-
     /// .latest and .before: keeps the raw message while it may hold one of the last `limit`
-    /// entries, dropping from the front what the newer ones make unlimit.
+    /// entries, dropping from the front what the newer ones make unneeded.
     private func keep(_ payload: [UInt8], sequence: UInt64) {
         var entries = HistoryEntryCodec.entryCount(payload) ?? 0
         if let partial, partial.sequence == sequence { entries = min(entries, partial.entries) }
@@ -272,11 +262,11 @@ final class HistoryRead {
 
     // MARK: Ending
 
-    private func delete(_ consumer: String) {
+    func delete(_ consumer: String) {
         store.jetStream.deleteConsumer(stream: stream, consumer: consumer) { _ in }  // else it expires by itself
     }
 
-    private func fail(_ error: JetStreamError) {
+    func fail(_ error: JetStreamError) {
         call.fail(.jetStream(error, doing: "reading the history of \(subject)"))
     }
 }

@@ -83,8 +83,9 @@ public final class JetStreamHistoryStore: HistoryStore {
     /// Nats-Msg-Id of this store's entries: "<random prefix>-<counter>".
     let messageIDPrefix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
     private(set) var nextMessageNumber: UInt64 = 1
-    /// Counting probes made by reads so far (diagnostics and tests).
+    /// Counting probes made by reads so far, and the messages their pulls asked for (diagnostics and tests).
     var readProbes = 0
+    var readMessagesRequested = 0
 
     /// Payload bytes one stored message of an append stays under: `maximumBatchBytes`, and
     /// room for the headers below the server's max_payload.

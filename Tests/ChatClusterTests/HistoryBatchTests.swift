@@ -4,7 +4,9 @@
 // entries, at the payload limit and below a small max_payload of the server; pages are exact at message edges and
 // inside a message (LATEST, BEFORE, AFTER, a limit smaller than a message,
 // limit 1, an empty room) and paging back and catching up visit every entry
-// once; a room mixing single-entry messages of earlier versions (published
+// once; catching up pulls few stream messages when each holds many (and
+// still pages a room of one entry per message); a room mixing single-entry
+// messages of earlier versions (published
 // raw) with batches reads, pages and feeds with the right ids; a room feed
 // hands every entry once, in order, across a consumer replacement; a batch
 // failing part-way names every entry of the messages that were stored.
@@ -143,6 +145,26 @@ extension ClusterProbe {
         #expect(try probe.read(store, empty, .before(r[7].id), limit: 10).isEmpty)
         #expect(try probe.read(store, empty, .after(r[7].id), limit: 10).isEmpty)
         #expect(try probe.read(store, empty, .after(0), limit: 10).isEmpty)
+    }
+
+    @Test func catchingUpPullsFewMessagesWhenEachHoldsMany() throws {
+        let cluster = try NATSTestCluster.single()
+        defer { cluster.finish() }
+        let probe = try ClusterProbe(urls: cluster.urls)
+        defer { probe.finish() }
+        let store = try probe.openStore()
+        var dense: [HistoryEntry] = []
+        for round in 0..<20 { dense += try probe.append(store, (0..<100).map { roomMessage("#dense", "d\(round)-\($0)") }) }
+        var sparse: [HistoryEntry] = []
+        for round in 0..<300 { sparse += try probe.append(store, [roomMessage("#sparse", "s\(round)")]) }
+        store.readMessagesRequested = 0
+        #expect(try probe.read(store, .room("#dense"), .after(dense[150].id), limit: 300) == Array(dense[151..<451]))
+        #expect(store.readMessagesRequested <= 16, "\(store.readMessagesRequested) messages pulled for 4 needed")
+        store.readMessagesRequested = 0
+        #expect(try probe.read(store, .room("#sparse"), .after(sparse[10].id), limit: 250) == Array(sparse[11..<261]))
+        #expect(store.readMessagesRequested <= 2 * 251, "\(store.readMessagesRequested) messages pulled for 250")
+        #expect(try probe.read(store, .room("#sparse"), .after(sparse[290].id), limit: 250) == Array(sparse[291...]))
+        #expect(try probe.read(store, .room("#dense"), .after(dense[1990].id), limit: 300) == Array(dense[1991...]))
     }
 
     @Test func aRoomMixingMessagesOfEarlierVersionsAndBatchesReadsPagesAndFeeds() throws {
