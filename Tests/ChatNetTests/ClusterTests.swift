@@ -89,7 +89,7 @@ struct ClusterTests {
         let room = "#natskill"
         // Messages answered `unstored` while the node fails over are allowed (not acknowledged as stored).
         let flood = try ChildProcess("python3", [Self.crashClient, "flood", String(servers[0].port), pki.directory, room, "2",
-                                                 directory + "/acks", "5"], environment: ["FLOOD_ALLOW_UNSTORED": "1"])
+                                                 directory + "/acks", "5"], environment: ["FLOOD_ALLOW_UNSTORED": "1", "FLOOD_RATE": "1000"])
         #expect(flood.waitForOutput("FLOODING", timeout: 20), "\(flood.stderr.text)")
         nats.kill(0)
         #expect(flood.waitForExit(timeout: 60) == 0, "\(flood.stdout.text) \(flood.stderr.text)\n\(logs(servers))")
