@@ -8,7 +8,9 @@
 // whenever it (re)connects, so nodes that dropped it take its users back;
 // claims anonymous names in a JetStream key-value bucket with compare-and-set
 // (ClusterNameClaims); hands private messages to the recipient's node; and
-// follows the room feeds (RoomFeedSource) of rooms with local members. When
+// follows the room feeds (RoomFeedSource) of rooms with local members,
+// handing each stored message's entries to the core at once and keeping the
+// highest stream sequence seen (not an entry id: HistoryPosition). When
 // NATS is unreachable the node keeps chatting locally (the core sees
 // `isConnected` false), says so in the log, and rejoins by itself once the
 // client reconnects. It stores no messages (the history store does) and owns
@@ -36,7 +38,8 @@ public final class ClusterNode: ClusterLink {
     /// Other nodes, by id: when each was last heard of (MonotonicClock nanoseconds).
     var lastHeard: [String: UInt64] = [:]
     private var followed: [String: any RoomFeedSubscription] = [:]
-    /// A history sequence no later than the newest stored now: the stream's last at start,
+    /// A history stream sequence (not an entry id: HistoryPosition) no later than the newest
+    /// stored now: the stream's last at start,
     /// then the highest seen in a feed or announced in another node's heartbeat (each node
     /// sends its own). A new room feed starts after it (RoomFeedSource).
     public var highestSequence: UInt64 = 0
@@ -190,9 +193,9 @@ public final class ClusterNode: ClusterLink {
     public func roomInterest(_ room: String, hasLocalMembers: Bool) {
         if hasLocalMembers {
             guard followed[room] == nil, let feeds else { return }
-            followed[room] = feeds.follow(room: room, after: highestSequence) { [unowned self] entry in
-                if entry.id > 0 { highestSequence = max(highestSequence, UInt64(entry.id)) }
-                core.clusterRoomMessage(entry)
+            followed[room] = feeds.follow(room: room, after: highestSequence) { [unowned self] sequence, entries in
+                highestSequence = max(highestSequence, sequence)
+                core.clusterRoomMessages(entries)
             }
         } else {
             followed.removeValue(forKey: room)?.stop()

@@ -1,25 +1,32 @@
-// HistoryBatchAppend: one append batch of JetStreamHistoryStore. Every entry
-// is published at once, in order, on the store's one NATS connection (no
-// compare-and-set, no back pointer: nothing to wait for between entries), each
+// HistoryBatchAppend: one append batch of JetStreamHistoryStore. The
+// batch's entries are cut into runs of consecutive entries of one scope, each
+// run stored as ONE stream message (HistoryEntryCodec "c2") of at most
+// `maximumEntries` entries and about `maximumPayload` bytes (never above the
+// server's max_payload): a commit of 40 messages to one room is one publish,
+// [A1, B1, A2] three, so ids still increase in entry order. Every message is
+// published at once, in order, on the store's one NATS connection (no
+// compare-and-set, no back pointer: nothing to wait for between them), each
 // with its own Nats-Msg-Id (the store's random prefix and a counter), so a
-// re-publish of the same entry is recognised by the stream's duplicate window
-// and acknowledged with the original sequence (`duplicate: true`, counted as
-// stored). The batch completes when every entry is acknowledged, with the
-// sequences as ids, after checking that they come from our stream and
-// strictly increase in entry order (one connection, one stream: they do).
+// re-publish of the same message is recognised by the stream's duplicate
+// window and acknowledged with the original sequence (`duplicate: true`,
+// counted as stored). The batch completes when every message is
+// acknowledged; entry i of the message at sequence S gets the id
+// HistoryPosition.batchID(S, i), after checking that the sequences come from
+// our stream and the ids strictly increase in entry order (one connection,
+// one stream: they do).
 //
-// Failover: when the connection drops with entries unacknowledged, the batch
+// Failover: when the connection drops with messages unacknowledged, the batch
 // waits up to `failoverGrace` for the client to come back (on another seed)
-// and then re-publishes the unacknowledged entries with the same ids; an
+// and then re-publishes the unacknowledged messages with the same ids; an
 // acknowledgement of an earlier round that still arrives counts as well. A
 // publish that times out or finds no responder (a stream electing a leader)
 // is re-published after a pause that doubles from 100 ms up to 1 s. The
 // batch fails when the grace runs out, after `maximumPublishRounds`
 // publishing rounds, on an API error, a server
 // -ERR or at its deadline (restarted on each reconnect). JetStream has no
-// transactions: entries acknowledged before a failure stay in the stream, and
-// the failure names them (HistoryError.storedIDs) so the core does not deliver
-// them twice.
+// transactions: messages acknowledged before a failure stay in the stream,
+// and the failure names every entry of them (HistoryError.storedIDs) so the
+// core does not deliver them twice.
 // It owns the grace and pause timers; the PendingCall holds the deadline and
 // the exactly-once completion.
 import ChatCore
@@ -30,12 +37,12 @@ final class HistoryBatchAppend {
     private let store: JetStreamHistoryStore
     private let entries: [HistoryEntry]
     private let call: PendingCall<[HistoryEntry]>
-    private var subjects: [String] = []
-    private var payloads: [[UInt8]] = []
-    private var messageIDs: [String] = []
-    private var acknowledged: [UInt64?]
+    /// The stream messages the entries are stored in, in entry order.
+    private var messages: [StoredMessage] = []
+    /// The stream sequence of each message, once acknowledged.
+    private var acknowledged: [UInt64?] = []
     private var acknowledgedCount = 0
-    /// Publishing rounds so far (1 after the first publish of every entry).
+    /// Publishing rounds so far (1 after the first publish of every message).
     private var round = 0
     private var waitingForConnection = false
     private var graceTimer: LoopTimer?
@@ -45,12 +52,16 @@ final class HistoryBatchAppend {
         self.store = store
         self.entries = entries
         self.call = call
-        acknowledged = Array(repeating: nil, count: entries.count)
         call.amendFailure = { [weak self] error in
             guard let self else { return error }
             var amended = error
-            for (index, sequence) in acknowledged.enumerated() {
-                if let sequence { amended.storedIDs[index] = Int64(clamping: sequence) }
+            for (message, sequence) in zip(messages, acknowledged) {
+                guard let sequence else { continue }
+                for index in message.entries {
+                    if let id = HistoryPosition.batchID(sequence: sequence, index: index - message.entries.lowerBound) {
+                        amended.storedIDs[index] = id
+                    }
+                }
             }
             return amended
         }
@@ -61,18 +72,20 @@ final class HistoryBatchAppend {
         pauseTimer?.cancel()
     }
 
-    /// Encodes the entries and publishes them all, or waits for the connection when it is
-    /// down (`disconnectedFor`: how long it has been down, nil when up).
+    /// Encodes the entries into messages and publishes them all, or waits for the connection
+    /// when it is down (`disconnectedFor`: how long it has been down, nil when up).
     func start(disconnectedFor: Duration?) {
         do {
-            for entry in entries {
-                subjects.append(store.subjects.historySubject(entry.scope))
-                payloads.append(try HistoryEntryCodec.encode(entry))
-                messageIDs.append(store.nextMessageID())
+            let payloadLimit = store.maximumMessagePayload
+            for run in Self.runs(of: entries, payloadLimit: payloadLimit) {
+                messages.append(StoredMessage(subject: store.subjects.historySubject(entries[run.lowerBound].scope),
+                                              payload: try HistoryEntryCodec.encode(entries[run]),
+                                              messageID: store.nextMessageID(), entries: run))
             }
         } catch {
             return call.fail(error)
         }
+        acknowledged = Array(repeating: nil, count: messages.count)
         guard !entries.isEmpty else { return call.finish(.success([])) }
         if let down = disconnectedFor {
             waitForConnection(reason: "the NATS connection is down", grace: store.configuration.failoverGrace - down)
@@ -123,8 +136,8 @@ final class HistoryBatchAppend {
         round += 1
         let thisRound = round
         let headers = NATSHeaders([("Nats-Expected-Stream", store.subjects.historyStream)])
-        for index in entries.indices where acknowledged[index] == nil {
-            store.jetStream.publish(subjects[index], payload: payloads[index], headers: headers, messageID: messageIDs[index],
+        for (index, message) in messages.enumerated() where acknowledged[index] == nil {
+            store.jetStream.publish(message.subject, payload: message.payload, headers: headers, messageID: message.messageID,
                                     timeout: store.configuration.publishTimeout) { [self] result in
                 received(result, for: index, round: thisRound)
             }
@@ -136,12 +149,15 @@ final class HistoryBatchAppend {
         guard !call.isFinished, acknowledged[index] == nil else { return }
         switch result {
         case .success(let ack):
-            guard ack.stream == store.subjects.historyStream, ack.sequence > 0, ack.sequence <= UInt64(Int64.max) else {
+            guard ack.stream == store.subjects.historyStream, ack.sequence > 0 else {
                 return call.fail(HistoryError(.failed, "message acknowledged as \(ack.stream) \(ack.sequence), not by stream \(store.subjects.historyStream)"))
+            }
+            guard ack.sequence <= HistoryPosition.maximumBatchSequence else {
+                return call.fail(HistoryError(.failed, "stream sequence \(ack.sequence) is beyond the range history ids can name"))
             }
             acknowledged[index] = ack.sequence
             acknowledgedCount += 1
-            if acknowledgedCount == entries.count { complete() }
+            if acknowledgedCount == messages.count { complete() }
         case .failure(.transport(.timedOut)), .failure(.transport(.noResponders)):
             // Lost in a failover or a leader election: publish again (same ids) unless a newer round is under way.
             guard sent == round, !waitingForConnection, pauseTimer == nil else { return }
@@ -153,17 +169,56 @@ final class HistoryBatchAppend {
         case .failure(.transport(let error)) where waitingForConnection || sent < round:
             _ = error  // a request of a connection that is gone; the next round publishes the entry again
         case .failure(let error):
-            call.fail(.jetStream(error, doing: "storing a message on \(subjects[index])"))
+            call.fail(.jetStream(error, doing: "storing \(messages[index].entries.count) messages on \(messages[index].subject)"))
         }
     }
 
     private func complete() {
-        let sequences = acknowledged.map { $0 ?? 0 }
-        if let bad = zip(sequences, sequences.dropFirst()).first(where: { $0.0 >= $0.1 }) {
-            return call.fail(HistoryError(.failed, "storing \(entries.count) messages: acknowledged sequence \(bad.1) does not follow \(bad.0)"))
-        }
         var stored = entries
-        for index in stored.indices { stored[index].id = Int64(sequences[index]) }
+        var previous: Int64 = 0
+        for (message, sequence) in zip(messages, acknowledged) {
+            for index in message.entries {
+                let id = HistoryPosition.batchID(sequence: sequence ?? 0, index: index - message.entries.lowerBound) ?? 0
+                guard id > previous else {
+                    return call.fail(HistoryError(.failed, "storing \(entries.count) messages: acknowledged id \(id) does not follow \(previous)"))
+                }
+                stored[index].id = id
+                previous = id
+            }
+        }
         call.finish(.success(stored))
+    }
+
+    // MARK: Cutting runs
+
+    /// One stream message of the batch: a run of entries of one scope.
+    private struct StoredMessage {
+        let subject: String
+        let payload: [UInt8]
+        let messageID: String
+        /// The batch indices of its entries.
+        let entries: Range<Int>
+    }
+
+    /// The runs of consecutive entries of one scope, each cut at `HistoryEntryCodec.maximumEntries`
+    /// entries and before its payload would pass `payloadLimit` bytes (an entry larger than the
+    /// limit is a run of its own: the server then refuses it, as it would refuse it alone).
+    static func runs(of entries: [HistoryEntry], payloadLimit: Int) -> [Range<Int>] {
+        var runs: [Range<Int>] = []
+        var start = 0
+        while start < entries.count {
+            let scope = entries[start].scope
+            var end = start
+            var size = 8
+            while end < entries.count, end - start < HistoryEntryCodec.maximumEntries, entries[end].scope == scope {
+                let added = HistoryEntryCodec.encodedSize(entries[end])
+                if end > start && size + added > payloadLimit { break }
+                size += added
+                end += 1
+            }
+            runs.append(start..<end)
+            start = end
+        }
+        return runs
     }
 }

@@ -1,48 +1,150 @@
-// HistoryEntryCodec: how one history entry is stored in a stream message.
-// The payload is one header line, a line feed, then the text as UTF-8:
-//   "c1 <time ms> <trust> <sender> <recipient or ->" LF <text>
-// (trust is cert, tls or plain; "-" cannot be a user name, so it stands for
-// "no recipient"). The scope is the message's subject (ClusterSubjects) and
-// the id its stream sequence; the message's headers (Nats-Msg-Id, set by the
-// append) are not part of the entry and are ignored when reading (messages
-// written by earlier versions also carry a TLSChat-Previous header). Names
-// holding a space, a line break or nothing cannot be encoded and are
-// refused, and so is decoding a sender or text that chat/1 could not carry
-// (RemoteInputRules: a line break would forge lines at clients). Encoding
-// and decoding only: no I/O.
+// HistoryEntryCodec: how history entries are stored in stream messages. A
+// message holds a run of entries of one scope (HistoryBatchAppend cuts the
+// runs), every line ending in a line feed:
+//   "c2 <count>" LF, then per entry "<time ms> <trust> <sender> <recipient or ->" LF <text> LF
+// with 1...1024 entries (trust is cert, tls or plain; "-" cannot be a user
+// name, so it stands for "no recipient"). Messages written by earlier
+// versions hold one entry: "c1 <time ms> <trust> <sender> <recipient or ->" LF
+// <text> (no final line feed); they are still read. The scope is the
+// message's subject (ClusterSubjects) and the ids come from the stream
+// sequence and the entry's index (HistoryPosition); the message's headers
+// (Nats-Msg-Id, set by the append) are not part of it.
+//
+// Encoding refuses names holding a space, a line break or nothing and texts
+// holding a line break (they would break the framing). Decoding works over the
+// bytes, without splitting the payload into strings first (every node decodes
+// every message of every room it follows): a header or a framing that is
+// wrong (unknown version word, a count that does not match the entries, bytes
+// after the last entry) fails the whole message as corrupt; an entry whose
+// fields no client could have sent (RemoteInputRules: a line break would forge
+// lines at clients) is left out and counted, the others are kept. Encoding and
+// decoding only: no I/O.
 import ChatCore
 
 public enum HistoryEntryCodec {
-    /// The payload of `entry` (its scope and id are not part of it).
-    public static func encode(_ entry: HistoryEntry) throws(HistoryError) -> [UInt8] {
-        for name in [entry.sender, entry.recipient ?? "x"] where !isStorable(name) {
-            throw HistoryError(.failed, "the name '\(name.prefix(40))' cannot be stored (empty, '-', or holding a space or line break)")
-        }
-        let head = "c1 \(entry.time) \(entry.trust.rawValue) \(entry.sender) \(entry.recipient ?? "-")\n"
-        return Array(head.utf8) + Array(entry.text.utf8)
+    /// The entries of one stored message that could be read, and how many were left out.
+    public struct Decoded: Equatable, Sendable {
+        public var entries: [HistoryEntry]
+        /// Entries whose fields no client could have sent.
+        public var leftOut: Int
     }
 
-    /// The entry stored in `payload` on a subject of `scope`, with stream sequence `sequence`.
-    public static func decode(_ payload: [UInt8], scope: HistoryScope, sequence: UInt64) throws(HistoryError) -> HistoryEntry {
-        // Over bytes: a node decodes every message of every room it follows.
-        guard let newline = payload.firstIndex(of: 10) else {
-            throw HistoryError(.corrupt, "stream message \(sequence) has no header line")
+    /// The most entries one message holds (HistoryPosition's index range).
+    public static let maximumEntries = HistoryPosition.entriesPerMessage
+    private static let lineFeed: UInt8 = 10
+
+    // MARK: Encoding
+
+    /// The payload of one message holding `entries` (1...maximumEntries, all of one scope:
+    /// the scope and the ids are not part of it).
+    public static func encode(_ entries: ArraySlice<HistoryEntry>) throws(HistoryError) -> [UInt8] {
+        guard (1...maximumEntries).contains(entries.count) else {
+            throw HistoryError(.failed, "a stored message holds 1 to \(maximumEntries) entries, not \(entries.count)")
         }
-        let fields = payload[..<newline].split(separator: 32, omittingEmptySubsequences: false)
-        func text(_ field: ArraySlice<UInt8>) -> String? { String(validating: field, as: UTF8.self) }
-        guard fields.count == 5, fields[0].elementsEqual("c1".utf8), let timeText = text(fields[1]), let time = Int64(timeText),
-              let trustText = text(fields[2]), let trust = Trust(rawValue: trustText),
-              !fields[3].isEmpty, !fields[4].isEmpty, let sender = text(fields[3]), let recipient = text(fields[4]) else {
-            let head = String(decoding: payload[..<newline].prefix(80), as: UTF8.self)
-            throw HistoryError(.corrupt, "stream message \(sequence) has an unknown header line '\(head)'")
+        var payload: [UInt8] = []
+        payload.reserveCapacity(entries.reduce(8) { $0 + encodedSize($1) })
+        payload.append(contentsOf: "c2 \(entries.count)\n".utf8)
+        for entry in entries {
+            for name in [entry.sender, entry.recipient ?? "x"] where !isStorable(name) {
+                throw HistoryError(.failed, "the name '\(name.prefix(40))' cannot be stored (empty, '-', or holding a space or line break)")
+            }
+            if entry.text.utf8.contains(where: { $0 == 10 || $0 == 13 }) {
+                throw HistoryError(.failed, "a text holding a line break cannot be stored")
+            }
+            payload.append(contentsOf: String(entry.time).utf8)
+            payload.append(32)
+            payload.append(contentsOf: entry.trust.rawValue.utf8)
+            payload.append(32)
+            payload.append(contentsOf: entry.sender.utf8)
+            payload.append(32)
+            payload.append(contentsOf: (entry.recipient ?? "-").utf8)
+            payload.append(lineFeed)
+            payload.append(contentsOf: entry.text.utf8)
+            payload.append(lineFeed)
         }
-        let body = String(decoding: payload[(newline + 1)...], as: UTF8.self)
-        guard RemoteInputRules.isValidUser(sender, trust: trust), RemoteInputRules.isValidText(body),
-              recipient == "-" || RemoteInputRules.isValidName(recipient) else {
-            throw HistoryError(.corrupt, "stream message \(sequence) holds a sender, recipient or text a client could not have sent")
+        return payload
+    }
+
+    /// At least the bytes `entry` adds to a payload (HistoryBatchAppend cuts runs with it).
+    public static func encodedSize(_ entry: HistoryEntry) -> Int {
+        32 + entry.sender.utf8.count + (entry.recipient?.utf8.count ?? 1) + entry.text.utf8.count
+    }
+
+    // MARK: Decoding
+
+    /// The entries stored in `payload`, a message of `scope` at stream sequence `sequence`.
+    public static func decode(_ payload: [UInt8], scope: HistoryScope, sequence: UInt64) throws(HistoryError) -> Decoded {
+        try payload.withUnsafeBufferPointer { bytes throws(HistoryError) in
+            guard let newline = find(lineFeed, in: bytes, from: 0) else {
+                throw HistoryError(.corrupt, "stream message \(sequence) has no header line")
+            }
+            if let count = batchCount(bytes, headerEnd: newline) {
+                return try decodeBatch(bytes, count: count, from: newline + 1, scope: scope, sequence: sequence)
+            }
+            guard newline > 3, bytes[0] == UInt8(ascii: "c"), bytes[1] == UInt8(ascii: "1"), bytes[2] == 32,
+                  let head = EntryHead(bytes, 3..<newline) else {
+                let head = String(decoding: bytes[..<min(newline, 80)], as: UTF8.self)
+                throw HistoryError(.corrupt, "stream message \(sequence) has an unknown header line '\(head)'")
+            }
+            guard let id = HistoryPosition.singleID(sequence: sequence) else {
+                throw HistoryError(.corrupt, "stream message \(sequence) is a single entry at a sequence beyond its id range")
+            }
+            let entry = head.entry(text: bytes[(newline + 1)...], id: id, scope: scope)
+            return Decoded(entries: entry.map { [$0] } ?? [], leftOut: entry == nil ? 1 : 0)
         }
-        return HistoryEntry(id: Int64(clamping: sequence), time: time, scope: scope, sender: sender,
-                            recipient: recipient == "-" ? nil : recipient, trust: trust, text: body)
+    }
+
+    /// How many entries `payload` says it holds (1 for a single-entry message), nil when its
+    /// header line is not one this codec writes. Reads the header line only.
+    public static func entryCount(_ payload: [UInt8]) -> Int? {
+        payload.withUnsafeBufferPointer { bytes in
+            guard let newline = find(lineFeed, in: bytes, from: 0) else { return nil }
+            if let count = batchCount(bytes, headerEnd: newline) { return count }
+            return newline > 3 && bytes[0] == UInt8(ascii: "c") && bytes[1] == UInt8(ascii: "1") && bytes[2] == 32 ? 1 : nil
+        }
+    }
+
+    private static func decodeBatch(_ bytes: UnsafeBufferPointer<UInt8>, count: Int, from start: Int, scope: HistoryScope,
+                                    sequence: UInt64) throws(HistoryError) -> Decoded {
+        guard HistoryPosition.batchID(sequence: sequence, index: 0) != nil else {
+            throw HistoryError(.corrupt, "stream message \(sequence) is beyond the id range of batch messages")
+        }
+        var decoded = Decoded(entries: [], leftOut: 0)
+        decoded.entries.reserveCapacity(count)
+        var position = start
+        for index in 0..<count {
+            guard let headEnd = find(lineFeed, in: bytes, from: position),
+                  let textEnd = find(lineFeed, in: bytes, from: headEnd + 1) else {
+                throw HistoryError(.corrupt, "stream message \(sequence) says it holds \(count) entries but ends within entry \(index + 1)")
+            }
+            let id = HistoryPosition.batchID(sequence: sequence, index: index)!
+            if let head = EntryHead(bytes, position..<headEnd), let entry = head.entry(text: bytes[(headEnd + 1)..<textEnd], id: id, scope: scope) {
+                decoded.entries.append(entry)
+            } else {
+                decoded.leftOut += 1
+            }
+            position = textEnd + 1
+        }
+        guard position == bytes.count else {
+            throw HistoryError(.corrupt, "stream message \(sequence) holds more than the \(count) entries it says")
+        }
+        return decoded
+    }
+
+    /// The count of a "c2 <count>" header line, nil for any other line.
+    private static func batchCount(_ bytes: UnsafeBufferPointer<UInt8>, headerEnd: Int) -> Int? {
+        guard headerEnd > 3, headerEnd <= 7, bytes[0] == UInt8(ascii: "c"), bytes[1] == UInt8(ascii: "2"), bytes[2] == 32,
+              let count = EntryHead.integer(bytes, 3..<headerEnd), count >= 1, count <= Int64(maximumEntries) else { return nil }
+        return Int(count)
+    }
+
+    private static func find(_ byte: UInt8, in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        var index = start
+        while index < bytes.count {
+            if bytes[index] == byte { return index }
+            index += 1
+        }
+        return nil
     }
 
     private static func isStorable(_ name: String) -> Bool {

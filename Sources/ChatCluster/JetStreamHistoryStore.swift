@@ -1,9 +1,12 @@
 // JetStreamHistoryStore: ChatCore's HistoryStore on one JetStream stream, for
 // a cluster of tlschatd nodes sharing history. Layout and encodings are in
-// ClusterSubjects and HistoryEntryCodec; an entry's id is its stream
-// sequence, so ids increase across all scopes and are never reused.
+// ClusterSubjects and HistoryEntryCodec; a stream message holds a run of
+// entries of one scope, and an entry's id comes from its message's stream
+// sequence and its index in it (HistoryPosition), so ids increase across all
+// scopes and are never reused.
 //
-// Appends (HistoryBatchAppend) publish a batch's entries all at once, each
+// Appends (HistoryBatchAppend) publish a batch's runs all at once, one stream
+// message per run (at most 1024 entries, about `maximumBatchBytes`), each
 // with its own Nats-Msg-Id and no expectation about the subject's last
 // sequence, so nodes writing one room never conflict and a batch costs one
 // round trip, not one per entry. A batch whose connection drops is kept for
@@ -15,15 +18,17 @@
 //
 // Reads (HistoryRead) page through one subject without any link between its
 // messages: the count of a subject's messages from a sequence on is a pull
-// consumer's num_pending, which finds where a page starts; the page is then
-// read forwards with one pull fetch. Limits are clamped to 1...1000 (like the
+// consumer's num_pending, which finds where a page starts (a message holds
+// at least one entry); the page is then read forwards with one pull fetch
+// and cut to entries. Limits are clamped to 1...1000 (like the
 // SQLite store) and a read has one overall deadline. Reads and marks waiting
 // when the connection drops fail at once (the caller may ask again).
 //
 // Certificate-only marks are in a KV bucket without an age limit, loaded by
 // `open` before the store is handed out (certificateOnlyRooms is
 // synchronous). Retention is the stream's own (max age, max messages per
-// subject): pruneStep returns 0. Every completion runs once, on the loop
+// subject, which counts stored messages, each holding one or more entries:
+// "at least N entries per scope"): pruneStep returns 0. Every completion runs once, on the loop
 // thread, never inside the call that started it, within its deadline.
 import ChatCore
 import ChatNet
@@ -36,8 +41,12 @@ public final class JetStreamHistoryStore: HistoryStore {
         public var storage: JetStreamStorage = .file
         /// Messages older than this are removed by the stream (nil: kept).
         public var maximumAge: Duration?
-        /// Messages kept per room or conversation (nil: no limit).
+        /// Stream messages kept per room or conversation (nil: no limit). Each holds one or more
+        /// chat messages, so at least this many chat messages are kept.
         public var maximumMessagesPerScope: Int?
+        /// Payload bytes one stream message of an append stays under (a single larger entry
+        /// is a message of its own); never more than the server's max_payload allows.
+        public var maximumBatchBytes = 256 * 1024
         /// Deadline of one append batch, one page read, one mark.
         public var callDeadline: Duration = .seconds(5)
         /// Deadline of a page read (a few counting probes and one fetch).
@@ -74,8 +83,16 @@ public final class JetStreamHistoryStore: HistoryStore {
     /// Nats-Msg-Id of this store's entries: "<random prefix>-<counter>".
     let messageIDPrefix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
     private(set) var nextMessageNumber: UInt64 = 1
-    /// Counting probes made by reads so far (diagnostics and tests).
+    /// Counting probes made by reads so far, and the messages their pulls asked for (diagnostics and tests).
     var readProbes = 0
+    var readMessagesRequested = 0
+
+    /// Payload bytes one stored message of an append stays under: `maximumBatchBytes`, and
+    /// room for the headers below the server's max_payload.
+    var maximumMessagePayload: Int {
+        let server = jetStream.client.serverInfo?.maximumPayload ?? 1 << 20
+        return max(1024, min(configuration.maximumBatchBytes, server - 1024))
+    }
 
     private init(jetStream: JetStream, subjects: ClusterSubjects, configuration: Configuration,
                  marksBucket: KeyValueBucket, marks: Set<String>) {

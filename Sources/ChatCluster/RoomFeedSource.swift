@@ -1,17 +1,21 @@
 // RoomFeedSource: how ClusterNode follows the stored messages of a room, in
 // the order of the shared history, while this node has members in it. A feed
-// starts after a history sequence the node knows to be no later than the
-// moment its first member joined (ClusterNode's `highestSequence`), so a
-// message said right after that join, on any node, is never missed; a few
-// said just before it may be delivered too. The JetStream implementation
-// (JetStreamRoomFeeds) runs one ordered consumer per room. Interface only.
+// hands over each stored message's entries (one or more: HistoryPosition)
+// with the message's stream sequence, and starts after a stream sequence the
+// node knows to be no later than the moment its first member joined
+// (ClusterNode's `highestSequence`), so a message said right after that join,
+// on any node, is never missed; a few said just before it may be delivered
+// too. The JetStream implementation (JetStreamRoomFeeds) runs one ordered
+// consumer per room. Interface only.
 import ChatCore
 
 public protocol RoomFeedSource: AnyObject {
-    /// Starts delivering the room's messages stored after history sequence `after` (0: from
+    /// Starts delivering the room's messages stored after stream sequence `after` (0: from
     /// now on), each once, in history order, on the loop thread, until the returned
-    /// subscription is stopped.
-    func follow(room: String, after: UInt64, deliver: @escaping (HistoryEntry) -> Void) -> any RoomFeedSubscription
+    /// subscription is stopped: per stream message its sequence and its entries in order
+    /// (none when it could not be read).
+    func follow(room: String, after: UInt64,
+                deliver: @escaping (_ sequence: UInt64, _ entries: [HistoryEntry]) -> Void) -> any RoomFeedSubscription
 }
 
 public protocol RoomFeedSubscription: AnyObject {

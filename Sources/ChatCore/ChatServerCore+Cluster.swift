@@ -5,7 +5,8 @@
 // the ClusterDirectory and announced to this node's members of the rooms
 // concerned), a node that is gone (its users leave with `quit`), private
 // messages for this node's users, and room messages from a room's ordered
-// feed. A room message is delivered here, in feed order, also when it was
+// feed (one stored message's entries at once: the room is checked once per
+// batch). A room message is delivered here, in feed order, also when it was
 // sent on this node: the sender's own node learns which one it was from the
 // store's acknowledgement (`ownStoredMessages`), and a feed message that
 // could be this node's own waits while a batch is in flight. The core's own
@@ -115,9 +116,32 @@ extension ChatServerCore {
     /// first: a sender on this node may then get its own message back, as PROTOCOL.md
     /// section 15 says for this overload).
     public func clusterRoomMessage(_ entry: HistoryEntry) {
-        guard RemoteInputRules.isValidRoom(roomName(of: entry)), RemoteInputRules.isValidUser(entry.sender, trust: entry.trust),
-              RemoteInputRules.isValidText(entry.text) else {
-            return refuseRemoteInput("room message \(entry.id) from the feed: not a valid room, sender or text")
+        guard RemoteInputRules.isValidRoom(roomName(of: entry)) else {
+            return refuseRemoteInput("room message \(entry.id) from the feed: not a valid room")
+        }
+        acceptFeedMessage(entry)
+    }
+
+    /// The entries of one stored message of a room's feed (a batch of one room), each as
+    /// `clusterRoomMessage`; the room, which must be the same for all, is checked once.
+    public func clusterRoomMessages(_ entries: [HistoryEntry]) {
+        guard let room = entries.first.map(roomName(of:)) else { return }
+        guard RemoteInputRules.isValidRoom(room) else {
+            return refuseRemoteInput("\(entries.count) room messages from the feed: not a valid room")
+        }
+        for entry in entries {
+            guard roomName(of: entry) == room else {
+                refuseRemoteInput("room message \(entry.id) from the feed: not of the room of its batch")
+                continue
+            }
+            acceptFeedMessage(entry)
+        }
+    }
+
+    /// A feed message of a valid room: checks its sender and text, then delivers it or lets it wait.
+    private func acceptFeedMessage(_ entry: HistoryEntry) {
+        guard RemoteInputRules.isValidUser(entry.sender, trust: entry.trust), RemoteInputRules.isValidText(entry.text) else {
+            return refuseRemoteInput("room message \(entry.id) from the feed: not a valid sender or text")
         }
         let mayBeOwn = commitInFlight && inFlightRooms.contains(roomName(of: entry))
         guard mayBeOwn || !feedBacklog.isEmpty else { return deliverFromFeed(entry) }

@@ -1,8 +1,7 @@
 // ClusterEncodingTests: names become subject tokens NATS always accepts and
 // that decode back (dots, wildcards, spaces, non-ASCII, case folded like
 // NameRules.key), scopes map to subjects and back (a conversation from either
-// side), cluster names are checked, and a history entry survives its payload
-// encoding while names that would break it are refused.
+// side) and cluster names are checked (history payloads: HistoryEntryCodecTests).
 @testable import ChatCluster
 import ChatCore
 import Testing
@@ -38,43 +37,5 @@ import Testing
             #expect(throws: HistoryError.self, "\(bad)") { try ClusterSubjects(clusterName: bad) }
         }
         #expect((try? ClusterSubjects(clusterName: "prod_eu-2")) != nil)
-    }
-
-    @Test func anEntrySurvivesItsPayloadEncoding() throws {
-        let entries = [
-            HistoryEntry(time: 1_733_470_000_123, scope: .room("#x"), sender: "~guest", trust: .tls, text: "héllo 👋\tc1 0 cert a b"),
-            HistoryEntry(time: 2, scope: .room("#x"), sender: "~plain", trust: .plain, text: " "),
-            HistoryEntry(time: 3, scope: .between("alice", "bob"), sender: "alice", recipient: "Bob", trust: .cert, text: "private"),
-        ]
-        for (index, entry) in entries.enumerated() {
-            let payload = try HistoryEntryCodec.encode(entry)
-            var expected = entry
-            expected.id = Int64(index + 10)
-            #expect(try HistoryEntryCodec.decode(payload, scope: entry.scope, sequence: UInt64(index + 10)) == expected)
-        }
-        #expect(String(decoding: try HistoryEntryCodec.encode(entries[2]), as: UTF8.self) == "c1 3 cert alice Bob\nprivate")
-        // What no client could have sent is refused when read back (it would forge lines at clients).
-        for (sender, trust, text) in [("~a", Trust.tls, "two\nlines"), ("~a", .tls, ""), ("~a", .tls, "bidi \u{202E}"),
-                                      ("~a", .cert, "anonymous name, cert trust"), ("alice", .tls, "cert name, tls trust"),
-                                      ("alice", .cert, "RECIPIENT\u{85}")] {
-            let recipient = text.hasPrefix("RECIPIENT") ? "bob\u{85}" : "-"  // a C1 control in the recipient
-            let payload = Array("c1 1 \(trust.rawValue) \(sender) \(recipient)\n\(text.hasPrefix("RECIPIENT") ? "hi" : text)".utf8)
-            #expect(throws: HistoryError.self, "\(sender) \(trust) \(text)") {
-                try HistoryEntryCodec.decode(payload, scope: .room("#x"), sequence: 1)
-            }
-        }
-    }
-
-    @Test func namesThatWouldBreakThePayloadAreRefusedAndBadPayloadsReported() {
-        for sender in ["", "-", "a b", "a\nb"] {
-            #expect(throws: HistoryError.self) {
-                try HistoryEntryCodec.encode(HistoryEntry(time: 1, scope: .room("#x"), sender: sender, trust: .cert, text: "t"))
-            }
-        }
-        for payload in ["no header line", "c2 1 cert a -\nt", "c1 x cert a -\nt", "c1 1 root a -\nt", "c1 1 cert a\nt"] {
-            #expect(throws: HistoryError.self, "\(payload)") {
-                try HistoryEntryCodec.decode(Array(payload.utf8), scope: .room("#x"), sequence: 1)
-            }
-        }
     }
 }

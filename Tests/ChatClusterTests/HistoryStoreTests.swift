@@ -1,11 +1,12 @@
 // HistoryStoreTests: JetStreamHistoryStore keeps the promises of ChatCore's
 // HistoryStore (and SQLiteHistoryStore's behaviour) on a real nats-server:
-// ids are the stream sequences and strictly increase across batches, scopes
+// ids come from the stream sequences and strictly increase across batches, scopes
 // and stores; entries come back as stored; reads are oldest first and page
 // exactly at the edges; paging back and catching up visit every message
 // once; limits are clamped to 1...1000 and a page of 500 is quick;
 // conversations are found from either side; two stores writing the same room
-// at once read back one history; marks survive reopening; retention is the stream's.
+// at once read back one history; marks survive reopening; retention is the
+// stream's, counting stored messages (each one or more entries).
 @testable import ChatCluster
 import ChatCore
 import ChatNet
@@ -193,10 +194,25 @@ import Testing
         let probe = try ClusterProbe(urls: cluster.urls)
         defer { probe.finish() }
         let store = try probe.openStore { $0.maximumMessagesPerScope = 4 }
-        let all = try probe.fill(store, "#a", count: 10)
+        var all: [HistoryEntry] = []
+        for index in 0..<10 { all += try probe.append(store, [roomMessage("#a", "m\(index)")]) }  // one stream message each
         _ = try probe.fill(store, "#b", count: 2)
         #expect(try probe.read(store, .room("#a"), .latest, limit: 100) == Array(all[6...]))
         #expect(try probe.read(store, .room("#a"), .before(all[8].id), limit: 100) == Array(all[6..<8]))
         #expect(try probe.read(store, .room("#a"), .after(0), limit: 100) == Array(all[6...]))
+    }
+
+    @Test func theCountLimitCountsStoredMessagesSoAtLeastThatManyEntriesStay() throws {
+        let cluster = try NATSTestCluster.single()
+        defer { cluster.finish() }
+        let probe = try ClusterProbe(urls: cluster.urls)
+        defer { probe.finish() }
+        let store = try probe.openStore { $0.maximumMessagesPerScope = 2 }
+        var batches: [[HistoryEntry]] = []
+        for (round, size) in [3, 1, 5, 2].enumerated() {
+            batches.append(try probe.append(store, (0..<size).map { roomMessage("#a", "r\(round)-\($0)") }))
+        }
+        #expect(try probe.read(store, .room("#a"), .latest, limit: 100) == batches[2] + batches[3], "the last two stored messages")
+        #expect(try probe.read(store, .room("#a"), .after(0), limit: 100) == batches[2] + batches[3])
     }
 }

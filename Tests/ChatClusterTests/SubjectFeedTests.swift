@@ -6,6 +6,8 @@
 // away (no heartbeats) are repaired by a new consumer from the last delivered
 // sequence + 1; a burst larger than the server's flow-control window arrives
 // in full (the feed answers flow control); stop() deletes the consumer.
+// Entries are stored one per stream message here (the feed is about
+// stream messages; batches: HistoryBatchTests).
 @testable import ChatCluster
 import ChatCore
 import ChatNet
@@ -31,13 +33,23 @@ extension ClusterProbe {
         let feed = SubjectFeed(jetStream: jetStream, stream: store.subjects.historyStream,
                                subject: store.subjects.historySubject(scope), start: start, options: options) { sequence, message in
             record.sequences.append(sequence)
-            record.texts.append((try? HistoryEntryCodec.decode(message.payload, scope: scope, sequence: sequence).text) ?? "?")
+            record.texts += (try? HistoryEntryCodec.decode(message.payload, scope: scope, sequence: sequence).entries.map(\.text)) ?? ["?"]
         }
         feed.onEvent = { record.events.append($0) }
         feed.start()
         return feed
     }
 }
+
+extension ClusterProbe {
+    /// `fill`, one stream message per entry (these tests are about stream messages).
+    func fillSingly(_ store: JetStreamHistoryStore, _ room: String, count: Int, prefix: String = "m") throws -> [HistoryEntry] {
+        try (0..<count).flatMap { try append(store, [roomMessage(room, "\(prefix)\($0)")]) }
+    }
+}
+
+/// The stream sequence of the message holding `entry`.
+func sequence(of entry: HistoryEntry) -> UInt64 { HistoryPosition(id: entry.id)!.sequence }
 
 @Suite(.serialized) struct SubjectFeedTests {
     @Test func twoFeedsSeeTwoWritersInTheSameOrderEachOnce() throws {
@@ -70,7 +82,7 @@ extension ClusterProbe {
         let order = acknowledged.sorted { $0.id < $1.id }
         #expect(probes[0].run { records.allSatisfy { $0.sequences.count >= 50 } })
         for record in records {
-            #expect(record.sequences == order.map { UInt64($0.id) })
+            #expect(record.sequences == order.map { sequence(of: $0) })
             #expect(record.texts == order.map(\.text))
         }
         for feed in feeds { feed.stop() }
@@ -82,15 +94,15 @@ extension ClusterProbe {
         let probe = try ClusterProbe(urls: cluster.urls)
         defer { probe.finish() }
         let store = try probe.openStore()
-        let old = try probe.fill(store, "#r", count: 4)
+        let old = try probe.fillSingly(store, "#r", count: 4)
         let after = FeedRecord(), fresh = FeedRecord()
-        let afterFeed = probe.feed(store, room: "#r", start: .after(UInt64(old[1].id)), record: after)
+        let afterFeed = probe.feed(store, room: "#r", start: .after(sequence(of: old[1])), record: after)
         let freshFeed = probe.feed(store, room: "#r", start: .newOnly, record: fresh)
         #expect(probe.run { fresh.consumingCount == 1 && after.sequences.count == 2 })
-        let new = try probe.fill(store, "#r", count: 2, prefix: "n")
+        let new = try probe.fillSingly(store, "#r", count: 2, prefix: "n")
         #expect(probe.run { fresh.sequences.count == 2 && after.sequences.count == 4 })
         #expect(after.texts == ["m2", "m3", "n0", "n1"])
-        #expect(fresh.sequences == new.map { UInt64($0.id) })
+        #expect(fresh.sequences == new.map { sequence(of: $0) })
         afterFeed.stop()
         freshFeed.stop()
     }
@@ -104,19 +116,19 @@ extension ClusterProbe {
         let record = FeedRecord()
         let feed = probe.feed(store, room: "#r", start: .after(0), record: record)
         #expect(probe.run { record.consumingCount == 1 })
-        _ = try probe.fill(store, "#r", count: 2)
+        _ = try probe.fillSingly(store, "#r", count: 2)
         #expect(probe.run { record.sequences.count == 2 })
         feed.testDropsNextMessages = 1  // m2 is lost: m3 shows the gap
-        let more = try probe.fill(store, "#r", count: 3, prefix: "n")
+        let more = try probe.fillSingly(store, "#r", count: 3, prefix: "n")
         #expect(probe.run { record.sequences.count == 5 })
         #expect(record.texts == ["m0", "m1", "n0", "n1", "n2"])
         #expect(feed.replacements == 1)
         feed.testDropsNextMessages = 1  // the last message is lost: only the next heartbeat shows it
-        _ = try probe.fill(store, "#r", count: 1, prefix: "z")
+        _ = try probe.fillSingly(store, "#r", count: 1, prefix: "z")
         #expect(probe.run { record.sequences.count == 6 })
         #expect(record.texts.last == "z0" && feed.replacements == 2)
         #expect(Set(record.sequences).count == record.sequences.count && record.sequences == record.sequences.sorted())
-        #expect(record.sequences[2...4] == ArraySlice(more.map { UInt64($0.id) }))
+        #expect(record.sequences[2...4] == ArraySlice(more.map { sequence(of: $0) }))
         feed.stop()
     }
 
@@ -129,11 +141,11 @@ extension ClusterProbe {
         let record = FeedRecord()
         let feed = probe.feed(store, room: "#r", start: .after(0), record: record)
         #expect(probe.run { feed.consumerName != nil })
-        _ = try probe.fill(store, "#r", count: 2)
+        _ = try probe.fillSingly(store, "#r", count: 2)
         #expect(probe.run { record.sequences.count == 2 })
         let name = try #require(feed.consumerName)
         _ = try #require(probe.complete { probe.jetStream.deleteConsumer(stream: store.subjects.historyStream, consumer: name, completion: $0) }).get()
-        _ = try probe.fill(store, "#r", count: 2, prefix: "n")  // stored while nobody consumes
+        _ = try probe.fillSingly(store, "#r", count: 2, prefix: "n")  // stored while nobody consumes
         #expect(probe.run { record.sequences.count == 4 })
         #expect(record.texts == ["m0", "m1", "n0", "n1"])
         #expect(record.events.contains { if case .replacing(let why) = $0 { why.hasPrefix("stalled") } else { false } })
@@ -146,13 +158,13 @@ extension ClusterProbe {
         defer { cluster.finish() }
         let probe = try ClusterProbe(urls: cluster.urls)
         defer { probe.finish() }
-        let store = try probe.openStore(storage: .memory)
+        let store = try probe.openStore(storage: .memory) { $0.maximumBatchBytes = 1 }  // one message per entry
         let text = String(repeating: "x", count: 60_000)
         let stored = try probe.append(store, (0..<80).map { roomMessage("#r", "\($0)" + text) })  // about 4.8 MB
         let record = FeedRecord()
         let feed = probe.feed(store, room: "#r", start: .after(0), record: record, heartbeat: .seconds(60))
         #expect(probe.run { record.sequences.count == 80 })
-        #expect(record.sequences == stored.map { UInt64($0.id) })
+        #expect(record.sequences == stored.map { sequence(of: $0) })
         #expect(feed.replacements == 0)
         feed.stop()
     }
@@ -175,7 +187,7 @@ extension ClusterProbe {
             Issue.record("the consumer is still there after stop(): \(String(describing: info))")
             return
         }
-        _ = try probe.fill(store, "#r", count: 1)
+        _ = try probe.fillSingly(store, "#r", count: 1)
         #expect(!probe.run(for: .milliseconds(300)) { !record.sequences.isEmpty })
     }
 }

@@ -49,7 +49,7 @@ import Testing
         let record = FeedRecord()
         let feed = feedProbe.feed(feedStore, room: "#r", start: .after(0), record: record)
         defer { feed.stop() }
-        var acknowledged = try writer.fill(writerStore, "#r", count: 10)
+        var acknowledged = try writer.fillSingly(writerStore, "#r", count: 10)
         #expect(writer.run { record.sequences.count == 10 })
 
         cluster.nodes[0].kill()
@@ -70,14 +70,14 @@ import Testing
             acknowledged += try #require(stored)
         }
         #expect(feedProbe.run { feedProbe.reconnects >= 1 })
-        let order = acknowledged.map { UInt64($0.id) }
+        let order = acknowledged.map { sequence(of: $0) }
         #expect(writer.run(for: .seconds(30)) { record.sequences.count >= order.count })
         #expect(record.sequences.count == Set(record.sequences).count, "a message was delivered twice: \(record.sequences)")
         // Entries of failed batches may be stored too (no transactions); every acknowledged one is there, in order.
         #expect(Set(order).isSubset(of: Set(record.sequences)), "missing: \(Set(order).subtracting(record.sequences))")
         #expect(record.sequences == record.sequences.sorted())
         let history = try writer.readAfterFailover(writerStore, .room("#r"), .latest, limit: 1000)
-        #expect(history.map { UInt64($0.id) } == record.sequences)
+        #expect(history.map { sequence(of: $0) } == record.sequences)
         #expect(feed.replacements >= 1)
     }
 }

@@ -7,7 +7,7 @@ PROTOCOL.md with Python's standard library only (socket, ssl).
       CLIENTS connections opt in with `CAP REQ history`, join ROOM and send
       SAY as fast as they can, pipelined (at most WINDOW unanswered each),
       until the server goes away (or for SECONDS, then wait for the replies
-      still owed). Prints "FLOODING" once every connection
+      still owed; FLOOD_RATE caps the pace). Prints "FLOODING" once every connection
       has its first `OK SAY ... id=N`; at the end writes every acknowledged
       message to ACK_FILE as "ID TEXT" lines and prints a summary. A reply
       that is not `OK SAY ROOM sent N/M id=ID` (e.g. `unstored`) fails it.
@@ -29,6 +29,9 @@ TAG = os.environ.get("FLOOD_TAG", "")
 # FLOOD_ALLOW_UNSTORED=1: a reply `... unstored` (a store failing over) is counted, not a failure;
 # such a message is not acknowledged as stored, so `verify` does not look for it.
 ALLOW_UNSTORED = os.environ.get("FLOOD_ALLOW_UNSTORED") == "1"
+# FLOOD_RATE=N: each client sends at most N messages a second (a store that batches takes tens
+# of thousands a second; the history `verify` reads back must stay a few pages).
+RATE = float(os.environ.get("FLOOD_RATE", "0"))
 WINDOW = 64
 
 
@@ -92,12 +95,18 @@ class Flooder(threading.Thread):
 
     def run(self):
         sent_texts, answered, prefix = [], 0, "OK SAY %s sent " % self.room
+        started = time.time()
         try:
             while True:
                 stopping = self.stop_at is not None and time.time() > self.stop_at
                 if stopping and answered == self.sent:
                     return
                 room_left = 0 if stopping else WINDOW - (self.sent - answered)
+                if RATE > 0:
+                    room_left = max(0, min(room_left, int(RATE * (time.time() - started)) + 1 - self.sent))
+                    if room_left == 0 and self.sent == answered:
+                        time.sleep(0.01)
+                        continue
                 batch = ["c%s%d-n%d" % (TAG, self.number, self.sent + i) for i in range(room_left)]
                 if batch:
                     self.sock.sendall("".join("SAY %s\n" % text for text in batch).encode())

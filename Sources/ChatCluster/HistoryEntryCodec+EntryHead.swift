@@ -1,0 +1,66 @@
+// HistoryEntryCodec+EntryHead: the fields of one entry's header line,
+// "<time ms> <trust> <sender> <recipient or ->", read from bytes (exactly four
+// fields, one space apart), and the entry they make with a text once every
+// field is one a client could have sent (RemoteInputRules). It does not find
+// the lines (HistoryEntryCodec does).
+import ChatCore
+
+extension HistoryEntryCodec {
+    struct EntryHead {
+        let time: Int64
+        let trust: Trust
+        let sender: String
+        let recipient: String?
+
+        /// The fields in `bytes[range]`, nil when they are not four well-formed ones.
+        init?(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
+            var fields: [Range<Int>] = []
+            var start = range.lowerBound
+            for index in range where bytes[index] == 32 {
+                guard fields.count < 3 else { return nil }
+                fields.append(start..<index)
+                start = index + 1
+            }
+            fields.append(start..<range.upperBound)
+            guard fields.count == 4, let time = Self.integer(bytes, fields[0]),
+                  let trust = Self.trust(bytes, fields[1]),
+                  !fields[2].isEmpty, !fields[3].isEmpty,
+                  let sender = String(validating: UnsafeBufferPointer(rebasing: bytes[fields[2]]), as: UTF8.self),
+                  let recipient = String(validating: UnsafeBufferPointer(rebasing: bytes[fields[3]]), as: UTF8.self) else { return nil }
+            (self.time, self.trust, self.sender) = (time, trust, sender)
+            self.recipient = recipient == "-" ? nil : recipient
+        }
+
+        /// The entry, nil when its sender, recipient or text is one no client could have sent.
+        func entry(text bytes: Slice<UnsafeBufferPointer<UInt8>>, id: Int64, scope: HistoryScope) -> HistoryEntry? {
+            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes), as: UTF8.self)
+            guard RemoteInputRules.isValidUser(sender, trust: trust), RemoteInputRules.isValidText(text),
+                  recipient.map(RemoteInputRules.isValidName) ?? true else { return nil }
+            return HistoryEntry(id: id, time: time, scope: scope, sender: sender, recipient: recipient, trust: trust, text: text)
+        }
+
+        /// A decimal integer, optionally negative, that fits an Int64; nil for anything else.
+        static func integer(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int64? {
+            var index = range.lowerBound
+            let negative = index < range.upperBound && bytes[index] == UInt8(ascii: "-")
+            if negative { index += 1 }
+            guard index < range.upperBound, range.upperBound - index <= 19 else { return nil }
+            var value: Int64 = 0
+            while index < range.upperBound {
+                let digit = bytes[index] &- UInt8(ascii: "0")
+                guard digit <= 9 else { return nil }
+                let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+                let (sum, overflow2) = times.addingReportingOverflow(Int64(digit))
+                guard !overflow1, !overflow2 else { return nil }
+                value = sum
+                index += 1
+            }
+            return negative ? -value : value
+        }
+
+        private static func trust(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Trust? {
+            for trust in [Trust.cert, .tls, .plain] where trust.rawValue.utf8.elementsEqual(bytes[range]) { return trust }
+            return nil
+        }
+    }
+}
