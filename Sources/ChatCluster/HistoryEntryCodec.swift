@@ -44,25 +44,46 @@ public enum HistoryEntryCodec {
         var payload: [UInt8] = []
         payload.reserveCapacity(entries.reduce(8) { $0 + encodedSize($1) })
         payload.append(contentsOf: "c2 \(entries.count)\n".utf8)
-        for entry in entries {
-            for name in [entry.sender, entry.recipient ?? "x"] where !isStorable(name) {
-                throw HistoryError(.failed, "the name '\(name.prefix(40))' cannot be stored (empty, '-', or holding a space or line break)")
-            }
-            if entry.text.utf8.contains(where: { $0 == 10 || $0 == 13 }) {
-                throw HistoryError(.failed, "a text holding a line break cannot be stored")
-            }
-            payload.append(contentsOf: String(entry.time).utf8)
-            payload.append(32)
-            payload.append(contentsOf: entry.trust.rawValue.utf8)
-            payload.append(32)
-            payload.append(contentsOf: entry.sender.utf8)
-            payload.append(32)
-            payload.append(contentsOf: (entry.recipient ?? "-").utf8)
-            payload.append(lineFeed)
-            payload.append(contentsOf: entry.text.utf8)
-            payload.append(lineFeed)
+        for index in entries.indices {  // by index: copying each entry out would retain its strings
+            try append(entries[index], to: &payload)
         }
         return payload
+    }
+
+    /// Appends one entry's header and text lines, checked where their bytes land (walking a
+    /// String's UTF-8 view byte by byte is slow: every message a node stores passes here).
+    private static func append(_ entry: HistoryEntry, to payload: inout [UInt8]) throws(HistoryError) {
+        let start = payload.count
+        payload.append(contentsOf: String(entry.time).utf8)
+        payload.append(32)
+        payload.append(contentsOf: entry.trust.rawValue.utf8)
+        payload.append(32)
+        let senderStart = payload.count
+        payload.append(contentsOf: entry.sender.utf8)
+        let senderEnd = payload.count
+        payload.append(32)
+        let recipientStart = payload.count
+        payload.append(contentsOf: (entry.recipient ?? "-").utf8)
+        let recipientEnd = payload.count
+        payload.append(lineFeed)
+        let textStart = payload.count
+        payload.append(contentsOf: entry.text.utf8)
+        let textEnd = payload.count
+        payload.append(lineFeed)
+        let problem: String? = payload.withUnsafeBufferPointer { bytes in
+            let badName = !isStorable(bytes[senderStart..<senderEnd]) ? entry.sender
+                : entry.recipient != nil && !isStorable(bytes[recipientStart..<recipientEnd]) ? entry.recipient : nil
+            if let badName { return "the name '\(badName.prefix(40))' cannot be stored (empty, '-', or holding a space or line break)" }
+            return bytes[textStart..<textEnd].contains(where: { $0 == 10 || $0 == 13 }) ? "a text holding a line break cannot be stored" : nil
+        }
+        if let problem {
+            payload.removeSubrange(start...)
+            throw HistoryError(.failed, problem)
+        }
+    }
+
+    private static func isStorable(_ name: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        !name.isEmpty && !(name.count == 1 && name.first == UInt8(ascii: "-")) && !name.contains { $0 == 32 || $0 == 10 || $0 == 13 }
     }
 
     /// At least the bytes `entry` adds to a payload (HistoryBatchAppend cuts runs with it).
@@ -145,9 +166,5 @@ public enum HistoryEntryCodec {
             index += 1
         }
         return nil
-    }
-
-    private static func isStorable(_ name: String) -> Bool {
-        !name.isEmpty && name != "-" && !name.unicodeScalars.contains { $0 == " " || $0 == "\n" || $0 == "\r" }
     }
 }

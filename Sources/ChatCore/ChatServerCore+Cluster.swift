@@ -104,8 +104,8 @@ extension ChatServerCore {
         guard let recipients = sessionsByName[NameRules.key(recipient)]?.filter({ !mustUpgradeFirst($0) }),
               !recipients.isEmpty else { return }
         let shared = recipients.count > 1
-        let plain = OutboundMessage(line: "PRIV \(sender) \(trust.rawValue) \(text)", broadcast: shared)
-        let withID = id.map { OutboundMessage(line: "PRIVID \($0) \(sender) \(trust.rawValue) \(text)", broadcast: shared) }
+        let plain = OutboundMessage(words: "PRIV", sender, trust.rawValue, text, broadcast: shared)
+        let withID = id.map { OutboundMessage(words: "PRIVID", String($0), sender, trust.rawValue, text, broadcast: shared) }
         _ = deliver(plain, withID: withID, to: recipients)
     }
 

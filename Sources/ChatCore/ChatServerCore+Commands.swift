@@ -136,7 +136,7 @@ extension ChatServerCore {
     }
 
     private func sendToRoom(_ room: String, _ text: String, from session: ChatSession) -> String {
-        let line = OutboundMessage(line: "MSG \(room) \(session.name) \(session.trust.rawValue) \(text)", broadcast: true)
+        let line = OutboundMessage(words: "MSG", room, session.name, session.trust.rawValue, text, broadcast: true)
         let (sent, total) = fanOut(line, in: room, except: session)
         counters.roomMessages += 1
         counters.deliveries += sent
@@ -165,7 +165,7 @@ extension ChatServerCore {
         if history != nil, session.trust == .cert, recipient.trust == .cert {  // stored: only between certificate users
             return .success(stagePrivateMessage(to: recipient.name, text, from: session))
         }
-        let line = OutboundMessage(line: "PRIV \(session.name) \(session.trust.rawValue) \(text)", broadcast: recipients.count > 1)
+        let line = OutboundMessage(words: "PRIV", session.name, session.trust.rawValue, text, broadcast: recipients.count > 1)
         let (sent, total) = deliver(line, to: recipients)  // every session of the user
         counters.privateMessages += 1
         counters.deliveries += sent

@@ -198,8 +198,8 @@ extension ChatServerCore {
         case .conversation:
             let recipients = sessionsByName[NameRules.key(message.replyTarget)] ?? []
             let shared = recipients.count > 1
-            let plain = OutboundMessage(line: "PRIV \(entry.sender) \(trust) \(entry.text)", broadcast: shared)
-            let withID = wantID.map { OutboundMessage(line: "PRIVID \($0) \(entry.sender) \(trust) \(entry.text)", broadcast: shared) }
+            let plain = OutboundMessage(words: "PRIV", entry.sender, trust, entry.text, broadcast: shared)
+            let withID = wantID.map { OutboundMessage(words: "PRIVID", String($0), entry.sender, trust, entry.text, broadcast: shared) }
             (sent, total) = deliver(plain, withID: withID, to: recipients)
             counters.deliveries += sent
         }
@@ -214,8 +214,8 @@ extension ChatServerCore {
     /// enabled `history` get it; both encoded once and shared by all their recipients.
     func roomMessageLines(_ entry: HistoryEntry, room: String, id: Int64?) -> (plain: OutboundMessage, withID: OutboundMessage?) {
         let trust = entry.trust.rawValue
-        let plain = OutboundMessage(line: "MSG \(room) \(entry.sender) \(trust) \(entry.text)", broadcast: true)
-        let withID = id.map { OutboundMessage(line: "MSGID \($0) \(room) \(entry.sender) \(trust) \(entry.text)", broadcast: true) }
+        let plain = OutboundMessage(words: "MSG", room, entry.sender, trust, entry.text, broadcast: true)
+        let withID = id.map { OutboundMessage(words: "MSGID", String($0), room, entry.sender, trust, entry.text, broadcast: true) }
         return (plain, withID)
     }
 }

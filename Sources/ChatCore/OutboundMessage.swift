@@ -12,7 +12,25 @@ public final class OutboundMessage {
     public let isBroadcast: Bool
 
     public init(line: String, broadcast: Bool = false) {
-        bytes = Array(line.utf8) + [UInt8(ascii: "\n")]
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(line.utf8.count + 1)
+        bytes.append(contentsOf: line.utf8)
+        bytes.append(UInt8(ascii: "\n"))
+        self.bytes = bytes
+        isBroadcast = broadcast
+    }
+
+    /// The line of `words` joined by single spaces, built straight into its bytes (no
+    /// intermediate String: every room message is built this way, once per node).
+    public init(words: String..., broadcast: Bool = false) {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(words.reduce(words.count) { $0 + $1.utf8.count })
+        for (index, word) in words.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: " ")) }
+            bytes.append(contentsOf: word.utf8)
+        }
+        bytes.append(UInt8(ascii: "\n"))
+        self.bytes = bytes
         isBroadcast = broadcast
     }
 

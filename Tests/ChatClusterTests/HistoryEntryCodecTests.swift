@@ -89,6 +89,12 @@ import Testing
                 try HistoryEntryCodec.encode([HistoryEntry(time: 1, scope: .room("#x"), sender: sender, trust: .cert, text: "t")][...])
             }
         }
+        for recipient in ["", "-", "b b", "b\rc"] {
+            #expect(throws: HistoryError.self) {
+                try HistoryEntryCodec.encode([HistoryEntry(time: 1, scope: .between("a", "b"), sender: "a", recipient: recipient,
+                                                           trust: .cert, text: "t")][...])
+            }
+        }
         for text in ["two\nlines", "carriage\rreturn"] {
             #expect(throws: HistoryError.self) {
                 try HistoryEntryCodec.encode([HistoryEntry(time: 1, scope: .room("#x"), sender: "alice", trust: .cert, text: text)][...])
