@@ -14,19 +14,27 @@ extension HistoryEntryCodec {
 
         /// The fields in `bytes[range]`, nil when they are not four well-formed ones.
         init?(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
-            var fields: [Range<Int>] = []
-            var start = range.lowerBound
+            // Four ranges in a tuple, not an array: this runs for every entry a node receives.
+            var fields = (range.lowerBound..<range.lowerBound, range.lowerBound..<range.lowerBound,
+                          range.lowerBound..<range.lowerBound, range.lowerBound..<range.lowerBound)
+            var found = 0, start = range.lowerBound
             for index in range where bytes[index] == 32 {
-                guard fields.count < 3 else { return nil }
-                fields.append(start..<index)
+                switch found {
+                case 0: fields.0 = start..<index
+                case 1: fields.1 = start..<index
+                case 2: fields.2 = start..<index
+                default: return nil
+                }
+                found += 1
                 start = index + 1
             }
-            fields.append(start..<range.upperBound)
-            guard fields.count == 4, let time = Self.integer(bytes, fields[0]),
-                  let trust = Self.trust(bytes, fields[1]),
-                  !fields[2].isEmpty, !fields[3].isEmpty,
-                  let sender = String(validating: UnsafeBufferPointer(rebasing: bytes[fields[2]]), as: UTF8.self),
-                  let recipient = String(validating: UnsafeBufferPointer(rebasing: bytes[fields[3]]), as: UTF8.self) else { return nil }
+            guard found == 3 else { return nil }
+            fields.3 = start..<range.upperBound
+            guard let time = Self.integer(bytes, fields.0),
+                  let trust = Self.trust(bytes, fields.1),
+                  !fields.2.isEmpty, !fields.3.isEmpty,
+                  let sender = String(validating: UnsafeBufferPointer(rebasing: bytes[fields.2]), as: UTF8.self),
+                  let recipient = String(validating: UnsafeBufferPointer(rebasing: bytes[fields.3]), as: UTF8.self) else { return nil }
             (self.time, self.trust, self.sender) = (time, trust, sender)
             self.recipient = recipient == "-" ? nil : recipient
         }
@@ -59,8 +67,13 @@ extension HistoryEntryCodec {
         }
 
         private static func trust(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Trust? {
-            for trust in [Trust.cert, .tls, .plain] where trust.rawValue.utf8.elementsEqual(bytes[range]) { return trust }
-            return nil
+            let field = UnsafeBufferPointer(rebasing: bytes[range])
+            switch field.count {  // "cert", "tls", "plain": compared as bytes, no array of candidates
+            case 3 where field[0] == UInt8(ascii: "t") && field[1] == UInt8(ascii: "l") && field[2] == UInt8(ascii: "s"): return .tls
+            case 4 where field.elementsEqual("cert".utf8): return .cert
+            case 5 where field.elementsEqual("plain".utf8): return .plain
+            default: return nil
+            }
         }
     }
 }

@@ -62,7 +62,8 @@ import Testing
     @Test func anEntryNoClientCouldHaveSentIsLeftOutAndTheOthersKept() throws {
         let bad = ["1 tls ~a -\ntwo\u{2028}lines", "1 tls ~a -\n", "1 tls ~a -\nbidi \u{202E}", "1 cert ~a -\nanonymous, cert",
                    "1 tls alice -\ncert name, tls trust", "1 cert alice bob\u{85}\nhi", "x cert alice -\nbad time",
-                   "1 cert alice -  \nthree spaces", "1 cert  alice -\nempty field", "1 cert alice - extra\nfive fields"]
+                   "1 cert alice -  \nthree spaces", "1 cert  alice -\nempty field", "1 cert alice - extra\nfive fields",
+                   "1 admin alice -\nunknown trust", "1 tlz ~a -\nnear trust", "1 plaiN ~a -\nnear trust", "1 Cert alice -\ncase"]
         for entry in bad {
             let payload = "c2 5\n1 cert alice -\none\n2 cert alice -\ntwo\n\(entry)\n4 cert alice -\nfour\n5 cert alice -\nfive\n"
             let decoded = try HistoryEntryCodec.decode(Array(payload.utf8), scope: .room("#x"), sequence: 9)
