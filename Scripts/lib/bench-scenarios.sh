@@ -48,7 +48,7 @@ limit_of() {  # SERVER SCENARIO
   if [[ "$1" != tlschatd && "$2" == fanout100-mixed ]]; then
     ADJUST="every client on IRC (the peer speaks only IRC): its fanout100 again, beside tlschatd's mixed run"
   fi
-  if [[ "$1" == ncat || "$1" == ngircd ]] && [[ "${ARGS[0]}" == fanout ]]; then
+  if [[ "$1" == ncat || "$1" == ngircd ]] && [[ "${ARGS[0]:-}" == fanout ]]; then
     # Their listen backlog is 10 (compile-time) and they accept one connection per loop pass:
     # at tlschat-bench's default 1000 connects/s handshakes time out. Setup only, not measured.
     ARGS+=(--connect-rate 100); ADJUST="clients connected at 100/s (listen backlog 10)"
