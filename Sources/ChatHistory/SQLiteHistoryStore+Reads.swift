@@ -78,8 +78,8 @@ extension SQLiteHistoryStore {
             throw HistoryError(.corrupt, "history database \(path) is damaged: the segment of message \(firstID) "
                 + "does not hold its \(count) messages")
         }
-        let order = newestFirst ? Array(lines.indices.reversed()) : Array(lines.indices)
-        for index in order {
+        for step in lines.indices {
+            let index = newestFirst ? lines.count - 1 - step : step
             let id = firstID + Int64(index)
             guard wanted(id) else { continue }
             guard let entry = SegmentBody.entry(body, line: lines[index], id: id, time: time, scope: scope) else {
