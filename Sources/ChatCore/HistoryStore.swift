@@ -117,7 +117,8 @@ public protocol HistoryStore: AnyObject {
     /// before the loop serves any client.
     func certificateOnlyRooms() throws(HistoryError) -> Set<String>
 
-    /// One bounded step of local retention: deletes at most `maximumRows` messages that
+    /// One bounded step of local retention: deletes at most `maximumRows` messages (a store
+    /// that keeps messages in groups may go past it by one group when a group is larger) that
     /// are older than `olderThan` (ms since the epoch, nil: no age limit) or beyond the
     /// newest `keepPerScope` of their scope (nil: no count limit). Returns how many it
     /// deleted; the caller runs it again later while that is `maximumRows`. Synchronous

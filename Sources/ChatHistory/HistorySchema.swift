@@ -127,15 +127,18 @@ enum HistorySchema {
             FROM messages AS m JOIN scopes AS s ON s.id = m.scope;
         """
 
-    /// Since version 6: the segments' lines split back into one row per message.
+    /// Since version 6: the segments' lines split back into one row per message. It splits
+    /// every segment for any query (slow on a large file; a damaged body ends its split at
+    /// its count or its last line feed, never loops): for a lookup, pick the segments first.
     static let segmentsView = """
         CREATE VIEW history AS
-            WITH RECURSIVE lines (first_id, n, scope, time, line, rest) AS (
-                SELECT first_id, 0, scope, time, substr(body, 1, instr(body, char(10)) - 1),
+            WITH RECURSIVE lines (first_id, n, count, scope, time, line, rest) AS (
+                SELECT first_id, 0, count, scope, time, substr(body, 1, instr(body, char(10)) - 1),
                        substr(body, instr(body, char(10)) + 1) FROM segments
                 UNION ALL
-                SELECT first_id, n + 1, scope, time, substr(rest, 1, instr(rest, char(10)) - 1),
-                       substr(rest, instr(rest, char(10)) + 1) FROM lines WHERE rest <> ''
+                SELECT first_id, n + 1, count, scope, time, substr(rest, 1, instr(rest, char(10)) - 1),
+                       substr(rest, instr(rest, char(10)) + 1) FROM lines
+                WHERE n + 1 < count AND instr(rest, char(10)) > 0
             ), sent AS (
                 SELECT first_id + n AS id, scope, time, substr(line, 1, instr(line, ' ') - 1) AS sender,
                        substr(line, instr(line, ' ') + 1) AS rest FROM lines

@@ -10,7 +10,7 @@
 import ChatCore
 
 final class HistoryStatements {
-    static let overfullScopesSQL = "SELECT id, message_count - ?1 FROM scopes WHERE message_count > ?1 LIMIT ?2"
+    static let overfullScopesSQL = "SELECT id, message_count - ?1 FROM scopes WHERE message_count > ?1 ORDER BY message_count DESC LIMIT ?2"
     /// The columns a read returns, in order: first id, time, count, body.
     static let columns = "first_id, time, count, body"
     static let newestBelowSQL = "SELECT \(columns) FROM segments WHERE scope = ?1 AND first_id < ?2 ORDER BY first_id DESC LIMIT ?3"
@@ -21,6 +21,11 @@ final class HistoryStatements {
     static let deleteSegmentSQL = "DELETE FROM segments WHERE first_id = ?1"
     static let oldestOfScopeSQL = "SELECT first_id, count FROM segments WHERE scope = ?1 ORDER BY first_id LIMIT ?2"
     static let deleteOldestOfScopeSQL = "DELETE FROM segments WHERE scope = ?1 AND first_id <= ?2"
+    /// A segment without its first ?3 messages, whose lines start at byte ?4 (1-based) of its body.
+    static let trimSegmentSQL = """
+        UPDATE segments SET first_id = ?2, count = count - ?3, body = CAST(substr(CAST(body AS BLOB), ?4) AS TEXT)
+        WHERE first_id = ?1
+        """
 
     let begin: SQLiteStatement
     let commit: SQLiteStatement
@@ -53,6 +58,10 @@ final class HistoryStatements {
     let oldestOfScope: SQLiteStatement
     /// (scope id, last first id to delete)
     let deleteOldestOfScope: SQLiteStatement
+    /// (first id) -> body
+    let segmentBody: SQLiteStatement
+    /// (first id, new first id, messages dropped, byte where the rest starts)
+    let trimSegment: SQLiteStatement
 
     init(_ connection: SQLiteConnection) throws(HistoryError) {
         begin = try connection.prepare("BEGIN IMMEDIATE", doing: "beginning a transaction")
@@ -79,13 +88,15 @@ final class HistoryStatements {
         overfullScopes = try connection.prepare(Self.overfullScopesSQL, doing: "finding full rooms")
         oldestOfScope = try connection.prepare(Self.oldestOfScopeSQL, doing: "pruning a full room")
         deleteOldestOfScope = try connection.prepare(Self.deleteOldestOfScopeSQL, doing: "pruning a full room")
+        segmentBody = try connection.prepare("SELECT body FROM segments WHERE first_id = ?1", doing: "pruning a full room")
+        trimSegment = try connection.prepare(Self.trimSegmentSQL, doing: "pruning a full room")
     }
 
     /// Finalizes every statement (before the connection closes).
     func finalizeAll() {
         for statement in [begin, commit, rollback, readNextID, writeNextID, findScope, insertScope, addToCount, setCount,
                           markCertificateOnly, newestBelow, oldestFrom, oldestSegments, deleteSegment, overfullScopes,
-                          oldestOfScope, deleteOldestOfScope] {
+                          oldestOfScope, deleteOldestOfScope, segmentBody, trimSegment] {
             statement.finalize()
         }
     }

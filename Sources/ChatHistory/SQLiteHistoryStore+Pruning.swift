@@ -1,16 +1,17 @@
-// SQLiteHistoryStore+Pruning: retention in bounded steps. One call deletes
-// whole segments (HistorySchema) in one transaction, stopping once it has
-// deleted `maximumRows` messages or looked at that many segments: first the
-// oldest segments older than the age limit (among the `maximumRows` oldest
-// ids: ids are given in time order, so this walks the start of the table, no
-// index on time), then, with what is left of the budget, the oldest segments
-// of each room or conversation that holds more than `keepPerScope` (found
-// through the per-scope message counts the store keeps, then the index on
-// scope: no counting, no table scan). A segment is deleted only when all of
-// its messages are beyond the limit, so a room keeps at least `keepPerScope`
-// messages (and fewer than one segment more). The caller (the server's
-// timer) calls again while a call returns its full budget. It does not
-// choose the limits or the schedule.
+// SQLiteHistoryStore+Pruning: retention in bounded steps. One call deletes at
+// most `maximumRows` messages (or one segment, when a single segment holds
+// more) in one transaction: first the oldest segments (HistorySchema) older
+// than the age limit, among the `maximumRows` oldest ids (ids are given in
+// time order, so this walks the start of the table, no index on time; a
+// segment's messages share one time, so it goes whole), then, with what is
+// left of the budget, the oldest messages of each room or conversation that
+// holds more than `keepPerScope` (found through the per-scope message counts
+// the store keeps, then the index on scope: no counting, no table scan),
+// largest excess first. Those go as whole segments, and the oldest segment
+// still kept loses its first messages when only part of it is beyond the
+// limit (`trimSegment`), so a room keeps exactly `keepPerScope`. The caller
+// (the server's timer) calls again while a call returns its full budget. It
+// does not choose the limits or the schedule.
 import ChatCore
 extension SQLiteHistoryStore {
     public func pruneStep(olderThan: Int64?, keepPerScope: Int?, maximumRows: Int) throws(HistoryError) -> Int {
@@ -30,7 +31,8 @@ extension SQLiteHistoryStore {
         return deleted
     }
 
-    /// Deletes the oldest segments with a time below `time`, about `maximumRows` messages.
+    /// Deletes the oldest segments with a time below `time`: at most `maximumRows` messages, or
+    /// the first such segment when it alone holds more.
     private func deleteOld(before time: Int64, maximumRows: Int) throws(HistoryError) -> Int {
         var chosen: [(firstID: Int64, scopeID: Int64, count: Int)] = []
         var deleted = 0
@@ -40,8 +42,10 @@ extension SQLiteHistoryStore {
             try statement.bind(1, Int64(maximumRows))
             while deleted < maximumRows, try statement.step() {
                 guard statement.int64(2) < time else { continue }
-                chosen.append((statement.int64(0), statement.int64(1), Int(statement.int64(3))))
-                deleted += chosen[chosen.count - 1].count
+                let count = Int(statement.int64(3))
+                guard chosen.isEmpty || deleted + count <= maximumRows else { break }
+                chosen.append((statement.int64(0), statement.int64(1), count))
+                deleted += count
             }
         }
         var removed: [Int64: Int64] = [:]
@@ -55,8 +59,8 @@ extension SQLiteHistoryStore {
         return deleted
     }
 
-    /// Deletes about `maximumRows` messages in total: of each scope, the oldest segments
-    /// that lie wholly beyond its newest `keep` messages.
+    /// Deletes at most `maximumRows` messages in total, the oldest of each scope beyond its
+    /// newest `keep`: whole segments, then the start of the oldest segment kept.
     private func deleteBeyond(keep: Int, maximumRows: Int) throws(HistoryError) -> Int {
         var overfull: [(scopeID: Int64, excess: Int64)] = []
         do {
@@ -86,9 +90,16 @@ extension SQLiteHistoryStore {
             let allowed = whole ? min(asked, max(size - Int64(keep), 0)) : asked
             var removed: Int64 = 0, lastRemoved: Int64?
             for segment in oldest {
-                guard removed + segment.count <= allowed else { break }
-                removed += segment.count
-                lastRemoved = segment.firstID
+                if removed + segment.count <= allowed {
+                    removed += segment.count
+                    lastRemoved = segment.firstID
+                    continue
+                }
+                if removed < allowed {  // part of this segment is beyond the limit
+                    try trimSegment(segment.firstID, count: segment.count, dropping: allowed - removed)
+                    removed = allowed
+                }
+                break
             }
             if let lastRemoved { try run(statements.deleteOldestOfScope, scopeID, lastRemoved) }
             if whole {
@@ -99,5 +110,24 @@ extension SQLiteHistoryStore {
             deleted += Int(removed)
         }
         return deleted
+    }
+
+    /// Removes the first `dropped` messages of the segment starting at `firstID` (holding
+    /// `count`): the row then starts `dropped` ids later with the rest of its body.
+    private func trimSegment(_ firstID: Int64, count: Int64, dropping dropped: Int64) throws(HistoryError) {
+        var offset = 0
+        do {
+            let statement = statements.segmentBody
+            defer { statement.reset() }
+            try statement.bind(1, firstID)
+            guard try statement.step() else { return }
+            let body = statement.textBytes(0)
+            guard let lines = SegmentBody.lines(body, count: Int(count)), Int(dropped) < lines.count else {
+                throw HistoryError(.corrupt, "history database \(path) is damaged: the segment of message \(firstID) "
+                    + "does not hold its \(count) messages")
+            }
+            offset = lines[Int(dropped)].lowerBound
+        }
+        try run(statements.trimSegment, firstID, firstID + dropped, dropped, Int64(offset) + 1)
     }
 }

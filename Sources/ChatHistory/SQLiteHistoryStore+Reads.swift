@@ -74,7 +74,7 @@ extension SQLiteHistoryStore {
                                 wanted: (Int64) -> Bool, _ take: (HistoryEntry) -> Bool) throws(HistoryError) {
         let firstID = row.int64(0), time = row.int64(1), count = row.int64(2)
         let body = row.textBytes(3)
-        guard count >= 1, count <= SegmentBody.maximumMessages, let lines = SegmentBody.lines(body, count: Int(count)) else {
+        guard count >= 1, count <= SegmentBody.maximumMessages, firstID >= 1, firstID <= Self.largestStoredID, let lines = SegmentBody.lines(body, count: Int(count)) else {
             throw HistoryError(.corrupt, "history database \(path) is damaged: the segment of message \(firstID) "
                 + "does not hold its \(count) messages")
         }

@@ -69,6 +69,9 @@ public final class SQLiteHistoryStore: HistoryStore {
 
     /// Ids skipped at every start: more than a server can give out between two syncs of the WAL.
     public static let idsSkippedAtStart: Int64 = 1_000_000
+    /// The highest id (or counter) a healthy file holds: far beyond any real use, far enough
+    /// below Int64.max that skipping at start and a segment's ids never overflow.
+    static let largestStoredID: Int64 = Int64.max - (1 << 40)
 
     /// With synchronous=NORMAL a power failure can take back the last commits, and with them
     /// the id counter, so ids clients already saw would be given again. At every start the
@@ -88,6 +91,11 @@ public final class SQLiteHistoryStore: HistoryStore {
         let newest = try connection.prepare("SELECT first_id + count FROM segments ORDER BY first_id DESC LIMIT 1", doing: what)
         defer { newest.finalize() }
         let afterNewest = try newest.step() ? newest.int64(0) : 1
+        // A damaged counter or id near the end of the range must not trap in the additions below.
+        for value in [counter, afterNewest] where value < 1 || value > largestStoredID {
+            throw HistoryError(.corrupt, "history database \(connection.path) is damaged: id counter or newest id \(value) "
+                + "is outside 1...\(largestStoredID)")
+        }
         let skipped = isNew ? 1 : max(counter, afterNewest) + idsSkippedAtStart
         try connection.execute("PRAGMA synchronous = FULL", doing: what)
         defer { try? connection.execute("PRAGMA synchronous = \(synchronous.rawValue.uppercased())", doing: what) }

@@ -150,7 +150,7 @@ struct TLSChatDaemon: ParsableCommand {
     @Option(help: "Delete stored messages older than this: seconds, or a number with s, m, h or d (e.g. 30d). Default: keep.")
     var historyMaxAge: String?
 
-    @Option(help: "Keep at least the newest this many messages per room or private conversation; older ones are deleted a commit's run at a time (up to 255 more may stay). With --cluster it counts stored batches of messages. Default: keep.")
+    @Option(help: "Keep the newest this many messages per room or private conversation; older ones are deleted. With --cluster it counts stored batches of messages, so at least this many stay. Default: keep.")
     var historyMaxMessagesPerRoom: Int?
 
     @OptionGroup(title: "Cluster")

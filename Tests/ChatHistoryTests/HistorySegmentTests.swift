@@ -2,7 +2,9 @@
 // commit in one row (a segment): one busy room's batch is one row, runs break
 // at a change of scope or time and at 256 messages; pages start and end
 // inside segments exactly; the `history` view shows one row per message;
-// retention deletes whole segments and keeps at least the asked number; a
+// retention keeps exactly the asked number (trimming the oldest segment
+// kept), largest excess first, within its budget; a damaged id near the end
+// of the range is an error, not a crash; a
 // damaged segment is reported as corrupt, and a message that would break its
 // line is refused; a version 5 file (one row per
 // message) is migrated keeping every message, id and field.
@@ -114,29 +116,54 @@ extension ChatHistoryTests {
             try raw.execute("UPDATE segments SET body = 'alice admin - hi' || char(10) WHERE first_id = \(stored[2].id)")
             let trust = #expect(throws: HistoryError.self) { try store.messages(in: .room("#b"), .latest, limit: 10) }
             #expect(trust?.kind == .corrupt && trust?.description.contains("message \(stored[2].id) cannot be read") == true)
+            // The operators' view ends its split of a damaged body (no final line feed) instead of looping.
+            try raw.execute("UPDATE segments SET body = 'alice cert - no final newline' WHERE first_id = \(stored[2].id)")
+            #expect(try raw.integer("SELECT count(*) FROM history") == 3)
         }
 
-        @Test func retentionDeletesWholeSegmentsAndKeepsAtLeastTheLimit() throws {
+        @Test func countRetentionKeepsExactlyTheLimitTrimmingTheOldestSegmentKept() throws {
             let database = try TemporaryDatabase()
             let store = try database.open()
             let big = try store.append(oneCommit("#a", 10, prefix: "big"))
             let singles = try fill(store, "#a", count: 3, prefix: "single", time: 9_000)
-            #expect(try store.pruneStep(olderThan: nil, keepPerScope: 5, maximumRows: 100) == 0, "10 would leave only 3")
-            #expect(try store.messages(in: .room("#a"), .latest, limit: 100) == big + singles)
+            #expect(try store.pruneStep(olderThan: nil, keepPerScope: 5, maximumRows: 100) == 8)
+            #expect(try store.messages(in: .room("#a"), .latest, limit: 100) == Array(big[8...]) + singles, "ids and times kept")
+            #expect(try store.messages(in: .room("#a"), .after(0), limit: 1) == [big[8]])
+            let raw = try RawDatabase(database.path)
+            #expect(try raw.integer("SELECT count FROM segments WHERE first_id = \(big[8].id)") == 2)
+            #expect(try raw.integer("SELECT count(*) FROM history WHERE scope = '#a'") == 5)
             let more = try fill(store, "#a", count: 7, prefix: "more", time: 10_000)
-            #expect(try store.pruneStep(olderThan: nil, keepPerScope: 5, maximumRows: 100) == 15)
+            #expect(try store.pruneStep(olderThan: nil, keepPerScope: 5, maximumRows: 4) == 4, "the budget holds")
+            #expect(try store.pruneStep(olderThan: nil, keepPerScope: 5, maximumRows: 100) == 3)
             #expect(try store.messages(in: .room("#a"), .latest, limit: 100) == Array(more[2...]))
             #expect(try store.pruneStep(olderThan: nil, keepPerScope: 5, maximumRows: 100) == 0, "the counts followed")
         }
 
-        @Test func ageRetentionDeletesASegmentWholeEvenPastTheBudget() throws {
+        @Test func roomsJustOverTheLimitDoNotStarveTheOthers() throws {
+            let database = try TemporaryDatabase()
+            let store = try database.open()
+            var batch: [HistoryEntry] = []
+            for room in 0..<500 { batch += oneCommit("#s\(room)", 2) }
+            _ = try store.append(batch)
+            _ = try fill(store, "#big", count: 400, time: 9_000)  // 400 segments of one message
+            #expect(try store.pruneStep(olderThan: nil, keepPerScope: 1, maximumRows: 500) == 500, "largest excess first")
+            #expect(try store.messages(in: .room("#big"), .latest, limit: 1000).count == 1)
+            #expect(try store.pruneStep(olderThan: nil, keepPerScope: 1, maximumRows: 500) == 399)
+            for room in [0, 250, 499] { #expect(try store.messages(in: .room("#s\(room)"), .latest, limit: 10).count == 1) }
+        }
+
+        @Test func ageRetentionDeletesWholeSegmentsWithinTheBudget() throws {
             let database = try TemporaryDatabase()
             let store = try database.open()
             _ = try store.append(oneCommit("#b", 6, prefix: "old", time: 100))
+            let second = try store.append(oneCommit("#b", 6, prefix: "older", time: 200))
             let new = try store.append(oneCommit("#b", 2, prefix: "new", time: 5_000))
-            #expect(try store.pruneStep(olderThan: 1_000, keepPerScope: nil, maximumRows: 4) == 6)
+            #expect(try store.pruneStep(olderThan: 1_000, keepPerScope: nil, maximumRows: 4) == 6, "one segment over the budget")
+            #expect(try store.messages(in: .room("#b"), .latest, limit: 100) == second + new)
+            _ = try store.append(oneCommit("#b", 3, prefix: "late", time: 300))  // stored after newer ones: waits its turn
+            #expect(try store.pruneStep(olderThan: 1_000, keepPerScope: nil, maximumRows: 8) == 6, "not 6 + 3 > 8")
+            #expect(try store.pruneStep(olderThan: 1_000, keepPerScope: nil, maximumRows: 8) == 3)
             #expect(try store.messages(in: .room("#b"), .latest, limit: 100) == new)
-            #expect(try store.pruneStep(olderThan: 1_000, keepPerScope: nil, maximumRows: 4) == 0)
         }
 
         @Test func countsAreRepairedWhenSegmentsWereDeletedByHand() throws {
@@ -144,10 +171,22 @@ extension ChatHistoryTests {
             let store = try database.open()
             let stored = try store.append(oneCommit("#a", 4) + oneCommit("#a", 4, time: 6_000))
             try RawDatabase(database.path).execute("DELETE FROM segments WHERE first_id = \(stored[0].id)")
-            #expect(try store.pruneStep(olderThan: nil, keepPerScope: 2, maximumRows: 100) == 0, "4 left, in one segment")
+            #expect(try store.pruneStep(olderThan: nil, keepPerScope: 2, maximumRows: 100) == 2, "4 left, not the 8 counted")
+            #expect(try store.messages(in: .room("#a"), .latest, limit: 100) == Array(stored[6...]))
             let later = try fill(store, "#a", count: 3, prefix: "later", time: 7_000)
-            #expect(try store.pruneStep(olderThan: nil, keepPerScope: 3, maximumRows: 100) == 4)
+            #expect(try store.pruneStep(olderThan: nil, keepPerScope: 3, maximumRows: 100) == 2)
             #expect(try store.messages(in: .room("#a"), .latest, limit: 100) == later)
+        }
+
+        @Test func aDamagedIdNearTheEndOfTheRangeIsAnErrorNotACrash() throws {
+            let database = try TemporaryDatabase()
+            _ = try database.open().append([roomMessage("#a", "x")])
+            try RawDatabase(database.path).execute("UPDATE counters SET value = 9223372036854775000")
+            #expect(database.openingError()?.kind == .corrupt)
+            try RawDatabase(database.path).execute("""
+                UPDATE counters SET value = 10; UPDATE segments SET first_id = 9223372036854775800;
+                """)
+            #expect(database.openingError()?.kind == .corrupt)
         }
 
         @Test func aVersion5FileIsMigratedKeepingEveryMessage() throws {
