@@ -75,6 +75,7 @@ def trickle():
 def slow_reader():
     """A member of a busy room stops reading: it is dropped, nobody else waits for it."""
     alice, bob = honest_pair()
+    bob.cmd("WHO")  # a command, as a real client sends: a slow (sanitizer) run must not end bob's first-command wait
     lazy = Peer(plain=True, receive_buffer=4096)
     received = []
 
