@@ -31,10 +31,14 @@ final class SegmentInserts {
 
     init(_ connection: SQLiteConnection) { self.connection = connection }
 
+    /// Body bytes kept allocated between batches; a larger burst's buffer is let go.
+    static let retainedBodyCapacity = 1 << 20
+
     /// Inserts `entries` with ids from `firstID` on; `scopeID` gives (or creates) a scope's id.
     /// Returns how many messages each scope id received.
     func insert(_ entries: [HistoryEntry], firstID: Int64,
                 scopeID: (HistoryScope) throws(HistoryError) -> Int64) throws(HistoryError) -> [Int64: Int64] {
+        defer { if bodies.capacity > Self.retainedBodyCapacity { bodies = [] } }
         bodies.removeAll(keepingCapacity: true)
         segments.removeAll(keepingCapacity: true)
         var counts: [Int64: Int64] = [:]
