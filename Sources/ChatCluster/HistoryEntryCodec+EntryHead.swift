@@ -31,7 +31,7 @@ extension HistoryEntryCodec {
             guard found == 3 else { return nil }
             fields.3 = start..<range.upperBound
             guard let time = Self.integer(bytes, fields.0),
-                  let trust = Self.trust(bytes, fields.1),
+                  let trust = StoredFields.trust(bytes[fields.1]),
                   !fields.2.isEmpty, !fields.3.isEmpty,
                   let sender = String(validating: UnsafeBufferPointer(rebasing: bytes[fields.2]), as: UTF8.self),
                   let recipient = String(validating: UnsafeBufferPointer(rebasing: bytes[fields.3]), as: UTF8.self) else { return nil }
@@ -64,16 +64,6 @@ extension HistoryEntryCodec {
                 index += 1
             }
             return negative ? -value : value
-        }
-
-        private static func trust(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Trust? {
-            let field = UnsafeBufferPointer(rebasing: bytes[range])
-            switch field.count {  // "cert", "tls", "plain": compared as bytes, no array of candidates
-            case 3 where field[0] == UInt8(ascii: "t") && field[1] == UInt8(ascii: "l") && field[2] == UInt8(ascii: "s"): return .tls
-            case 4 where field.elementsEqual("cert".utf8): return .cert
-            case 5 where field.elementsEqual("plain".utf8): return .plain
-            default: return nil
-            }
         }
     }
 }

@@ -71,8 +71,8 @@ public enum HistoryEntryCodec {
         let textEnd = payload.count
         payload.append(lineFeed)
         let problem: String? = payload.withUnsafeBufferPointer { bytes in
-            let badName = !isStorable(bytes[senderStart..<senderEnd]) ? entry.sender
-                : entry.recipient != nil && !isStorable(bytes[recipientStart..<recipientEnd]) ? entry.recipient : nil
+            let badName = !StoredFields.isStorableName(bytes[senderStart..<senderEnd]) ? entry.sender
+                : entry.recipient != nil && !StoredFields.isStorableName(bytes[recipientStart..<recipientEnd]) ? entry.recipient : nil
             if let badName { return "the name '\(badName.prefix(40))' cannot be stored (empty, '-', or holding a space or line break)" }
             return bytes[textStart..<textEnd].contains(where: { $0 == 10 || $0 == 13 }) ? "a text holding a line break cannot be stored" : nil
         }
@@ -80,10 +80,6 @@ public enum HistoryEntryCodec {
             payload.removeSubrange(start...)
             throw HistoryError(.failed, problem)
         }
-    }
-
-    private static func isStorable(_ name: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
-        !name.isEmpty && !(name.count == 1 && name.first == UInt8(ascii: "-")) && !name.contains { $0 == 32 || $0 == 10 || $0 == 13 }
     }
 
     /// At least the bytes `entry` adds to a payload (HistoryBatchAppend cuts runs with it).

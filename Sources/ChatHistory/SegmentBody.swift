@@ -35,7 +35,8 @@ struct SegmentBody {
         let textEnd = bytes.count
         bytes.append(10)
         let storable = bytes.withUnsafeBufferPointer { all in
-            isStorable(all[start..<senderEnd]) && (entry.recipient == nil || isStorable(all[recipientStart..<recipientEnd]))
+            StoredFields.isStorableName(all[start..<senderEnd])
+                && (entry.recipient == nil || StoredFields.isStorableName(all[recipientStart..<recipientEnd]))
                 && !all[textStart..<textEnd].contains(where: { $0 == 10 || $0 == 13 })
         }
         guard storable else {
@@ -73,29 +74,11 @@ struct SegmentBody {
         func text(_ range: Range<Int>) -> String? {
             String(validating: UnsafeRawBufferPointer(rebasing: body[range]), as: UTF8.self)
         }
-        guard isStorable(UnsafeRawBufferPointer(rebasing: body[fields[0]])),
-              let sender = text(fields[0]), let trust = trust(UnsafeRawBufferPointer(rebasing: body[fields[1]])),
+        guard StoredFields.isStorableName(UnsafeRawBufferPointer(rebasing: body[fields[0]])),
+              let sender = text(fields[0]), let trust = StoredFields.trust(UnsafeRawBufferPointer(rebasing: body[fields[1]])),
               let recipient = text(fields[2]), !recipient.isEmpty,
               let message = text(start..<line.upperBound), !message.utf8.contains(13) else { return nil }
         return HistoryEntry(id: id, time: time, scope: scope, sender: sender,
                             recipient: recipient == "-" ? nil : recipient, trust: trust, text: message)
-    }
-
-    private static func isStorable(_ name: UnsafeRawBufferPointer) -> Bool {
-        !name.isEmpty && !(name.count == 1 && name[0] == 45) && !name.contains { $0 == 32 || $0 == 10 || $0 == 13 }
-    }
-
-    /// "cert", "tls" or "plain", compared as bytes.
-    private static func trust(_ field: UnsafeRawBufferPointer) -> Trust? {
-        switch field.count {
-        case 3 where field.elementsEqual("tls".utf8): .tls
-        case 4 where field.elementsEqual("cert".utf8): .cert
-        case 5 where field.elementsEqual("plain".utf8): .plain
-        default: nil
-        }
-    }
-
-    private static func isStorable(_ name: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
-        !name.isEmpty && !(name.count == 1 && name.first == 45) && !name.contains { $0 == 32 || $0 == 10 || $0 == 13 }
     }
 }
