@@ -145,6 +145,7 @@ extension ChatServerCore {
             } else if name == "join-history" {
                 session.wantsJoinHistory = true
             } else if !session.wantsMessageIDs {
+                stopGathering(for: session)
                 session.wantsMessageIDs = true
                 sessionsWantingIDs += 1
             }

@@ -46,6 +46,7 @@ extension ChatServerCore {
         guard session.credentials.transport == .plain else {
             return .failure(CommandError(.notAllowed, "this connection is already TLS; STARTTLS is for the plaintext listener"))
         }
+        stopGathering(for: session)  // later room messages go to the TLS connection
         session.send("OK STARTTLS")
         session.upgrade = .upgrading
         session.heldInput.removeAll()  // nothing pipelined behind STARTTLS is ever replayed
@@ -91,6 +92,7 @@ extension ChatServerCore {
     /// Forgets what the session enabled with CAP REQ before the upgrade (PROTOCOL.md section
     /// 13): those requests were plaintext, so anyone on the path could have made them.
     private func resetCapabilities(_ session: ChatSession) {
+        stopGathering(for: session)
         if session.wantsMessageIDs { sessionsWantingIDs -= 1 }
         session.wantsMessageIDs = false
         session.wantsJoinHistory = false

@@ -48,6 +48,8 @@ public final class ChatServerCore {
     public var requireStartTLS = false
     /// Sessions that enabled `history` (ids on live messages); 0 keeps fan-out on its plain path.
     var sessionsWantingIDs = 0
+    /// Shared per-flush output for room messages (RoomGathering); nil: each member is sent each message.
+    public var roomBroadcastMaker: (any RoomBroadcastMaker)?
     /// Tell a `cert` user whose certificate expires within this many days (0: never).
     public var certificateExpiryWarningDays = CertificateExpiryNotice.defaultWarningDays
     /// The other nodes (tlschatd --cluster; nil: a single node). Set before the first client.
@@ -274,6 +276,14 @@ public final class ChatServerCore {
     /// fan-out loop: one shared line, no per-member choice.
     func fanOut(_ message: OutboundMessage, withID: OutboundMessage? = nil, in room: String,
                 except sender: ChatSession?) -> (sent: Int, total: Int) {
+        if let maker = roomBroadcastMaker, let chatRoom = rooms[room] {
+            let gathering = chatRoom.gathering ?? RoomGathering(maker: maker)
+            chatRoom.gathering = gathering
+            if gathering.isGathering || gathering.start(members: chatRoom.members, maker: maker) {
+                let total = chatRoom.members.count - (sender.map { chatRoom.contains($0) } == true ? 1 : 0)
+                return (gathering.append(message, withID: sessionsWantingIDs > 0 ? withID : nil, except: sender), total)
+            }
+        }
         var sent = 0, total = 0
         if let withID, sessionsWantingIDs > 0 {
             rooms[room]?.forEachMember(except: sender) { member in

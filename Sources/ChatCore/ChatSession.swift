@@ -86,6 +86,8 @@ final class ChatRoom {
     /// The id of the newest stored message delivered to the room (0: none yet); a JOIN's
     /// history read compares it with what it read (see ChatServerCore+HistoryReads).
     var newestID: Int64 = 0
+    /// This flush's shared output to the members (RoomGathering), once a message used it.
+    var gathering: RoomGathering?
 
     init(name: String) { self.name = name }
 
@@ -108,6 +110,7 @@ final class ChatRoom {
 
     func add(_ session: ChatSession) {
         guard positions[session.id] == nil else { return }
+        gathering?.stop()
         positions[session.id] = members.count
         members.append(session)
     }
@@ -116,6 +119,7 @@ final class ChatRoom {
     @discardableResult
     func remove(_ session: ChatSession) -> Bool {
         guard let position = positions.removeValue(forKey: session.id) else { return false }
+        gathering?.stop()
         let last = members.removeLast()
         if position < members.count {
             members[position] = last

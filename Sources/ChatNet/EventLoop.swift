@@ -51,6 +51,10 @@ public final class EventLoop {
     private var timers = TimerQueue()
     private var timerSequence: UInt64 = 0
     private var flushQueue: [LoopFlushable] = []
+    /// Broadcast groups gathering in this flush: they are reset with the arena.
+    private var gatheringGroups: [BroadcastGroup] = []
+    /// True while the flush phase writes (broadcast groups take no new followers then).
+    public private(set) var isFlushing = false
     private var readAgainQueue: [LoopHandler] = []
     private var deferredWork: [() -> Void] = []
     private var beforeFlushHooks: [() -> Void] = []
@@ -280,13 +284,22 @@ public final class EventLoop {
         runDeferredWork()
     }
 
+    /// `group` started a gather in the current arena epoch.
+    func noteGathering(_ group: BroadcastGroup) {
+        gatheringGroups.append(group)
+    }
+
     private func runFlushQueue() {
+        isFlushing = true
+        defer { isFlushing = false }
         var index = 0
         while index < flushQueue.count {  // flushes may queue more flushes; take them too
             flushQueue[index].loopFlush()
             index += 1
         }
         flushQueue.removeAll(keepingCapacity: flushQueue.count <= 4096)
+        for group in gatheringGroups { group.reset() }  // each follower took its bytes when flushed
+        gatheringGroups.removeAll(keepingCapacity: gatheringGroups.count <= 1024)
         broadcastArena.reset()  // every connection holding a range was just flushed or kept its copy
     }
 

@@ -22,6 +22,7 @@ extension PlainConnection {
         guard state == .open, !peerFinishedSending else {
             throw TLSError(operation: "STARTTLS", reasons: ["the plaintext connection is no longer open"])
         }
+        if !followedGroups.isEmpty { takeFollowedBytes() }
         if !sharedRun.isEmpty { keepSharedRun() }
         let owed = Array(output.front)
         let upgraded = try TLSConnection(upgrading: socket, loop: loop, context: context, serverName: serverName,
@@ -41,6 +42,7 @@ extension PlainConnection {
         registration = nil
         output.removeAll()
         sharedRun = 0..<0
+        leaveFollowedGroups()
         delegate = nil
     }
 }

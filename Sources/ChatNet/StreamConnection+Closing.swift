@@ -8,6 +8,10 @@
 
 extension StreamConnection {
     func beginGracefulClose(reportingWhenDone reason: CloseReason) {
+        if !followedGroups.isEmpty {  // what was gathered while open is still sent
+            takeFollowedBytes()
+            leaveFollowedGroups()
+        }
         state = .closing
         closeReasonWhenDrained = reason
         closeTimer = loop.schedule(after: gracefulCloseTimeout) { [unowned self] in  // cancelled in finish and deinit
@@ -57,6 +61,7 @@ extension StreamConnection {
         registration = nil
         output.removeAll()
         sharedRun = 0..<0
+        leaveFollowedGroups()
         loop.executeAfterIteration { [self] in
             transportRelease()
             socket.close()

@@ -29,7 +29,9 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
     public var peerIdentity: PeerIdentity? { nil }
     public var securityDescription: String { "plaintext" }
     public internal(set) var remoteAddress: SocketAddress?
-    public var bufferedOutputByteCount: Int { output.byteCount + sharedRun.count }
+    public var bufferedOutputByteCount: Int {
+        output.byteCount + sharedRun.count + (followedGroups.isEmpty ? 0 : pendingFollowedBytes)
+    }
     /// Queued output beyond this many bytes means the peer is not reading:
     /// the connection is closed with `.outputLimitExceeded` instead of growing.
     public var maximumBufferedOutput = Int.max
@@ -49,6 +51,8 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
     var sharedRun = 0..<0
     /// The arena epoch `sharedRun` was placed in (a debug check that it never outlives it).
     var sharedRunEpoch = 0
+    /// Broadcast groups this connection follows in the current flush (StreamConnection+BroadcastGroups).
+    var followedGroups: [FollowedGroup] = []
     private var flushRequested = false
     var handshakeNeeds: Interest = .read
     var readNeeds: Interest = .read
@@ -99,26 +103,23 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
     }
 
     public final func write(_ bytes: UnsafeRawBufferPointer) {
+        if !followedGroups.isEmpty { takeFollowedBytes() }
         guard acceptsOutput(bytes.count) else { return }
         if !sharedRun.isEmpty { keepSharedRun() }
         output.append(bytes)
         requestFlush()
+        if !followedGroups.isEmpty { followedQueueGrew() }
     }
 
     /// Queues a broadcast: the same `bytes` under the same `key` (the message) for many
     /// connections in one iteration are stored once, in the loop's BroadcastArena, and a
     /// connection with nothing else queued writes them from there. Same contract as `write`.
     public final func write(_ bytes: UnsafeRawBufferPointer, sharedAs key: AnyObject) {
+        if !followedGroups.isEmpty { takeFollowedBytes() }
         guard acceptsOutput(bytes.count) else { return }
-        let placed = loop.broadcastArena.place(bytes, key: key)
-        if output.isEmpty && (sharedRun.isEmpty || sharedRun.upperBound == placed.lowerBound) {
-            if sharedRun.isEmpty { sharedRunEpoch = loop.broadcastArena.epoch }
-            sharedRun = (sharedRun.isEmpty ? placed.lowerBound : sharedRun.lowerBound)..<placed.upperBound
-        } else {
-            if !sharedRun.isEmpty { keepSharedRun() }
-            output.append(bytes)
-        }
+        queueShared(loop.broadcastArena.place(bytes, key: key))
         requestFlush()
+        if !followedGroups.isEmpty { followedQueueGrew() }
     }
 
     @inline(__always)
@@ -176,6 +177,10 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
 
     public func loopFlush() {
         flushRequested = false
+        if !followedGroups.isEmpty {  // the gathers end with this flush
+            takeFollowedBytes()
+            leaveFollowedGroups()
+        }
         if state == .open || state == .closing, writeNeeds == nil { flush() }
         if !sharedRun.isEmpty { keepSharedRun() }  // not sent now: must not outlive the arena
     }

@@ -63,6 +63,7 @@ final class ChatServer {
         self.core = core
         self.settings = settings
         self.logger = logger
+        core.roomBroadcastMaker = ConnectionRoomBroadcasts(loop: loop)
         sweepTimer = loop.scheduleRepeating(every: .seconds(1)) { [unowned self] in self.sweepIdleClients() }
     }
 

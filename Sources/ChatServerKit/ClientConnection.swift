@@ -195,6 +195,12 @@ final class ClientConnection: ConnectionDelegate, ChatSessionLink {
         }
     }
 
+    /// The connection, when it can follow a room's shared output (ConnectionRoomBroadcast):
+    /// chat/1, open, and not switching to TLS.
+    var followableConnection: StreamConnection? {
+        !speaksIRC && upgradingFrom == nil && connection.state == .open ? connection : nil
+    }
+
     func closeAfterFlush(_ reason: SessionEndReason) {
         if endReason == nil { endReason = reason }
         connection.close(.graceful)

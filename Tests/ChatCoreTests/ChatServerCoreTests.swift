@@ -10,6 +10,8 @@ final class FakeLink: ChatSessionLink {
     var lines: [String] = []
     var accepting = true
     var closed = false
+    /// Whether a room's shared output (RoomGatheringTests' FakeBroadcast) may take this link.
+    var canFollow = true
     /// What `outputRoom` reports (the server's queue limit minus what is queued).
     var room = Int.max
     var outputRoom: Int { room }
