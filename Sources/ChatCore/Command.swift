@@ -62,7 +62,7 @@ public enum CommandParser {
     /// The outcome for one line: nil for a blank line (ignored, no reply).
     public static func parse(_ bytes: [UInt8]) -> Result<Command, CommandError>? {
         guard !isBlank(bytes) else { return nil }
-        guard String(validating: bytes, as: UTF8.self) != nil else {
+        guard (try? UTF8Span(validating: bytes.span)) != nil else {  // checks without copying
             return .failure(CommandError(.badUTF8, "line is not valid UTF-8"))
         }
         if let bad = firstForbidden(in: bytes) {
@@ -121,7 +121,13 @@ public enum CommandParser {
         // ASCII-only upper-casing ("ſay" must not become "SAY"). A verb with any other byte
         // matches nothing: String == would treat e.g. KELVIN SIGN as "K".
         let verbIsASCII = !line[start..<verbEnd].contains { $0 >= 0x80 }
-        let verb = String(decoding: line[start..<verbEnd].map { (0x61...0x7A).contains($0) ? $0 - 32 : $0 }, as: UTF8.self)
+        let verb = String(unsafeUninitializedCapacity: verbEnd - start) { upper in
+            for index in start..<verbEnd {
+                let byte = line[index]
+                upper[index - start] = (0x61...0x7A).contains(byte) ? byte - 32 : byte
+            }
+            return verbEnd - start
+        }
         let restBytes = verbEnd < line.count ? UnsafeBufferPointer(rebasing: line[(verbEnd + 1)...]) : UnsafeBufferPointer(rebasing: line[0..<0])
         let hasText = restBytes.contains { $0 != space }
         lazy var words = restBytes.split(separator: space).map { String(decoding: $0, as: UTF8.self) }
