@@ -12,9 +12,13 @@
 // in the order things were queued, and the sender `append` excludes takes
 // what came before its message and skips the message itself. The output
 // limit holds as for single writes: the group remembers the smallest length
-// at which some follower could exceed its limit and, when a message passes
-// it, checks every follower and closes those over the limit, so a slow reader
-// is cut off by the message that overflows it and is not counted as reached.
+// at which some follower could exceed its limit (a follower of k groups gives
+// each a k-th of its room) and, when a message passes it, checks every
+// follower's exact total and closes those over the limit, so a slow reader is
+// cut off by the message that overflows it and is not counted as reached.
+// A message (its arena key) is appended to at most one group that a given
+// connection follows: rooms' lines differ, and a room's two groups (lines
+// with and without ids) never share a follower.
 // A gather lasts until the loop's next flush (the arena's epoch) or `stop`.
 // New followers are refused while the loop flushes; the caller then writes to
 // each recipient itself. It knows nothing about rooms or chat.
@@ -64,11 +68,10 @@ public final class BroadcastGroup {
     /// connection is not open.
     public func follow(_ connection: StreamConnection) -> Bool {
         guard isGathering, connection.state == .open, !connection.isFollowing(self) else { return false }
-        let room = connection.outputHeadroom
         connection.beginFollowing(self, at: length)
         followers.append(connection)
         followerCount += 1
-        lowerOverflowLength(to: Self.sum(length, room))
+        connection.refreshFollowedLimits()
         return true
     }
 
@@ -144,11 +147,10 @@ public final class BroadcastGroup {
     private func closeFollowersOverLimit() {
         overflowLength = Int.max
         for connection in followers where connection.isFollowing(self) {
-            let room = connection.outputHeadroom
-            if room < 0 {
+            if connection.outputHeadroom < 0 {
                 connection.finish(.outputLimitExceeded(connection.maximumBufferedOutput))
             } else {
-                lowerOverflowLength(to: Self.sum(length, room))
+                connection.refreshFollowedLimits()
             }
         }
     }

@@ -73,11 +73,14 @@ extension StreamConnection {
         followedGroups.removeAll()
     }
 
-    /// Something else was queued on this follower: its groups may have to check its limit sooner.
-    func followedQueueGrew() {
-        let room = outputHeadroom
+    /// Tells each followed group from when on it must check this follower's limit: each may
+    /// grow by an equal share of the room left, so the groups together can never pass the
+    /// limit unseen (one of them reaches its share first and checks the exact total). Called
+    /// when it starts following, when something else was queued on it, and after a check.
+    func refreshFollowedLimits() {
+        let share = outputHeadroom / max(1, followedGroups.count)
         for followed in followedGroups {
-            followed.group.lowerOverflowLength(to: BroadcastGroup.sum(followed.group.length, room))
+            followed.group.lowerOverflowLength(to: BroadcastGroup.sum(followed.group.length, share))
         }
     }
 

@@ -108,7 +108,7 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
         if !sharedRun.isEmpty { keepSharedRun() }
         output.append(bytes)
         requestFlush()
-        if !followedGroups.isEmpty { followedQueueGrew() }
+        if !followedGroups.isEmpty { refreshFollowedLimits() }
     }
 
     /// Queues a broadcast: the same `bytes` under the same `key` (the message) for many
@@ -119,7 +119,7 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
         guard acceptsOutput(bytes.count) else { return }
         queueShared(loop.broadcastArena.place(bytes, key: key))
         requestFlush()
-        if !followedGroups.isEmpty { followedQueueGrew() }
+        if !followedGroups.isEmpty { refreshFollowedLimits() }
     }
 
     @inline(__always)

@@ -5,7 +5,7 @@
 // the gather is restarted after every flush as the core does, and when its
 // socket buffers are tiny (the gathered bytes must outlive the arena). The
 // output limit closes the follower that a message overflows, and only it,
-// and it is not counted; a graceful close still delivers what was gathered;
+// and it is not counted, also when its bytes come from two groups; a graceful close still delivers what was gathered;
 // `stop` keeps what followers have; nothing can start while the loop flushes.
 @testable import ChatNet
 import Testing
@@ -115,6 +115,25 @@ struct BroadcastGroupTests {
         #expect(try harness.run { smallSide.closeReason != nil && repliedSide.closeReason != nil })
         #expect(smallSide.closeReason == .outputLimitExceeded(10_000))
         #expect(repliedSide.closeReason == .outputLimitExceeded(10_000))
+    }
+
+    @Test("a follower of two groups is closed when their bytes together pass its limit")
+    func outputLimitAcrossGroups() throws {
+        let harness = try ConnectionHarness(.plain, selector: .epoll)
+        defer { harness.tearDown() }
+        let (_, _, slow, slowSide) = try harness.openPair()
+        let (_, _, fast, _) = try harness.openPair()
+        slow.maximumBufferedOutput = 10_000
+        let rooms = [BroadcastGroup(loop: harness.loop), BroadcastGroup(loop: harness.loop)]
+        gather(rooms[0], [slow, fast])
+        gather(rooms[1], [slow])
+        let line = [UInt8](repeating: 65, count: 3_000)
+        var counts: [Int] = []
+        for index in 0..<4 { counts.append(line.withUnsafeBytes { rooms[index % 2].append($0, key: SharedKey()) }) }
+        #expect(counts == [2, 1, 2, 0], "the fourth line passes 10,000 queued bytes")
+        #expect(slow.state == .closed && fast.state == .open)
+        #expect(try harness.run { slowSide.closeReason != nil })
+        #expect(slowSide.closeReason == .outputLimitExceeded(10_000))
     }
 
     @Test("a graceful close sends what was gathered; stop keeps it; a new gather does not reach leavers")
