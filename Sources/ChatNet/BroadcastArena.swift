@@ -33,6 +33,13 @@ public final class BroadcastArena {
         return append(bytes, key: key)
     }
 
+    /// Copies `bytes` in even if `key` was placed last (a broadcast group's own copy, so two
+    /// groups never share a range); later `place` calls for `key` find this copy.
+    @inline(__always)
+    func placeCopy(_ bytes: UnsafeRawBufferPointer, key: AnyObject) -> Range<Int> {
+        append(bytes, key: key)
+    }
+
     /// The bytes of `range`, placed during `placedIn` (valid until the next `place` or `reset`).
     func bytes(_ range: Range<Int>, placedIn placedEpoch: Int) -> UnsafeRawBufferPointer {
         assert(placedEpoch == epoch, "a broadcast range outlived the flush it was placed for")

@@ -16,9 +16,9 @@
 // each a k-th of its room) and, when a message passes it, checks every
 // follower's exact total and closes those over the limit, so a slow reader is
 // cut off by the message that overflows it and is not counted as reached.
-// A message (its arena key) is appended to at most one group that a given
-// connection follows: rooms' lines differ, and a room's two groups (lines
-// with and without ids) never share a follower.
+// Each group keeps its own copy of what it is given (also of a message given
+// to two groups), so a follower of several groups can merge them by arena
+// position.
 // A gather lasts until the loop's next flush (the arena's epoch) or `stop`.
 // New followers are refused while the loop flushes; the caller then writes to
 // each recipient itself. It knows nothing about rooms or chat.
@@ -81,10 +81,10 @@ public final class BroadcastGroup {
     @discardableResult
     public func append(_ bytes: UnsafeRawBufferPointer, key: AnyObject, except excluded: StreamConnection? = nil) -> Int {
         precondition(isGathering, "BroadcastGroup.append outside a gather")
-        guard bytes.count > 0 else { return followerCount }
         let skipping = excluded.map { $0.isFollowing(self) } ?? false
+        guard bytes.count > 0, followerCount > (skipping ? 1 : 0) else { return followerCount - (skipping ? 1 : 0) }
         if skipping { excluded!.takeFollowedBytes() }  // what came before its own message
-        let placed = loop.broadcastArena.place(bytes, key: key)
+        let placed = loop.broadcastArena.placeCopy(bytes, key: key)
         if let last = pieces.indices.last, pieces[last].arena.upperBound == placed.lowerBound {
             pieces[last].arena = pieces[last].arena.lowerBound..<placed.upperBound
         } else {

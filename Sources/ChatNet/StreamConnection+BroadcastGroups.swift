@@ -70,7 +70,7 @@ extension StreamConnection {
     /// Stops following every group (closing, or flushed: the gathers end with this flush).
     func leaveFollowedGroups() {
         for followed in followedGroups { followed.group.followerLeft() }
-        followedGroups.removeAll()
+        followedGroups.removeAll(keepingCapacity: followedGroups.count <= 4)
     }
 
     /// Tells each followed group from when on it must check this follower's limit: each may

@@ -34,7 +34,9 @@ public class StreamConnection: Connection, LoopHandler, LoopFlushable {
     }
     /// Queued output beyond this many bytes means the peer is not reading:
     /// the connection is closed with `.outputLimitExceeded` instead of growing.
-    public var maximumBufferedOutput = Int.max
+    public var maximumBufferedOutput = Int.max {
+        didSet { if !followedGroups.isEmpty { refreshFollowedLimits() } }  // a lower limit holds from the next message
+    }
 
     /// Most bytes read per wake-up before yielding to other connections.
     public static let readBudgetPerWakeup = 256 * 1024
