@@ -10,13 +10,6 @@ import Testing
 
 @Suite("Broadcast groups against a model", .serialized)
 struct BroadcastGroupModelTests {
-    private func gather(_ group: BroadcastGroup, _ members: [StreamConnection]) {
-        guard !group.isGathering else { return }
-        #expect(group.start())
-        for member in members { #expect(group.follow(member)) }
-    }
-
-    /// The reference: the same four 3,000-byte lines written one by one (the old fan-out).
     /// A seeded random mix of gathers over three groups, followers in several of
     /// them, skipped senders, private writes, shared writes (some under the key
     /// of the message just appended, as a direct recipient of the same room
@@ -57,7 +50,7 @@ struct BroadcastGroupModelTests {
         var following = Array(repeating: Set<Int>(), count: groups.count)  // the model's followers
         var open = Set(servers.indices)
         var expected = Array(repeating: [UInt8](), count: servers.count)
-        var random = SeededRandom(seed: UInt64(seed))
+        var random = SplitMix64(seed: UInt64(seed))
         var lastKey: SharedKey? = nil
         var lastLine: [UInt8] = []
         var lastGroup = -1
@@ -65,18 +58,18 @@ struct BroadcastGroupModelTests {
         var heldBack = 0  // iterations whose flush waited for ready input (the gathers went on)
         for step in 0..<3000 {
             for index in groups.indices where !groups[index].isGathering { following[index] = [] }
-            let g = random.next(groups.count)
-            switch random.next(11) {
+            let g = random.below(groups.count)
+            switch random.below(11) {
             case 0...3:  // a room message
                 if !groups[g].isGathering {
                     #expect(groups[g].start())
-                    for member in servers.indices where random.next(3) > 0 {
+                    for member in servers.indices where random.below(3) > 0 {
                         if groups[g].follow(servers[member]) { following[g].insert(member) }
                         #expect(following[g].contains(member) == open.contains(member))
                     }
                 }
-                let sender: Int? = random.next(3) == 0 ? nil : random.next(servers.count)
-                let reuse = random.next(4) == 0 && lastKey != nil && (mode == 2 || (mode == 3 && lastGroup == g))
+                let sender: Int? = random.below(3) == 0 ? nil : random.below(servers.count)
+                let reuse = random.below(4) == 0 && lastKey != nil && (mode == 2 || (mode == 3 && lastGroup == g))
                 let key = reuse ? lastKey! : SharedKey()
                 let line = reuse ? lastLine : Array("G\(g) step \(step) from \(sender.map(String.init) ?? "-")\(pad)\n".utf8)
                 let reached = line.withUnsafeBytes { groups[g].append($0, key: key, except: sender.map { servers[$0] }) }
@@ -90,15 +83,15 @@ struct BroadcastGroupModelTests {
                 lastLine = line
                 lastGroup = g
             case 4, 5:  // a private line
-                let who = random.next(servers.count)
+                let who = random.below(servers.count)
                 let line = Array("PRIV \(who) step \(step)\n".utf8)
                 servers[who].write(line)
                 if open.contains(who) { expected[who] += line }
             case 6:  // a shared event, sometimes the last room message again (same key)
-                let reuse = random.next(2) == 0 && lastKey != nil && mode >= 1
+                let reuse = random.below(2) == 0 && lastKey != nil && mode >= 1
                 let key = reuse ? lastKey! : SharedKey()
                 let line = reuse ? lastLine : Array("EVENT step \(step)\n".utf8)
-                for who in servers.indices where random.next(2) == 0 {
+                for who in servers.indices where random.below(2) == 0 {
                     line.withUnsafeBytes { servers[who].write($0, sharedAs: key) }
                     if open.contains(who) { expected[who] += line }
                 }
@@ -106,14 +99,14 @@ struct BroadcastGroupModelTests {
                 groups[g].stop()
                 following[g] = []
             case 8:  // rarely, a graceful close: what was gathered for it still goes out
-                let who = random.next(servers.count)
-                if random.next(40) == 0, open.count > 2, open.contains(who) {
+                let who = random.below(servers.count)
+                if random.below(40) == 0, open.count > 2, open.contains(who) {
                     servers[who].close(.graceful)
                     open.remove(who)
                 }
             default:
-                if random.next(2) == 0 { peers[random.next(peers.count)].write(Array("x".utf8)) }  // input: may hold back a flush
-                if random.next(2) == 0 {
+                if random.below(2) == 0 { peers[random.below(peers.count)].write(Array("x".utf8)) }  // input: may hold back a flush
+                if random.below(2) == 0 {
                     let wasGathering = groups.contains { $0.isGathering }
                     try harness.loop.runOnce(maximumWait: 0)
                     if wasGathering && groups.contains(where: { $0.isGathering }) { heldBack += 1 }
@@ -141,7 +134,7 @@ struct BroadcastGroupModelTests {
         let (_, _, member, _) = try harness.openPair()
         member.maximumBufferedOutput = 1 << 20
         let group = BroadcastGroup(loop: harness.loop)
-        gather(group, [member])
+        gatherIfIdle(group, [member])
         let line = [UInt8](repeating: 65, count: 3_000)
         _ = line.withUnsafeBytes { group.append($0, key: SharedKey()) }
         member.maximumBufferedOutput = 4_096  // as ClientConnection.apply does on reload
@@ -157,8 +150,8 @@ struct BroadcastGroupModelTests {
         defer { harness.tearDown() }
         let (_, clientSide, member, _) = try harness.openPair()
         let rooms = [BroadcastGroup(loop: harness.loop), BroadcastGroup(loop: harness.loop)]
-        gather(rooms[0], [member])
-        gather(rooms[1], [member])
+        gatherIfIdle(rooms[0], [member])
+        gatherIfIdle(rooms[1], [member])
         for text in ["m\n", "n\n"] {
             let key = SharedKey()
             for room in rooms { _ = Array(text.utf8).withUnsafeBytes { room.append($0, key: key) } }
@@ -168,15 +161,7 @@ struct BroadcastGroupModelTests {
     }
 }
 
-/// A small deterministic generator (splitmix64).
-struct SeededRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next(_ bound: Int) -> Int {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Int((z ^ (z >> 31)) % UInt64(bound))
-    }
+extension SplitMix64 {
+    /// A number in 0..<bound.
+    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
 }

@@ -5,20 +5,14 @@
 // the gather is restarted after every flush as the core does, and when its
 // socket buffers are tiny (the gathered bytes must outlive the arena). The
 // output limit closes the follower that a message overflows, and only it,
-// and it is not counted, also when its bytes come from two groups; a graceful close still delivers what was gathered;
-// `stop` keeps what followers have; nothing can start while the loop flushes.
+// and it is not counted, also when its bytes come from two groups; a graceful
+// close still delivers what was gathered; `stop` keeps what followers have;
+// nothing can start while the loop flushes.
 @testable import ChatNet
 import Testing
 
 @Suite("Broadcast groups", .serialized)
 struct BroadcastGroupTests {
-    /// Starts a gather for `members` when none is on (after each flush), as the core does.
-    private func gather(_ group: BroadcastGroup, _ members: [StreamConnection]) {
-        guard !group.isGathering else { return }
-        #expect(group.start())
-        for member in members { #expect(group.follow(member)) }
-    }
-
     @Test("followers get their own order across two groups, skipped senders, replies and shared writes",
           arguments: ContractCase.all)
     func interleaved(_ testCase: ContractCase) throws {
@@ -37,7 +31,7 @@ struct BroadcastGroupTests {
             let room = round % 3 == 2 ? 1 : 0
             let members = rooms[room]
             let sender = members[round % members.count]
-            gather(groups[room], members.map { servers[$0] })
+            gatherIfIdle(groups[room], members.map { servers[$0] })
             let line = Array("MSG #room\(room) user\(sender) round \(round)\n".utf8)
             let reached = line.withUnsafeBytes { groups[room].append($0, key: SharedKey(), except: servers[sender]) }
             #expect(reached == members.count - 1)
@@ -77,7 +71,7 @@ struct BroadcastGroupTests {
         let group = BroadcastGroup(loop: harness.loop)
         var expected: [UInt8] = []
         func broadcast(_ index: Int) {
-            gather(group, [server])
+            gatherIfIdle(group, [server])
             let line = [UInt8]("broadcast \(index) ".utf8) + [UInt8](repeating: 0x61 + UInt8(index % 26), count: 900) + [0x0A]
             line.withUnsafeBytes { _ = group.append($0, key: SharedKey()) }
             expected += line
@@ -103,7 +97,7 @@ struct BroadcastGroupTests {
         small.maximumBufferedOutput = 10_000
         replied.maximumBufferedOutput = 10_000
         let group = BroadcastGroup(loop: harness.loop)
-        gather(group, [small, large, replied])
+        gatherIfIdle(group, [small, large, replied])
         [UInt8](repeating: 82, count: 6_000).withUnsafeBytes { replied.write($0) }  // queued after it followed
         let line = [UInt8](repeating: 65, count: 3_000)
         var counts: [Int] = []
@@ -125,8 +119,8 @@ struct BroadcastGroupTests {
         let (_, _, fast, _) = try harness.openPair()
         slow.maximumBufferedOutput = 10_000
         let rooms = [BroadcastGroup(loop: harness.loop), BroadcastGroup(loop: harness.loop)]
-        gather(rooms[0], [slow, fast])
-        gather(rooms[1], [slow])
+        gatherIfIdle(rooms[0], [slow, fast])
+        gatherIfIdle(rooms[1], [slow])
         let line = [UInt8](repeating: 65, count: 3_000)
         var counts: [Int] = []
         for index in 0..<4 { counts.append(line.withUnsafeBytes { rooms[index % 2].append($0, key: SharedKey()) }) }
@@ -143,7 +137,7 @@ struct BroadcastGroupTests {
         let (_, closingClient, closing, _) = try harness.openPair()
         let (_, stayingClient, staying, _) = try harness.openPair()
         let group = BroadcastGroup(loop: harness.loop)
-        gather(group, [closing, staying])
+        gatherIfIdle(group, [closing, staying])
         _ = Array("one\n".utf8).withUnsafeBytes { group.append($0, key: SharedKey()) }
         closing.close(.graceful)
         #expect(group.followerCount == 1)
@@ -177,4 +171,11 @@ private final class FlushProbe: LoopFlushable {
     var seen: (canGather: Bool, started: Bool)?
     init(_ check: @escaping () -> (canGather: Bool, started: Bool)) { self.check = check }
     func loopFlush() { seen = check() }
+}
+
+/// Starts a gather for `members` when none is on (after each flush), as the core does.
+func gatherIfIdle(_ group: BroadcastGroup, _ members: [StreamConnection]) {
+    guard !group.isGathering else { return }
+    #expect(group.start())
+    for member in members { #expect(group.follow(member)) }
 }
