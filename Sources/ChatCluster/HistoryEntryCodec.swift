@@ -56,10 +56,10 @@ public enum HistoryEntryCodec {
         let start = payload.count
         payload.append(contentsOf: String(entry.time).utf8)
         payload.append(32)
-        payload.append(contentsOf: entry.trust.rawValue.utf8)
+        payload.appendUTF8(entry.trust.rawValue)
         payload.append(32)
         let senderStart = payload.count
-        payload.append(contentsOf: entry.sender.utf8)
+        payload.appendUTF8(entry.sender)
         let senderEnd = payload.count
         payload.append(32)
         let recipientStart = payload.count
@@ -67,7 +67,7 @@ public enum HistoryEntryCodec {
         let recipientEnd = payload.count
         payload.append(lineFeed)
         let textStart = payload.count
-        payload.append(contentsOf: entry.text.utf8)
+        payload.appendUTF8(entry.text)
         let textEnd = payload.count
         payload.append(lineFeed)
         let problem: String? = payload.withUnsafeBufferPointer { bytes in

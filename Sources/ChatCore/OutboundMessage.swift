@@ -14,7 +14,7 @@ public final class OutboundMessage {
     public init(line: String, broadcast: Bool = false) {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(line.utf8.count + 1)
-        bytes.append(contentsOf: line.utf8)
+        bytes.appendUTF8(line)
         bytes.append(UInt8(ascii: "\n"))
         self.bytes = bytes
         isBroadcast = broadcast
@@ -27,7 +27,7 @@ public final class OutboundMessage {
         bytes.reserveCapacity(words.reduce(words.count) { $0 + $1.utf8.count })
         for (index, word) in words.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: " ")) }
-            bytes.append(contentsOf: word.utf8)
+            bytes.appendUTF8(word)
         }
         bytes.append(UInt8(ascii: "\n"))
         self.bytes = bytes

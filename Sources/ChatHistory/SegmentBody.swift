@@ -21,17 +21,17 @@ struct SegmentBody {
     /// view byte by byte costs more than the rest of the store's work for a message).
     static func append(_ entry: HistoryEntry, to bytes: inout [UInt8]) throws(HistoryError) {
         let start = bytes.count
-        bytes.append(contentsOf: entry.sender.utf8)
+        bytes.appendUTF8(entry.sender)
         let senderEnd = bytes.count
         bytes.append(32)
-        bytes.append(contentsOf: entry.trust.rawValue.utf8)
+        bytes.appendUTF8(entry.trust.rawValue)
         bytes.append(32)
         let recipientStart = bytes.count
-        if let recipient = entry.recipient { bytes.append(contentsOf: recipient.utf8) } else { bytes.append(45) }
+        if let recipient = entry.recipient { bytes.appendUTF8(recipient) } else { bytes.append(45) }
         let recipientEnd = bytes.count
         bytes.append(32)
         let textStart = bytes.count
-        bytes.append(contentsOf: entry.text.utf8)
+        bytes.appendUTF8(entry.text)
         let textEnd = bytes.count
         bytes.append(10)
         let storable = bytes.withUnsafeBufferPointer { all in
