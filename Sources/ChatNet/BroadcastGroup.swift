@@ -38,7 +38,7 @@ public final class BroadcastGroup {
     /// Bytes gathered in the current gather.
     private(set) var length = 0
     /// Everyone who followed during this gather, including those that left since
-    /// (they no longer list the group: `isFollowed(by:)`).
+    /// (they no longer list the group: `StreamConnection.isFollowing`).
     private var followers: [StreamConnection] = []
     /// Followers that still follow.
     public private(set) var followerCount = 0
@@ -109,6 +109,7 @@ public final class BroadcastGroup {
     /// The arena's placements of this gather's bytes from `position` on, in order.
     func forEachRange(from position: Int, _ body: (Range<Int>) -> Void) {
         guard position < length else { return }
+        assert(epoch == loop.broadcastArena.epoch, "a gather's ranges outlived the flush they were placed for")
         var low = 0, high = pieces.count - 1  // the last piece starting at or before `position`
         while low < high {
             let middle = (low + high + 1) / 2
