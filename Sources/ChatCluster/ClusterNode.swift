@@ -193,9 +193,9 @@ public final class ClusterNode: ClusterLink {
     public func roomInterest(_ room: String, hasLocalMembers: Bool) {
         if hasLocalMembers {
             guard followed[room] == nil, let feeds else { return }
-            followed[room] = feeds.follow(room: room, after: highestSequence) { [unowned self] sequence, entries in
+            followed[room] = feeds.follow(room: room, after: highestSequence) { [unowned self] sequence, batch in
                 highestSequence = max(highestSequence, sequence)
-                core.clusterRoomMessages(entries)
+                core.clusterRoomMessages(batch)
             }
         } else {
             followed.removeValue(forKey: room)?.stop()

@@ -1,16 +1,19 @@
 // HistoryEntryCodec+EntryHead: the fields of one entry's header line,
-// "<time ms> <trust> <sender> <recipient or ->", read from bytes (exactly four
-// fields, one space apart), and the entry they make with a text once every
-// field is one a client could have sent (RemoteInputRules). It does not find
-// the lines (HistoryEntryCodec does).
+// "<time ms> <trust> <sender> <recipient or ->", located in the payload's bytes
+// (exactly four fields, one space apart; the names are kept as positions),
+// and the entry they make with a text once every field is one a client could
+// have sent (RemoteInputRules). It does not find the lines (HistoryEntryCodec
+// does).
 import ChatCore
 
 extension HistoryEntryCodec {
     struct EntryHead {
         let time: Int64
         let trust: Trust
-        let sender: String
-        let recipient: String?
+        /// Where the sender's name lies in the payload.
+        let sender: Range<Int>
+        /// Where the recipient's name lies; nil for "-" (no recipient).
+        let recipient: Range<Int>?
 
         /// The fields in `bytes[range]`, nil when they are not four well-formed ones.
         init?(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
@@ -32,19 +35,25 @@ extension HistoryEntryCodec {
             fields.3 = start..<range.upperBound
             guard let time = Self.integer(bytes, fields.0),
                   let trust = StoredFields.trust(bytes[fields.1]),
-                  !fields.2.isEmpty, !fields.3.isEmpty,
-                  let sender = String(validating: UnsafeBufferPointer(rebasing: bytes[fields.2]), as: UTF8.self),
-                  let recipient = String(validating: UnsafeBufferPointer(rebasing: bytes[fields.3]), as: UTF8.self) else { return nil }
-            (self.time, self.trust, self.sender) = (time, trust, sender)
-            self.recipient = recipient == "-" ? nil : recipient
+                  !fields.2.isEmpty, !fields.3.isEmpty else { return nil }
+            (self.time, self.trust, self.sender) = (time, trust, fields.2)
+            let noRecipient = fields.3.count == 1 && bytes[fields.3.lowerBound] == UInt8(ascii: "-")
+            self.recipient = noRecipient ? nil : fields.3
         }
 
-        /// The entry, nil when its sender, recipient or text is one no client could have sent.
-        func entry(text bytes: Slice<UnsafeBufferPointer<UInt8>>, id: Int64, scope: HistoryScope) -> HistoryEntry? {
-            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes), as: UTF8.self)
-            guard RemoteInputRules.isValidUser(sender, trust: trust), RemoteInputRules.isValidText(text),
-                  recipient.map(RemoteInputRules.isValidName) ?? true else { return nil }
-            return HistoryEntry(id: id, time: time, scope: scope, sender: sender, recipient: recipient, trust: trust, text: text)
+        /// The entry with the text at `text`, nil when its sender, recipient or text is one no
+        /// client could have sent (or not UTF-8).
+        func entry(_ bytes: UnsafeBufferPointer<UInt8>, text: Range<Int>, id: Int64, scope: HistoryScope) -> HistoryEntry? {
+            guard let sender = String(validating: UnsafeBufferPointer(rebasing: bytes[sender]), as: UTF8.self) else { return nil }
+            var recipientName: String?
+            if let recipient {
+                guard let name = String(validating: UnsafeBufferPointer(rebasing: bytes[recipient]), as: UTF8.self),
+                      RemoteInputRules.isValidName(name) else { return nil }
+                recipientName = name
+            }
+            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[text]), as: UTF8.self)
+            guard RemoteInputRules.isValidUser(sender, trust: trust), RemoteInputRules.isValidText(text) else { return nil }
+            return HistoryEntry(id: id, time: time, scope: scope, sender: sender, recipient: recipientName, trust: trust, text: text)
         }
 
         /// A decimal integer, optionally negative, that fits an Int64; nil for anything else.

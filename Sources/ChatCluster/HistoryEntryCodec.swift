@@ -31,7 +31,7 @@ public enum HistoryEntryCodec {
 
     /// The most entries one message holds (HistoryPosition's index range).
     public static let maximumEntries = HistoryPosition.entriesPerMessage
-    private static let lineFeed: UInt8 = 10
+    static let lineFeed: UInt8 = 10
 
     // MARK: Encoding
 
@@ -106,7 +106,7 @@ public enum HistoryEntryCodec {
             guard let id = HistoryPosition.singleID(sequence: sequence) else {
                 throw HistoryError(.corrupt, "stream message \(sequence) is a single entry at a sequence beyond its id range")
             }
-            let entry = head.entry(text: bytes[(newline + 1)...], id: id, scope: scope)
+            let entry = head.entry(bytes, text: (newline + 1)..<bytes.count, id: id, scope: scope)
             return Decoded(entries: entry.map { [$0] } ?? [], leftOut: entry == nil ? 1 : 0)
         }
     }
@@ -123,39 +123,48 @@ public enum HistoryEntryCodec {
 
     private static func decodeBatch(_ bytes: UnsafeBufferPointer<UInt8>, count: Int, from start: Int, scope: HistoryScope,
                                     sequence: UInt64) throws(HistoryError) -> Decoded {
+        var decoded = Decoded(entries: [], leftOut: 0)
+        decoded.entries.reserveCapacity(count)
+        try forEachEntry(bytes, count: count, from: start, sequence: sequence) { id, head, text in
+            if let head, let entry = head.entry(bytes, text: text, id: id, scope: scope) {
+                decoded.entries.append(entry)
+            } else {
+                decoded.leftOut += 1
+            }
+        }
+        return decoded
+    }
+
+    /// Walks the `count` entries of a "c2" payload from `start`, handing `body` each entry's id,
+    /// its header's fields (nil when the header line is malformed) and where its text lies.
+    /// Throws when the framing is wrong: fewer entries than `count`, or bytes after the last.
+    static func forEachEntry(_ bytes: UnsafeBufferPointer<UInt8>, count: Int, from start: Int, sequence: UInt64,
+                             _ body: (Int64, EntryHead?, Range<Int>) -> Void) throws(HistoryError) {
         guard HistoryPosition.batchID(sequence: sequence, index: 0) != nil else {
             throw HistoryError(.corrupt, "stream message \(sequence) is beyond the id range of batch messages")
         }
-        var decoded = Decoded(entries: [], leftOut: 0)
-        decoded.entries.reserveCapacity(count)
         var position = start
         for index in 0..<count {
             guard let headEnd = find(lineFeed, in: bytes, from: position),
                   let textEnd = find(lineFeed, in: bytes, from: headEnd + 1) else {
                 throw HistoryError(.corrupt, "stream message \(sequence) says it holds \(count) entries but ends within entry \(index + 1)")
             }
-            let id = HistoryPosition.batchID(sequence: sequence, index: index)!
-            if let head = EntryHead(bytes, position..<headEnd), let entry = head.entry(text: bytes[(headEnd + 1)..<textEnd], id: id, scope: scope) {
-                decoded.entries.append(entry)
-            } else {
-                decoded.leftOut += 1
-            }
+            body(HistoryPosition.batchID(sequence: sequence, index: index)!, EntryHead(bytes, position..<headEnd), (headEnd + 1)..<textEnd)
             position = textEnd + 1
         }
         guard position == bytes.count else {
             throw HistoryError(.corrupt, "stream message \(sequence) holds more than the \(count) entries it says")
         }
-        return decoded
     }
 
     /// The count of a "c2 <count>" header line, nil for any other line.
-    private static func batchCount(_ bytes: UnsafeBufferPointer<UInt8>, headerEnd: Int) -> Int? {
+    static func batchCount(_ bytes: UnsafeBufferPointer<UInt8>, headerEnd: Int) -> Int? {
         guard headerEnd > 3, headerEnd <= 7, bytes[0] == UInt8(ascii: "c"), bytes[1] == UInt8(ascii: "2"), bytes[2] == 32,
               let count = EntryHead.integer(bytes, 3..<headerEnd), count >= 1, count <= Int64(maximumEntries) else { return nil }
         return Int(count)
     }
 
-    private static func find(_ byte: UInt8, in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+    static func find(_ byte: UInt8, in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
         var index = start
         while index < bytes.count {
             if bytes[index] == byte { return index }

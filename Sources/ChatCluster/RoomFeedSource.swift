@@ -12,10 +12,10 @@ import ChatCore
 public protocol RoomFeedSource: AnyObject {
     /// Starts delivering the room's messages stored after stream sequence `after` (0: from
     /// now on), each once, in history order, on the loop thread, until the returned
-    /// subscription is stopped: per stream message its sequence and its entries in order
-    /// (none when it could not be read).
+    /// subscription is stopped: per stream message its sequence and its entries in order,
+    /// located in the message's bytes (none when it could not be read).
     func follow(room: String, after: UInt64,
-                deliver: @escaping (_ sequence: UInt64, _ entries: [HistoryEntry]) -> Void) -> any RoomFeedSubscription
+                deliver: @escaping (_ sequence: UInt64, _ batch: StoredRoomBatch) -> Void) -> any RoomFeedSubscription
 }
 
 public protocol RoomFeedSubscription: AnyObject {

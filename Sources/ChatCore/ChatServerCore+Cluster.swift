@@ -4,14 +4,10 @@
 // of other nodes arriving, leaving, joining, parting and renaming (kept in
 // the ClusterDirectory and announced to this node's members of the rooms
 // concerned), a node that is gone (its users leave with `quit`), private
-// messages for this node's users, and room messages from a room's ordered
-// feed (one stored message's entries at once: the room is checked once per
-// batch). A room message is delivered here, in feed order, also when it was
-// sent on this node: the sender's own node learns which one it was from the
-// store's acknowledgement (`ownStoredMessages`), and a feed message that
-// could be this node's own waits while a batch is in flight. The core's own
-// announcements to the cluster go through ClusterLink from the membership
-// and command code. Pure: no I/O.
+// messages for this node's users, and the bookkeeping of this node's own
+// stored room messages (room messages from the feed are delivered in
+// ChatServerCore+ClusterFeed). The core's own announcements to the cluster
+// go through ClusterLink from the membership and command code. Pure: no I/O.
 
 extension ChatServerCore {
     /// Room messages sent on this node that the store acknowledged and the feed has not
@@ -107,72 +103,6 @@ extension ChatServerCore {
         let plain = OutboundMessage(words: "PRIV", sender, trust.rawValue, text, broadcast: shared)
         let withID = id.map { OutboundMessage(words: "PRIVID", String($0), sender, trust.rawValue, text, broadcast: shared) }
         _ = deliver(plain, withID: withID, to: recipients)
-    }
-
-    /// A stored room message from the room's feed (every node's, in the order of the shared
-    /// history). While a batch of this node is in flight, a message of a room in that batch
-    /// might be one of them: it waits for the batch's completion, in order. When that many
-    /// wait that the backlog is full, it is delivered now, in order, before this one (order
-    /// first: a sender on this node may then get its own message back, as PROTOCOL.md
-    /// section 15 says for this overload).
-    public func clusterRoomMessage(_ entry: HistoryEntry) {
-        guard RemoteInputRules.isValidRoom(roomName(of: entry)) else {
-            return refuseRemoteInput("room message \(entry.id) from the feed: not a valid room")
-        }
-        acceptFeedMessage(entry)
-    }
-
-    /// The entries of one stored message of a room's feed (a batch of one room), each as
-    /// `clusterRoomMessage`; the room, which must be the same for all, is checked once.
-    public func clusterRoomMessages(_ entries: [HistoryEntry]) {
-        guard let room = entries.first.map(roomName(of:)) else { return }
-        guard RemoteInputRules.isValidRoom(room) else {
-            return refuseRemoteInput("\(entries.count) room messages from the feed: not a valid room")
-        }
-        for entry in entries {
-            guard roomName(of: entry) == room else {
-                refuseRemoteInput("room message \(entry.id) from the feed: not of the room of its batch")
-                continue
-            }
-            acceptFeedMessage(entry)
-        }
-    }
-
-    /// A feed message of a valid room: checks its sender and text, then delivers it or lets it wait.
-    private func acceptFeedMessage(_ entry: HistoryEntry) {
-        guard RemoteInputRules.isValidUser(entry.sender, trust: entry.trust), RemoteInputRules.isValidText(entry.text) else {
-            return refuseRemoteInput("room message \(entry.id) from the feed: not a valid sender or text")
-        }
-        let mayBeOwn = commitInFlight && inFlightRooms.contains(roomName(of: entry))
-        guard mayBeOwn || !feedBacklog.isEmpty else { return deliverFromFeed(entry) }
-        if feedBacklog.count >= Self.maximumOwnStoredMessages { drainFeedBacklog(evenInFlight: true) }
-        feedBacklog.append(entry)  // in order behind what already waits
-    }
-
-    /// Delivers what the feed brought while the batch was in flight (after its completion,
-    /// or before it when `evenInFlight`: the backlog is full).
-    func drainFeedBacklog(evenInFlight: Bool = false) {
-        guard !commitInFlight || evenInFlight else { return }
-        let backlog = feedBacklog
-        feedBacklog.removeAll()
-        for entry in backlog { deliverFromFeed(entry) }
-    }
-
-    private func roomName(of entry: HistoryEntry) -> String {
-        if case .room(let room) = entry.scope { return room }
-        return ""
-    }
-
-    private func deliverFromFeed(_ entry: HistoryEntry) {
-        guard case .room(let room) = entry.scope else { return }
-        if deliveredEarly.remove(entry.id) != nil {  // its batch failed part-way: delivered here already
-            if let local = rooms[room], entry.id > local.newestID { local.newestID = entry.id }
-            return
-        }
-        let sender = ownStoredMessages.removeValue(forKey: entry.id)?.sender
-        let (plain, withID) = roomMessageLines(entry, room: room, id: sessionsWantingIDs > 0 ? entry.id : nil)
-        counters.deliveries += fanOut(plain, withID: withID, in: room, except: sender).sent
-        if let local = rooms[room], entry.id > local.newestID { local.newestID = entry.id }
     }
 
     /// Remembers that `id` was delivered on this node already (bounded: the oldest id is

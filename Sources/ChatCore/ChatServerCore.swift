@@ -61,8 +61,10 @@ public final class ChatServerCore {
     /// Their ids in the order stored (oldest first from `ownStoredOrderHead`), for eviction.
     var ownStoredOrder: [Int64] = []
     var ownStoredOrderHead = 0
-    /// Feed messages waiting for the batch in flight (one of them may be this node's own).
-    var feedBacklog: [HistoryEntry] = []
+    /// Feed batches waiting for the batch in flight (one of them may be this node's own),
+    /// and how many entries they hold.
+    var feedBacklog: [StoredRoomBatch] = []
+    var feedBacklogEntries = 0
     /// Ids of messages stored by a batch that failed part-way: delivered here already.
     var deliveredEarly: Set<Int64> = []
     /// The rooms of the batch in flight (cluster mode).

@@ -67,10 +67,22 @@ public struct NameRules: Sendable {
     /// 1...`maximum` name characters (bytes), the first alphanumeric when `alphanumericFirst`.
     private static func isName(_ name: Substring, maximum: Int, alphanumericFirst: Bool) -> Bool {
         var name = name
-        return name.withUTF8 { bytes in  // contiguous already: no copy
-            guard let first = bytes.first, bytes.count <= maximum, !alphanumericFirst || isAlphanumericByte(first) else { return false }
-            return bytes.allSatisfy(isNameByte)
-        }
+        return name.withUTF8 { isName($0[...], maximum: maximum, alphanumericFirst: alphanumericFirst) }  // contiguous: no copy
+    }
+
+    private static func isName(_ bytes: Slice<UnsafeBufferPointer<UInt8>>, maximum: Int, alphanumericFirst: Bool) -> Bool {
+        guard let first = bytes.first, bytes.count <= maximum, !alphanumericFirst || isAlphanumericByte(first) else { return false }
+        return bytes.allSatisfy(isNameByte)
+    }
+
+    /// `isValidCertificateName` over a name's UTF-8 bytes.
+    public func isValidCertificateName(bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        Self.isName(bytes, maximum: limits.maximumNameLength, alphanumericFirst: true)
+    }
+
+    /// `isValidAnonymousName` over a name's UTF-8 bytes.
+    public func isValidAnonymousName(bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        bytes.first == UInt8(ascii: "~") && Self.isName(bytes.dropFirst(), maximum: limits.maximumNameLength - 1, alphanumericFirst: false)
     }
 
     /// A valid certificate name: 1...max characters of [A-Za-z0-9._-], starting alphanumeric.

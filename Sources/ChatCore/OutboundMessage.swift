@@ -34,6 +34,12 @@ public final class OutboundMessage {
         isBroadcast = broadcast
     }
 
+    /// A line already encoded: `bytes` must end with its line feed.
+    public init(bytes: [UInt8], broadcast: Bool = false) {
+        self.bytes = bytes
+        isBroadcast = broadcast
+    }
+
     public var text: String { String(decoding: bytes, as: UTF8.self) }
 }
 

@@ -17,9 +17,19 @@ public enum RemoteInputRules {
         trust == .cert ? widest.isValidCertificateName(name) : widest.isValidAnonymousName(name)
     }
 
+    /// `isValidUser` over the name's UTF-8 bytes (a room message from the feed).
+    public static func isValidUser(bytes: Slice<UnsafeBufferPointer<UInt8>>, trust: Trust) -> Bool {
+        trust == .cert ? widest.isValidCertificateName(bytes: bytes) : widest.isValidAnonymousName(bytes: bytes)
+    }
+
     /// A user name of either kind.
     public static func isValidName(_ name: String) -> Bool {
         widest.isValidCertificateName(name) || widest.isValidAnonymousName(name)
+    }
+
+    /// `isValidName` over the name's UTF-8 bytes.
+    public static func isValidName(bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        widest.isValidCertificateName(bytes: bytes) || widest.isValidAnonymousName(bytes: bytes)
     }
 
     /// A room name in its canonical (lower-cased) form.
@@ -29,8 +39,16 @@ public enum RemoteInputRules {
     /// line and paragraph separators, bidi controls).
     public static func isValidText(_ text: String) -> Bool {
         var text = text
-        return text.withUTF8 { bytes in  // no copy: every room message from the feed comes through here
+        return text.withUTF8 { bytes in  // no copy
             !bytes.isEmpty && bytes.count <= maximumTextBytes && CommandParser.firstForbidden(in: bytes) == nil
         }
+    }
+
+    /// `isValidText` over the text's bytes, which must also be valid UTF-8 (a String always
+    /// is; bytes from the feed are checked here, as the server checks a client's line).
+    public static func isValidText(bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        let text = UnsafeBufferPointer(rebasing: bytes)
+        guard !text.isEmpty, text.count <= maximumTextBytes, CommandParser.firstForbidden(in: text) == nil else { return false }
+        return (try? UTF8Span(validating: text.span)) != nil
     }
 }

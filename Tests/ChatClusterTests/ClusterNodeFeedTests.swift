@@ -17,9 +17,9 @@ final class FakeRoomFeeds: RoomFeedSource {
         func stop() { stopped = true }
     }
     var follows: [(room: String, after: UInt64)] = []
-    var deliver: [String: (UInt64, [HistoryEntry]) -> Void] = [:]
+    var deliver: [String: (UInt64, StoredRoomBatch) -> Void] = [:]
 
-    func follow(room: String, after: UInt64, deliver: @escaping (UInt64, [HistoryEntry]) -> Void) -> any RoomFeedSubscription {
+    func follow(room: String, after: UInt64, deliver: @escaping (UInt64, StoredRoomBatch) -> Void) -> any RoomFeedSubscription {
         follows.append((room, after))
         self.deliver[room] = deliver
         return Subscription()
@@ -41,9 +41,9 @@ final class FakeRoomFeeds: RoomFeedSource {
             HistoryEntry(id: HistoryPosition.batchID(sequence: 9, index: index)!, time: 1, scope: .room("#a"), sender: "alice",
                          trust: .cert, text: "m\(index)")
         }
-        feeds.deliver["#a"]?(9, entries)
+        feeds.deliver["#a"]?(9, StoredRoomBatch(room: "#a", entries: entries))
         #expect(node.highestSequence == 9)
-        feeds.deliver["#a"]?(12, [])  // a stored message none of whose entries could be read still counts
+        feeds.deliver["#a"]?(12, StoredRoomBatch(room: "#a", entries: []))  // a stored message none of whose entries could be read still counts
         #expect(node.highestSequence == 12)
         node.roomInterest("#b", hasLocalMembers: true)
         #expect(feeds.follows.last?.room == "#b" && feeds.follows.last?.after == 12)

@@ -73,3 +73,15 @@ func roomMessage(_ room: String, _ text: String, sender: String = "alice") -> Hi
 }
 
 func texts(_ entries: [HistoryEntry]) -> [String] { entries.map(\.text) }
+
+extension StoredRoomBatch {
+    /// The batch's entries as history entries of its room (time 0: a feed batch carries none).
+    func historyEntries() -> [HistoryEntry] {
+        entries.map { HistoryEntry(id: $0.id, time: 0, scope: .room(room), sender: sender(of: $0), trust: $0.trust, text: text(of: $0)) }
+    }
+}
+
+/// `entries` with time 0, to compare with what a feed batch carries.
+func untimed(_ entries: [HistoryEntry]) -> [HistoryEntry] {
+    entries.map { var entry = $0; entry.time = 0; return entry }
+}
