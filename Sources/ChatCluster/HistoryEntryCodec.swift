@@ -54,7 +54,7 @@ public enum HistoryEntryCodec {
     /// String's UTF-8 view byte by byte is slow: every message a node stores passes here).
     private static func append(_ entry: HistoryEntry, to payload: inout [UInt8]) throws(HistoryError) {
         let start = payload.count
-        payload.append(contentsOf: String(entry.time).utf8)
+        payload.appendDecimal(entry.time)
         payload.append(32)
         payload.appendUTF8(entry.trust.rawValue)
         payload.append(32)

@@ -113,7 +113,7 @@ extension ChatServerCore {
         line.reserveCapacity(room.utf8.count + entry.sender.count + entry.text.count + (id == nil ? 12 : 34))
         if let id {
             line.append(contentsOf: "MSGID ".utf8)
-            line.appendUTF8(String(id))
+            line.appendDecimal(id)
         } else {
             line.append(contentsOf: "MSG".utf8)
         }

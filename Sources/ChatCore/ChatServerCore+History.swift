@@ -205,9 +205,32 @@ extension ChatServerCore {
         }
         if case .room = entry.scope { counters.roomMessages += 1 } else { counters.privateMessages += 1 }
         guard !sender.isGone else { return }
-        var reply = "OK \(message.verb) \(message.replyTarget) sent \(sent)/\(total)"
-        if sender.wantsMessageIDs { reply += id.map { " id=\($0)" } ?? " unstored" }
-        sender.send(reply)
+        sendStoredReply(message, sent: sent, total: total, id: id)
+    }
+
+    /// "OK <verb> <target> sent N/M", with " id=<id>" or " unstored" for a sender that enabled
+    /// `history`, built straight into bytes (one per stored message).
+    private func sendStoredReply(_ message: StagedMessage, sent: Int, total: Int, id: Int64?) {
+        var reply: [UInt8] = []
+        reply.reserveCapacity(message.verb.utf8.count + message.replyTarget.utf8.count + 48)
+        reply.append(contentsOf: "OK ".utf8)
+        reply.appendUTF8(message.verb)
+        reply.append(UInt8(ascii: " "))
+        reply.appendUTF8(message.replyTarget)
+        reply.append(contentsOf: " sent ".utf8)
+        reply.appendDecimal(Int64(sent))
+        reply.append(UInt8(ascii: "/"))
+        reply.appendDecimal(Int64(total))
+        if message.sender.wantsMessageIDs {
+            if let id {
+                reply.append(contentsOf: " id=".utf8)
+                reply.appendDecimal(id)
+            } else {
+                reply.append(contentsOf: " unstored".utf8)
+            }
+        }
+        reply.append(UInt8(ascii: "\n"))
+        _ = message.sender.link.send(OutboundMessage(bytes: reply))
     }
 
     /// A stored room message as every member gets it, and (with `id`) as the members that
