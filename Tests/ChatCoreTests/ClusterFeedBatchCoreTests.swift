@@ -2,7 +2,10 @@
 // feed handed to the core at once (clusterRoomMessages): delivered in order,
 // the room checked once; a batch of a room no client could name is refused
 // whole; an entry of another room than the batch's, or with a sender or text
-// no client could have sent, is refused and the others delivered.
+// no client could have sent, is refused and the others delivered. A batch
+// as the feed hands it (StoredRoomBatch: fields located in the stored bytes,
+// anywhere) gives the same lines, with ids for a member that asked for them;
+// a text that is not UTF-8 is refused like a forged line break.
 import ChatCore
 import Testing
 
@@ -37,5 +40,29 @@ struct ClusterFeedBatchCoreTests {
         fixture.core.clusterRoomMessages([Self.entry(6, "six", room: "#lo bby"), Self.entry(7, "seven", room: "#lo bby")])
         #expect(alice.link.take() == [])
         #expect(refused.count == 4, "\(refused)")
+    }
+
+    @Test("a batch of located fields gives the same lines, with ids for members that asked, and refuses non-UTF-8 text")
+    func locatedFieldsMakeTheSameLines() throws {
+        let (fixture, _) = try clustered()
+        var refused: [String] = []
+        fixture.core.refusedRemoteInput = { refused.append($0) }
+        let alice = Client(fixture.core, cert: "alice"), bob = Client(fixture.core, cert: "bob")
+        _ = bob.send("CAP REQ history")
+        _ = alice.link.take(); _ = bob.link.take()
+        // Fields in any order and with noise between them, as a stored message lays them out.
+        var bytes = Array("noise~carolhi there\tok".utf8)
+        let senderRange = 5..<11, textRange = 11..<bytes.count
+        bytes += [0x62, 0x6F, 0x62, 0xFF, 0x21]  // "bob" then a text that is not UTF-8
+        let badText = (bytes.count - 2)..<bytes.count
+        let batch = StoredRoomBatch(room: "#lobby", bytes: bytes, entries: [
+            StoredRoomBatch.Entry(id: 41, trust: .tls, sender: senderRange, text: textRange),
+            StoredRoomBatch.Entry(id: 42, trust: .cert, sender: (bytes.count - 5)..<(bytes.count - 2), text: badText),
+            StoredRoomBatch.Entry(id: 43, trust: .cert, sender: (bytes.count - 5)..<(bytes.count - 2), text: 0..<5),
+        ])
+        fixture.core.clusterRoomMessages(batch)
+        #expect(alice.link.take() == ["MSG #lobby ~carol tls hi there\tok", "MSG #lobby bob cert noise"])
+        #expect(bob.link.take() == ["MSGID 41 #lobby ~carol tls hi there\tok", "MSGID 43 #lobby bob cert noise"])
+        #expect(refused.count == 1 && refused[0].contains("42"), "\(refused)")
     }
 }
