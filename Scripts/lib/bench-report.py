@@ -201,7 +201,10 @@ elif reads:
     print(f"history-read: {reads['status']}" + (f" - {reads['note']}" if reads["note"] else ""))
 
 # Cluster (tlschatd only): CPU per delivery against one node in the same run, and where it went.
+# One node is measured twice: without history (fanout100, --history none) and as tlschatd runs
+# by default, with its SQLite history (fanout100-history); the cluster stores every message too.
 single = by.get(("tlschatd", "fanout100"))
+single_history = by.get(("tlschatd", "fanout100-history"))
 for name, label in (("fanout100-cluster", "3 nodes over a 3-server NATS cluster (R3)"),
                     ("fanout100-2nodes", "2 nodes on one port (--reuse-port) over one NATS server")):
     row = by.get(("tlschatd", name))
@@ -211,7 +214,10 @@ for name, label in (("fanout100-cluster", "3 nodes over a 3-server NATS cluster 
         print(f"{name}: {row['status']}" + (f" - {row['note']}" if row["note"] else ""))
         continue
     mine, one = value(row, "deliveries_per_server_cpu_second"), value(single, "deliveries_per_server_cpu_second")
-    cost = f"CPU per delivery {one / mine:.2f}x one node's" if mine and one else "no single-node figure in this run"
+    one_history = value(single_history, "deliveries_per_server_cpu_second")
+    cost = f"CPU per delivery {one / mine:.2f}x one node's without history" if mine and one else "no single-node figure in this run"
+    if mine and one_history:
+        cost += f", {one_history / mine:.2f}x one node's with its SQLite history (the default)"
     split = ""
     try:
         with open(os.path.join(os.path.dirname(manifest), name + ".split.json")) as f:

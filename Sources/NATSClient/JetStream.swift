@@ -60,6 +60,9 @@ public final class JetStream {
         }
         do {
             try client.request(subject, payload: payload, headers: headers, timeout: timeout ?? self.timeout) { result in
+                if case .success(let reply) = result, let acknowledgement = PublishAcknowledgement.compact(reply.payload) {
+                    return completion(.success(acknowledgement))  // the usual form, read without JSONDecoder
+                }
                 completion(Self.decodeReply(result))
             }
         } catch {
