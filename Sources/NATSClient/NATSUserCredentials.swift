@@ -29,9 +29,8 @@ public struct NATSUserCredentials: Sendable, Equatable, CustomStringConvertible,
     /// Parses the text of a `.creds` file; `source` names it in errors (e.g. its path).
     public init(parsing text: String, source: String = "the credentials") throws(NATSError) {
         func problem(_ why: String) -> NATSError { .invalidCredentials("\(source): \(why)") }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
-            $0.hasSuffix("\r") ? String($0.dropLast()) : String($0)
-        }
+        // As Characters, CR LF is one (a newline), so both line ends split alike.
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
         guard let jwt = try Self.block(in: lines, kind: "NATS USER JWT", other: "JWT", problem: problem) else {
             throw problem("no user JWT block (a line -----BEGIN NATS USER JWT-----)")
         }
