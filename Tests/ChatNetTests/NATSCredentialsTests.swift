@@ -7,8 +7,9 @@
 // is refused; a server whose INFO has no nonce gets no CONNECT. Two real
 // tlschatd nodes joined with --cluster-creds chat across nodes; a node with
 // refused credentials, or without any, ends at once with an explained error;
-// --cluster-creds with another credential option, or a missing file, is
-// refused before anything starts. Loopback only, deadlines, PIDs.
+// --cluster-creds with another credential option, or a missing or malformed
+// file (also named by the config file's `cluster-creds` key, relative to the
+// config file), is refused before anything starts. Loopback only, deadlines, PIDs.
 import ChatNet
 import Foundation
 @testable import NATSClient
@@ -132,7 +133,7 @@ struct NATSCredentialsTests {
         #expect(bare.output.contains("the NATS server requires credentials and none were given"), "\(bare.output)")
     }
 
-    @Test("--cluster-creds with another credential option, or naming a missing file, is refused before anything starts")
+    @Test("--cluster-creds with another credential option, or a missing or malformed file (flag or config key), is refused before anything starts")
     func badOptions() throws {
         let directory = try NATSServerProcess.temporaryDirectory("creds-options")
         defer { NATSServerProcess.remove(directory) }
@@ -149,5 +150,9 @@ struct NATSCredentialsTests {
         try "-----BEGIN NATS USER JWT-----\nnot-a-jwt\n------END NATS USER JWT------\n".write(toFile: directory + "/bad.creds", atomically: true, encoding: .utf8)
         let malformed = Subprocess.run(tlschatd, base + ["--cluster-creds", directory + "/bad.creds"], timeout: 30)
         #expect(malformed.status != 0 && malformed.output.contains("bad.creds: no user nkey seed block"), "\(malformed.output)")
+        // In a config file the key has the flag's name and a relative path is the config file's directory's.
+        try "cluster-creds = \"bad.creds\"\n".write(toFile: directory + "/tlschatd.toml", atomically: true, encoding: .utf8)
+        let configured = Subprocess.run(tlschatd, base + ["--config", directory + "/tlschatd.toml"], timeout: 30)
+        #expect(configured.status != 0 && configured.output.contains("\(directory)/bad.creds: no user nkey seed block"), "\(configured.output)")
     }
 }
