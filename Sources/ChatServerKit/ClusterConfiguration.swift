@@ -3,9 +3,10 @@
 // the subjects, the history stream and the names bucket, so several clusters
 // can share one NATS), JetStream replicas for the history, the node's
 // heartbeat and how long a silent node lives on, and how to authenticate to
-// NATS (user and password, token, nkey seed, read from files so they never
-// show in `ps`; TLS with a CA and an optional client certificate). Plain
-// values and their checks; ClusterJoiner uses them.
+// NATS (user and password, token, nkey seed, or a user JWT with its seed in a
+// .creds file, all read from files so they never show in `ps`; TLS with a CA
+// and an optional client certificate). Plain values and their checks;
+// ClusterJoiner uses them.
 import ChatCluster
 import ChatNet
 import NATSClient
@@ -28,6 +29,8 @@ public struct ClusterConfiguration: Sendable {
     public var passwordFile: String?
     public var tokenFile: String?
     public var nkeySeedFile: String?
+    /// A NATS `.creds` file (user JWT and user nkey seed, as nsc writes it), read once at start.
+    public var credentialsFile: String?
     /// TLS to NATS: the CA that signed the NATS servers' certificates (else the system's).
     public var tlsCA: String?
     public var tlsCertificate: String?
@@ -46,11 +49,14 @@ public struct ClusterConfiguration: Sendable {
         require(deadAfterSeconds > heartbeatSeconds * 2 && deadAfterSeconds <= 600,
                 "--cluster-dead-after must be more than two heartbeats and at most 600 seconds")
         require((user == nil) == (passwordFile == nil), "--cluster-user and --cluster-password-file go together")
-        require([passwordFile, tokenFile, nkeySeedFile].compactMap { $0 }.count <= 1,
-                "give one of --cluster-password-file, --cluster-token-file, --cluster-nkey-file")
+        require([passwordFile, tokenFile, nkeySeedFile, credentialsFile].compactMap { $0 }.count <= 1,
+                "give one of --cluster-password-file, --cluster-token-file, --cluster-nkey-file, --cluster-creds")
         require((tlsCertificate == nil) == (tlsKey == nil), "--cluster-tls-cert and --cluster-tls-key go together")
         return found
     }
+
+    /// Whether any NATS credential is configured (user, token, nkey, .creds).
+    var hasCredentials: Bool { user != nil || tokenFile != nil || nkeySeedFile != nil || credentialsFile != nil }
 
     /// The NATS client options, with secrets read from their files.
     func clientOptions(nodeID: String) throws -> NATSClientOptions {
@@ -59,6 +65,7 @@ public struct ClusterConfiguration: Sendable {
         options.password = try passwordFile.map(Self.secret)
         options.token = try tokenFile.map(Self.secret)
         options.nkeySeed = try nkeySeedFile.map(Self.secret)
+        options.userCredentials = try credentialsFile.map { path throws(NATSError) in try NATSUserCredentials.load(path: path) }
         if tlsCA != nil || tlsCertificate != nil || urls.contains(where: { $0.hasPrefix("tls://") }) {
             options.tls = .client(trustRoots: tlsCA.map { .file($0) } ?? .system,
                                   certificateChainFile: tlsCertificate, privateKeyFile: tlsKey)

@@ -38,12 +38,21 @@ final class ClusterJoiner {
         var lastProblem = "no answer"
         client.onEvent = { event in
             if case .connectAttemptFailed(let server, let reason) = event { lastProblem = "\(server): \(reason)" }
+            if case .closed(let reason) = event { lastProblem = reason }
         }
         client.start()
         let urls = configuration.urls.joined(separator: " ")
-        guard try loop.run(for: deadline, until: { [client] in client.state == .connected }) else {
+        // A client that gave up (credentials refused again and again, unusable ones) ends the wait.
+        guard try loop.run(for: deadline, until: { [client] in client.state == .connected || client.state == .closed }),
+              client.state == .connected else {
+            let gaveUp = client.state == .closed
             client.close()
-            throw ServiceError("cluster: cannot reach NATS at \(urls) within \(configuration.startTimeoutSeconds) s (\(lastProblem))")
+            if client.serverInfo?.authRequired == true && !configuration.hasCredentials {
+                lastProblem += "; the NATS server requires credentials and none were given (--cluster-creds, "
+                    + "--cluster-nkey-file, --cluster-token-file or --cluster-user with --cluster-password-file)"
+            }
+            throw ServiceError(gaveUp ? "cluster: cannot join NATS at \(urls): \(lastProblem)"
+                : "cluster: cannot reach NATS at \(urls) within \(configuration.startTimeoutSeconds) s (\(lastProblem))")
         }
         let jetStream = JetStream(client: client)
         var storeConfiguration = JetStreamHistoryStore.Configuration(clusterName: configuration.name)

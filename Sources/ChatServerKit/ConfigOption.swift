@@ -58,7 +58,7 @@ public struct ConfigOption: Sendable, Equatable {
     /// (one line), so a relative path in the config file is taken from the file's directory.
     public static let pathKeys: Set<String> = [
         "cert", "key", "client-ca", "crl", "history",
-        "cluster-password-file", "cluster-token-file", "cluster-nkey-file", "cluster-tls-ca", "cluster-tls-cert", "cluster-tls-key",
+        "cluster-password-file", "cluster-token-file", "cluster-nkey-file", "cluster-creds", "cluster-tls-ca", "cluster-tls-cert", "cluster-tls-key",
     ]
 
     /// Keys that cannot be in the file: `config` itself (no includes) and the help flags.

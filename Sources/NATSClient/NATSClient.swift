@@ -10,10 +10,11 @@
 // reason. Publishing and buffering (NATSClient+Publishing), subscriptions
 // (+Subscriptions), request/reply (+Requests), and keep-alive, reconnect and
 // the server pool (+Reconnect) are in their own files. Everything must be used
-// on the loop's thread. Authentication: user/password, token, nkey (NATSNKey)
-// and TLS client certificates. Not supported: user JWTs (.creds files),
-// WebSocket, TLS-first handshakes (nats-server 2.10+), lame-duck handling
-// beyond reconnecting when the server goes.
+// on the loop's thread. Authentication: user/password, token, nkey (NATSNKey),
+// user JWT with its seed (.creds files: NATSUserCredentials; both in
+// +Authentication) and TLS client certificates. Not supported: WebSocket,
+// TLS-first handshakes (nats-server 2.10+), lame-duck handling beyond
+// reconnecting when the server goes.
 import ChatNet
 import Foundation
 
@@ -47,7 +48,7 @@ public final class NATSClient: ConnectionDelegate {
     /// Why the current connection is ending, when we (or the server's -ERR) know better than the socket.
     var pendingCloseReason: String?
     var tlsContexts: [String: TLSContext] = [:]
-    /// The parsed `options.nkeySeed` (parsed on the first CONNECT).
+    /// The parsed `options.nkeySeed` or credentials' seed (parsed on the first CONNECT).
     var nkey: NATSNKey?
 
     // Server pool and reconnecting.
@@ -243,15 +244,10 @@ public final class NATSClient: ConnectionDelegate {
         var fields = NATSConnectFields(
             name: options.name, user: server.user ?? options.user, password: server.password ?? options.password,
             token: server.token ?? options.token, tlsRequired: connection.security == .tls, echo: options.echo)
-        if let seed = options.nkeySeed {
-            do {
-                let key = try nkey ?? NATSNKey(seed: seed)
-                nkey = key
-                fields.nkey = key.publicKey
-                if let nonce = serverInfo?.nonce { fields.signature = try key.signNonce(nonce) }
-            } catch {
-                return shutDown(reason: "\(error)")  // a bad seed stays bad: retrying cannot help
-            }
+        switch addKeyCredentials(to: &fields) {
+        case .ready: break
+        case .refusedByServer(let reason): return dropConnection(because: reason)
+        case .unusable(let reason): return shutDown(reason: reason)  // a bad seed stays bad: retrying cannot help
         }
         connection.write(NATSCommandEncoder.connect(json: fields.json()))
         connection.write(NATSCommandEncoder.ping)
@@ -281,7 +277,7 @@ public final class NATSClient: ConnectionDelegate {
         }
         // The server closes the connection after a fatal error; this is its reason.
         if !lowered.hasPrefix("permissions violation") && !lowered.contains("invalid subject") {
-            pendingCloseReason = "server error: \(text)"
+            pendingCloseReason = "server error: \(text)" + authorizationExplanation(for: text)
         }
     }
 

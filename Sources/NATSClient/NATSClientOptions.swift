@@ -16,6 +16,9 @@ public struct NATSClientOptions: Sendable {
     public var token: String?
     /// A user nkey seed ("SU..."): the client signs the server's nonce with it (CONNECT nkey/sig).
     public var nkeySeed: String?
+    /// A user JWT and its seed (a `.creds` file, NATSUserCredentials): CONNECT carries the JWT and
+    /// the server's nonce signed with the seed (CONNECT jwt/sig). Not with `nkeySeed`.
+    public var userCredentials: NATSUserCredentials?
     /// TLS client configuration (trust roots, optional client certificate). When set, TLS is
     /// required for every server. When nil, TLS is still used (with the system CA store)
     /// for a `tls://` URL or a server whose INFO says tls_required; CONNECT never goes in plaintext then.

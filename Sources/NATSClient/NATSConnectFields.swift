@@ -1,7 +1,8 @@
 // NATSConnectFields: the JSON body of the CONNECT command this client sends:
 // verbose and pedantic off, headers and no_responders on, protocol 1 (so the
 // server sends INFO updates with connect_urls), the connection name and the
-// credentials (user/password, token, or an nkey with its nonce signature). Only encodes; the client decides the values.
+// credentials (user/password, token, an nkey with its nonce signature, or a
+// user JWT with its nonce signature). Only encodes; the client decides the values.
 import Foundation
 
 struct NATSConnectFields: Encodable {
@@ -21,10 +22,12 @@ struct NATSConnectFields: Encodable {
     /// A user nkey's public key and its signature of the server's nonce.
     var nkey: String?
     var signature: String?
+    /// A user JWT (from a .creds file); `signature` then signs the nonce with the JWT user's seed.
+    var jwt: String?
 
     enum CodingKeys: String, CodingKey {
         case verbose, pedantic, headers, noResponders = "no_responders", `protocol`, lang, version, name
-        case user, password = "pass", token = "auth_token", tlsRequired = "tls_required", echo, nkey, signature = "sig"
+        case user, password = "pass", token = "auth_token", tlsRequired = "tls_required", echo, nkey, signature = "sig", jwt
     }
 
     init(name: String, user: String?, password: String?, token: String?, tlsRequired: Bool, echo: Bool) {

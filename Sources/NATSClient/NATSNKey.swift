@@ -4,7 +4,8 @@
 // CRC-16 (polynomial 0x1021, little-endian); the public key ("U...") is one
 // prefix byte, the 32-byte public key and its CRC-16. The client proves it
 // holds the seed by signing the nonce from the server's INFO. Signing uses
-// ChatNet's Ed25519SigningKey (OpenSSL). User JWTs (.creds files) are not supported.
+// ChatNet's Ed25519SigningKey (OpenSSL). User JWTs (.creds files) are read by
+// NATSUserCredentials, which signs with this type too.
 import ChatNet
 import Foundation
 

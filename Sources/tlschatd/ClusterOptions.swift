@@ -34,6 +34,11 @@ struct ClusterOptions: ParsableArguments {
     @Option(name: .customLong("cluster-nkey-file"), help: "File whose first line is the NATS nkey seed (SU...).")
     var nkeyFile: String?
 
+    @Option(name: .customLong("cluster-creds"), help: ArgumentHelp(
+        "NATS credentials file (.creds, as nsc writes it: a user JWT and that user's nkey seed) for a NATS server in operator (JWT) mode.",
+        discussion: "Read once at start; protect it like a private key. Not with the other --cluster credential options."))
+    var credentialsFile: String?
+
     @Option(name: .customLong("cluster-tls-ca"), help: "CA (PEM) that signed the NATS servers' certificates (TLS to NATS; default: the system's CAs).")
     var tlsCA: String?
 
@@ -55,6 +60,7 @@ struct ClusterOptions: ParsableArguments {
         configuration.passwordFile = passwordFile
         configuration.tokenFile = tokenFile
         configuration.nkeySeedFile = nkeyFile
+        configuration.credentialsFile = credentialsFile
         configuration.tlsCA = tlsCA
         configuration.tlsCertificate = tlsCert
         configuration.tlsKey = tlsKey
@@ -62,7 +68,7 @@ struct ClusterOptions: ParsableArguments {
     }
 
     func validate() throws {
-        let given = [user, passwordFile, tokenFile, nkeyFile, tlsCA, tlsCert, tlsKey].contains { $0 != nil }
+        let given = [user, passwordFile, tokenFile, nkeyFile, credentialsFile, tlsCA, tlsCert, tlsKey].contains { $0 != nil }
         if urls.isEmpty && given { throw ValidationError("the --cluster-* options need --cluster URL") }
     }
 }
