@@ -97,9 +97,10 @@ extension ChatServerCore {
                 newest = max(newest, entry.id)
                 if !deliveredEarly.isEmpty, deliveredEarly.remove(entry.id) != nil { continue }  // its batch failed part-way
                 let sender = ownStoredMessages.isEmpty ? nil : ownStoredMessages.removeValue(forKey: entry.id)?.sender
+                guard let chatRoom = rooms[room] else { continue }  // looked up per entry: a delivery may end a member's session
                 let plain = Self.roomLine(room: room, entry: entry, id: nil, bytes)
                 let withID = wantIDs ? Self.roomLine(room: room, entry: entry, id: entry.id, bytes) : nil
-                counters.deliveries += fanOut(plain, withID: withID, in: room, except: sender).sent
+                counters.deliveries += fanOut(plain, withID: withID, in: chatRoom, except: sender).sent
             }
         }
         if let local = rooms[room], newest > local.newestID { local.newestID = newest }

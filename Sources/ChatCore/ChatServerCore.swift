@@ -278,7 +278,14 @@ public final class ChatServerCore {
     /// fan-out loop: one shared line, no per-member choice.
     func fanOut(_ message: OutboundMessage, withID: OutboundMessage? = nil, in room: String,
                 except sender: ChatSession?) -> (sent: Int, total: Int) {
-        if let maker = roomBroadcastMaker, let chatRoom = rooms[room] {
+        guard let chatRoom = rooms[room] else { return (0, 0) }
+        return fanOut(message, withID: withID, in: chatRoom, except: sender)
+    }
+
+    /// The same for a room already looked up (a batch of one room looks it up once).
+    func fanOut(_ message: OutboundMessage, withID: OutboundMessage? = nil, in chatRoom: ChatRoom,
+                except sender: ChatSession?) -> (sent: Int, total: Int) {
+        if let maker = roomBroadcastMaker {
             let gathering = chatRoom.gathering ?? RoomGathering(maker: maker)
             chatRoom.gathering = gathering
             if gathering.isGathering || gathering.start(members: chatRoom.members, maker: maker) {
@@ -288,12 +295,12 @@ public final class ChatServerCore {
         }
         var sent = 0, total = 0
         if let withID, sessionsWantingIDs > 0 {
-            rooms[room]?.forEachMember(except: sender) { member in
+            chatRoom.forEachMember(except: sender) { member in
                 total += 1
                 if member.link.send(member.wantsMessageIDs ? withID : message) { sent += 1 }
             }
         } else {
-            rooms[room]?.forEachMember(except: sender) { member in
+            chatRoom.forEachMember(except: sender) { member in
                 total += 1
                 if member.link.send(message) { sent += 1 }
             }
