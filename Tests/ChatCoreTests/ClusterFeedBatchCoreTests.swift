@@ -67,6 +67,14 @@ struct ClusterFeedBatchCoreTests {
         #expect(alice.link.take() == ["MSG #lobby ~carol tls hi there\tok", "MSG #lobby bob cert noise"])
         #expect(bob.link.take() == ["MSGID 41 #lobby ~carol tls hi there\tok", "MSGID 43 #lobby bob cert noise"])
         #expect(refused.count == 1 && refused[0].contains("42"), "\(refused)")
+        // Fields beyond the bytes (a broken RoomFeedSource) are refused, not read.
+        fixture.core.clusterRoomMessages(StoredRoomBatch(room: "#lobby", bytes: bytes, entries: [
+            StoredRoomBatch.Entry(id: 44, trust: .tls, sender: senderRange, text: 11..<(bytes.count + 1)),
+            StoredRoomBatch.Entry(id: 45, trust: .cert, sender: -1..<2, text: 0..<5),
+            StoredRoomBatch.Entry(id: 46, trust: .tls, sender: senderRange, text: textRange),
+        ]))
+        #expect(alice.link.take() == ["MSG #lobby ~carol tls hi there\tok"])
+        #expect(refused.count == 3 && refused[1].contains("44") && refused[2].contains("45"), "\(refused)")
     }
 
     @Test("batches waiting behind the batch in flight keep their order past a full backlog; the own message is not sent back")
