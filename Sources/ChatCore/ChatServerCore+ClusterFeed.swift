@@ -2,7 +2,8 @@
 // cluster mode (PROTOCOL.md section 15), one stored message's entries at a
 // time (a StoredRoomBatch). The room is checked once per batch and each
 // entry's sender and text over their bytes (RemoteInputRules; an entry no
-// client could have sent is refused and logged, the others go on); every
+// client could have sent, or whose fields lie outside the batch's bytes, is
+// refused and logged, the others go on); every
 // member's line is built straight from those bytes. A room message is
 // delivered here, in feed order, also when it was sent on this node: the
 // sender's own node learns which one it was from the store's acknowledgement
@@ -44,9 +45,7 @@ extension ChatServerCore {
         }
         var batch = batch
         let valid = batch.bytes.withUnsafeBufferPointer { bytes in
-            batch.entries.allSatisfy {
-                RemoteInputRules.isValidUser(bytes: bytes[$0.sender], trust: $0.trust) && RemoteInputRules.isValidText(bytes: bytes[$0.text])
-            }
+            batch.entries.allSatisfy { Self.isValid($0, in: bytes) }
         }
         if !valid { batch.entries = validEntries(of: batch) }
         guard !batch.entries.isEmpty else { return }
@@ -61,14 +60,22 @@ extension ChatServerCore {
     private func validEntries(of batch: StoredRoomBatch) -> [StoredRoomBatch.Entry] {
         batch.bytes.withUnsafeBufferPointer { bytes in
             batch.entries.filter { entry in
-                guard RemoteInputRules.isValidUser(bytes: bytes[entry.sender], trust: entry.trust),
-                      RemoteInputRules.isValidText(bytes: bytes[entry.text]) else {
+                guard Self.isValid(entry, in: bytes) else {
                     refuseRemoteInput("room message \(entry.id) from the feed: not a valid sender or text")
                     return false
                 }
                 return true
             }
         }
+    }
+
+    /// Whether `entry`'s fields lie in `bytes` (a batch from any RoomFeedSource: never trap on
+    /// one) and are a sender and text a client could have sent.
+    private static func isValid(_ entry: StoredRoomBatch.Entry, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        entry.sender.lowerBound >= 0 && entry.sender.upperBound <= bytes.count
+            && entry.text.lowerBound >= 0 && entry.text.upperBound <= bytes.count
+            && RemoteInputRules.isValidUser(bytes: bytes[entry.sender], trust: entry.trust)
+            && RemoteInputRules.isValidText(bytes: bytes[entry.text])
     }
 
     /// Delivers what the feed brought while the batch was in flight (after its completion,

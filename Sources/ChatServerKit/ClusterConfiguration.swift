@@ -55,8 +55,16 @@ public struct ClusterConfiguration: Sendable {
         return found
     }
 
-    /// Whether any NATS credential is configured (user, token, nkey, .creds).
-    var hasCredentials: Bool { user != nil || tokenFile != nil || nkeySeedFile != nil || credentialsFile != nil }
+    /// Whether any NATS credential is configured (user, token, nkey, .creds, or in a URL).
+    var hasCredentials: Bool {
+        user != nil || tokenFile != nil || nkeySeedFile != nil || credentialsFile != nil
+            || urls.contains { (try? NATSServerURL.parse($0)).map { $0.user != nil || $0.token != nil } ?? false }
+    }
+
+    /// The NATS URLs for messages and logs: credentials in them left out.
+    var printableURLs: String {
+        urls.map { url in (try? NATSServerURL.parse(url))?.description ?? "(an invalid URL)" }.joined(separator: " ")
+    }
 
     /// The NATS client options, with secrets read from their files.
     func clientOptions(nodeID: String) throws -> NATSClientOptions {

@@ -41,18 +41,19 @@ final class ClusterJoiner {
             if case .closed(let reason) = event { lastProblem = reason }
         }
         client.start()
-        let urls = configuration.urls.joined(separator: " ")
+        let urls = configuration.printableURLs
         // A client that gave up (credentials refused again and again, unusable ones) ends the wait.
         guard try loop.run(for: deadline, until: { [client] in client.state == .connected || client.state == .closed }),
               client.state == .connected else {
             let gaveUp = client.state == .closed
-            client.close()
+            var problem = lastProblem  // before close(): its own .closed event would replace it
             if client.serverInfo?.authRequired == true && !configuration.hasCredentials {
-                lastProblem += "; the NATS server requires credentials and none were given (--cluster-creds, "
+                problem += "; the NATS server requires credentials and none were given (--cluster-creds, "
                     + "--cluster-nkey-file, --cluster-token-file or --cluster-user with --cluster-password-file)"
             }
-            throw ServiceError(gaveUp ? "cluster: cannot join NATS at \(urls): \(lastProblem)"
-                : "cluster: cannot reach NATS at \(urls) within \(configuration.startTimeoutSeconds) s (\(lastProblem))")
+            client.close()
+            throw ServiceError(gaveUp ? "cluster: cannot join NATS at \(urls): \(problem)"
+                : "cluster: cannot reach NATS at \(urls) within \(configuration.startTimeoutSeconds) s (\(problem))")
         }
         let jetStream = JetStream(client: client)
         var storeConfiguration = JetStreamHistoryStore.Configuration(clusterName: configuration.name)

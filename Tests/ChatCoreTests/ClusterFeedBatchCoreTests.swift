@@ -5,7 +5,10 @@
 // no client could have sent, is refused and the others delivered. A batch
 // as the feed hands it (StoredRoomBatch: fields located in the stored bytes,
 // anywhere) gives the same lines, with ids for a member that asked for them;
-// a text that is not UTF-8 is refused like a forged line break.
+// a text that is not UTF-8 is refused like a forged line break. Batches
+// that wait behind this node's batch in flight keep their order when they
+// fill the backlog, and the sender's own message, stored after them, is not
+// sent back to it.
 import ChatCore
 import Testing
 
@@ -64,5 +67,33 @@ struct ClusterFeedBatchCoreTests {
         #expect(alice.link.take() == ["MSG #lobby ~carol tls hi there\tok", "MSG #lobby bob cert noise"])
         #expect(bob.link.take() == ["MSGID 41 #lobby ~carol tls hi there\tok", "MSGID 43 #lobby bob cert noise"])
         #expect(refused.count == 1 && refused[0].contains("42"), "\(refused)")
+        // Fields beyond the bytes (a broken RoomFeedSource) are refused, not read.
+        fixture.core.clusterRoomMessages(StoredRoomBatch(room: "#lobby", bytes: bytes, entries: [
+            StoredRoomBatch.Entry(id: 44, trust: .tls, sender: senderRange, text: 11..<(bytes.count + 1)),
+            StoredRoomBatch.Entry(id: 45, trust: .cert, sender: -1..<2, text: 0..<5),
+            StoredRoomBatch.Entry(id: 46, trust: .tls, sender: senderRange, text: textRange),
+        ]))
+        #expect(alice.link.take() == ["MSG #lobby ~carol tls hi there\tok"])
+        #expect(refused.count == 3 && refused[1].contains("44") && refused[2].contains("45"), "\(refused)")
+    }
+
+    @Test("batches waiting behind the batch in flight keep their order past a full backlog; the own message is not sent back")
+    func waitingBatchesKeepTheirOrder() throws {
+        let (fixture, _) = try clustered()
+        let alice = Client(fixture.core, cert: "alice"), bob = Client(fixture.core, cert: "bob")
+        _ = alice.link.take(); _ = bob.link.take()
+        fixture.feed(alice, ["SAY mine"])
+        fixture.commit()
+        let perBatch = 1000, batches = ChatServerCore.maximumOwnStoredMessages / perBatch + 3
+        for batch in 0..<batches {
+            fixture.core.clusterRoomMessages((0..<perBatch).map { Self.entry(Int64(1000 + batch * perBatch + $0), "m\(batch * perBatch + $0)", sender: "carol") })
+        }
+        fixture.store.completeNext()
+        let stored = try fixture.store.inner.messages(in: .room("#lobby"), .latest, limit: 10)
+        let ownID = try #require(stored.first { $0.text == "mine" }?.id)
+        fixture.core.clusterRoomMessages([Self.entry(ownID, "mine", sender: "alice"), Self.entry(ownID + 1, "after", sender: "carol")])
+        let received = bob.link.take().filter { $0.hasPrefix("MSG #lobby") }
+        #expect(received == (0..<(batches * perBatch)).map { "MSG #lobby carol cert m\($0)" } + ["MSG #lobby alice cert mine", "MSG #lobby carol cert after"])
+        #expect(!alice.link.take().contains("MSG #lobby alice cert mine"), "the sender got its own message back")
     }
 }
