@@ -82,6 +82,7 @@ public final class ClusterNode: ClusterLink {
         claims = ClusterNameClaims(nodeID: nodeID, bucket: names, loop: client.loop)
         claims.isAlive = { [unowned self] node in isAlive(node) }
         core.refusedRemoteInput = { [unowned self] what in logRefusal(what) }
+        feeds?.onUndecodable = { [unowned self] what in logRefusal("stored messages of \(what)") }
     }
 
     /// A fresh node id: 8 random hex digits.

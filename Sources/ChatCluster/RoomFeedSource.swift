@@ -10,6 +10,10 @@
 import ChatCore
 
 public protocol RoomFeedSource: AnyObject {
+    /// Told, once per feed, of a stored message (or entries of one) that could not be read:
+    /// it came from a broken or hostile node (ClusterNode logs it).
+    var onUndecodable: ((String) -> Void)? { get set }
+
     /// Starts delivering the room's messages stored after stream sequence `after` (0: from
     /// now on), each once, in history order, on the loop thread, until the returned
     /// subscription is stopped: per stream message its sequence and its entries in order,

@@ -17,6 +17,7 @@ final class FakeRoomFeeds: RoomFeedSource {
         func stop() { stopped = true }
     }
     var follows: [(room: String, after: UInt64)] = []
+    var onUndecodable: ((String) -> Void)?
     var deliver: [String: (UInt64, StoredRoomBatch) -> Void] = [:]
 
     func follow(room: String, after: UInt64, deliver: @escaping (UInt64, StoredRoomBatch) -> Void) -> any RoomFeedSubscription {
@@ -47,5 +48,17 @@ final class FakeRoomFeeds: RoomFeedSource {
         #expect(node.highestSequence == 12)
         node.roomInterest("#b", hasLocalMembers: true)
         #expect(feeds.follows.last?.room == "#b" && feeds.follows.last?.after == 12)
+    }
+
+    @Test func aStoredMessageTheFeedCannotReadIsLoggedByTheNode() throws {
+        let loop = try EventLoop()
+        let client = NATSClient(loop: loop, options: try NATSClientOptions(urls: ["nats://127.0.0.1:1"]))
+        let feeds = FakeRoomFeeds()
+        let node = ClusterNode(nodeID: "n1", naming: try #require(ClusterNaming(clusterName: "test")), client: client,
+                               core: ChatServerCore(), feeds: feeds, names: nil)
+        var logged: [String] = []
+        node.log = { level, message in logged.append("\(level) \(message)") }
+        feeds.onUndecodable?("#a: stream message 7 has no header line")
+        #expect(logged == ["warning cluster: ignored stored messages of #a: stream message 7 has no header line"])
     }
 }
