@@ -31,14 +31,7 @@ extension HistoryEntryCodec {
                 entries.reserveCapacity(count)
                 return try forEachEntry(bytes, count: count, from: newline + 1, sequence: sequence, take)
             }
-            guard newline > 3, bytes[0] == UInt8(ascii: "c"), bytes[1] == UInt8(ascii: "1"), bytes[2] == 32,
-                  let head = EntryHead(bytes, 3..<newline) else {
-                let head = String(decoding: bytes[..<min(newline, 80)], as: UTF8.self)
-                throw HistoryError(.corrupt, "stream message \(sequence) has an unknown header line '\(head)'")
-            }
-            guard let id = HistoryPosition.singleID(sequence: sequence) else {
-                throw HistoryError(.corrupt, "stream message \(sequence) is a single entry at a sequence beyond its id range")
-            }
+            let (id, head) = try singleEntry(bytes, headerEnd: newline, sequence: sequence)
             take(id, head, (newline + 1)..<bytes.count)
         }
         return (StoredRoomBatch(room: room, bytes: payload, entries: entries), leftOut)

@@ -98,17 +98,26 @@ public enum HistoryEntryCodec {
             if let count = batchCount(bytes, headerEnd: newline) {
                 return try decodeBatch(bytes, count: count, from: newline + 1, scope: scope, sequence: sequence)
             }
-            guard newline > 3, bytes[0] == UInt8(ascii: "c"), bytes[1] == UInt8(ascii: "1"), bytes[2] == 32,
-                  let head = EntryHead(bytes, 3..<newline) else {
-                let head = String(decoding: bytes[..<min(newline, 80)], as: UTF8.self)
-                throw HistoryError(.corrupt, "stream message \(sequence) has an unknown header line '\(head)'")
-            }
-            guard let id = HistoryPosition.singleID(sequence: sequence) else {
-                throw HistoryError(.corrupt, "stream message \(sequence) is a single entry at a sequence beyond its id range")
-            }
+            let (id, head) = try singleEntry(bytes, headerEnd: newline, sequence: sequence)
             let entry = head.entry(bytes, text: (newline + 1)..<bytes.count, id: id, scope: scope)
             return Decoded(entries: entry.map { [$0] } ?? [], leftOut: entry == nil ? 1 : 0)
         }
+    }
+
+    /// The id and header fields of a single-entry message of an earlier version
+    /// ("c1 <time ms> <trust> <sender> <recipient or ->" LF <text>); a header line that is not
+    /// one, or a sequence beyond the single ids' range, fails the message as corrupt.
+    static func singleEntry(_ bytes: UnsafeBufferPointer<UInt8>, headerEnd newline: Int,
+                            sequence: UInt64) throws(HistoryError) -> (id: Int64, head: EntryHead) {
+        guard newline > 3, bytes[0] == UInt8(ascii: "c"), bytes[1] == UInt8(ascii: "1"), bytes[2] == 32,
+              let head = EntryHead(bytes, 3..<newline) else {
+            let head = String(decoding: bytes[..<min(newline, 80)], as: UTF8.self)
+            throw HistoryError(.corrupt, "stream message \(sequence) has an unknown header line '\(head)'")
+        }
+        guard let id = HistoryPosition.singleID(sequence: sequence) else {
+            throw HistoryError(.corrupt, "stream message \(sequence) is a single entry at a sequence beyond its id range")
+        }
+        return (id, head)
     }
 
     /// How many entries `payload` says it holds (1 for a single-entry message), nil when its
