@@ -3,7 +3,8 @@
 // checks: key match, expiry, serverAuth, client CAs, CRL signatures), then
 // ChatNet's inspection (chain order, subjectAltName, days left, CA expiry,
 // CRL freshness), then what the server would serve: each listener with its
-// transport and dialect, client authentication, history and cluster. Lines
+// transport and dialect, client authentication, history and cluster (with
+// its NATS credentials read and checked: ClusterCredentialsCheck). Lines
 // start with "ok", "warn" or "FAIL"; any FAIL makes the check fail. It
 // binds no socket and opens no history database (the paths are only shown).
 import ChatNet
@@ -45,7 +46,13 @@ public enum ServerCheck {
             + (configuration.clientCA.map { " (CA \($0))" } ?? "") + (configuration.revocationListFile.map { ", CRL \($0)" } ?? ""))
         report.lines.append("  TLS policy: \(configuration.tlsPolicy)")
         if let cluster = configuration.cluster {
-            report.lines.append("  cluster \(cluster.name) through \(cluster.urls.joined(separator: ", ")); history in JetStream")
+            report.lines.append("  cluster \(cluster.name) through \(cluster.printableURLs); history in JetStream")
+            switch ClusterCredentialsCheck.run(cluster) {
+            case .success(let what): add("ok  ", what)
+            case .failure(let problem):
+                add("FAIL", problem.message)
+                report.failed = true
+            }
         } else {
             report.lines.append("  history: \(configuration.historyPath ?? "none (no history kept)")")
         }

@@ -2,7 +2,10 @@
 // a good config and PKI passes (exit 0) and prints what it would serve;
 // each broken case (expired certificate, a key that does not match, no
 // subjectAltName, a stale CRL, a CRL from another CA of the same name, a bad
-// config value) fails (exit 1) with a line naming the problem.
+// config value) fails (exit 1) with a line naming the problem. A cluster
+// config shows its NATS URLs without their passwords and the credentials the
+// node would present by kind (a key by its public half only), and fails on
+// a credential file the node could not use.
 import Foundation
 import Testing
 
@@ -53,5 +56,30 @@ struct CheckCommandTests {
         let failures = result.output.split(separator: "\n").filter { $0.hasPrefix("FAIL") }
         #expect(failures.contains { $0.contains(expected) }, "\(name): no FAIL line with '\(expected)': \(result.output)")
         #expect(result.output.contains("check failed"), "\(result.output)")
+    }
+
+    @Test("a cluster config: URLs without passwords, credentials named by kind and public key, a bad seed fails")
+    func clusterCredentials() throws {
+        let pki = try Self.pki.get()
+        let tls = "cert = \"server.pem\"\nkey = \"server.key\"\nlisten = [\"127.0.0.1:0\"]\n"
+        let inURL = try check(tls + "cluster = [\"nats://node:s3cretpw@127.0.0.1:4222\"]\n", pki, name: "cluster-url")
+        #expect(inURL.status == 0, "\(inURL.output)")
+        #expect(inURL.output.contains("cluster main through nats://") && inURL.output.contains("cluster credentials: in the NATS URLs"),
+                "\(inURL.output)")
+        #expect(!inURL.output.contains("s3cretpw"), "a URL's password was printed: \(inURL.output)")
+
+        let setup = try NATSOperatorSetup(directory: pki.directory)
+        let creds = try setup.writeUserCredentials(named: "checked")
+        let seed = try #require(try String(contentsOfFile: creds, encoding: .utf8).split(separator: "\n").first { $0.hasPrefix("SU") })
+        let good = try check(tls + "cluster = [\"nats://127.0.0.1:4222\"]\ncluster-creds = \"\(creds)\"\n", pki, name: "cluster-creds")
+        #expect(good.status == 0 && good.output.contains("ok   cluster credentials: a user JWT for U"), "\(good.output)")
+        #expect(!good.output.contains(seed), "the seed was printed: \(good.output)")
+
+        try "SUNOTASEED\n".write(toFile: pki.path("bad.nk"), atomically: true, encoding: .utf8)
+        let bad = try check(tls + "cluster = [\"nats://127.0.0.1:4222\"]\ncluster-nkey-file = \"bad.nk\"\n", pki, name: "cluster-bad-seed")
+        #expect(bad.status == 1, "\(bad.output)")
+        #expect(bad.output.split(separator: "\n").contains { $0.hasPrefix("FAIL cluster credentials:") && $0.contains("58 characters") },
+                "\(bad.output)")
+        #expect(!bad.output.contains("SUNOTASEED"), "the seed was printed: \(bad.output)")
     }
 }
