@@ -2,9 +2,10 @@
 // as `tlschatd check` reports them: every credential file is read as the
 // node would read it at start, a seed is parsed (an nkey seed is otherwise
 // only parsed at the first CONNECT), and a .creds file is checked whole
-// (NATSUserCredentials). The report says which kind of credentials the node
-// would present, and for a key only its public half; it never prints a
-// secret, and it connects to nothing.
+// (NATSUserCredentials; an expired user JWT fails, with its date). The
+// report says which kind of credentials the node would present, and for a
+// key only its public half; it never prints a secret, and it connects to
+// nothing.
 import NATSClient
 
 enum ClusterCredentialsCheck {
@@ -21,7 +22,8 @@ enum ClusterCredentialsCheck {
             return .failure(Problem(message: "cluster credentials: \(error)"))
         }
         if let credentials = options.userCredentials {
-            return .success("cluster credentials: a user JWT for \(credentials.userPublicKey) from \(cluster.credentialsFile ?? "?")")
+            let expiry = credentials.expires.map { ", expires \(ClusterConfiguration.utcDate($0))" } ?? ", never expires"
+            return .success("cluster credentials: a user JWT for \(credentials.userPublicKey) from \(cluster.credentialsFile ?? "?")\(expiry)")
         }
         if let seed = options.nkeySeed {
             do {

@@ -8,8 +8,10 @@
 // naming what is wrong, never quoting the seed or the JWT's signature.
 // Checked here: the JWT is three base64url parts whose claims are a user's
 // ("nats": {"type": "user"}) and whose subject is the seed's public key.
-// Not checked: the JWT's signature, issuer or expiry (the server decides);
-// NATSClient signs the server's nonce with the seed (NATSNKey) at CONNECT.
+// Read for the caller: the JWT's expiry (`expires`, its "exp" claim), so a
+// node can refuse an expired JWT at start with its date. Not checked: the
+// JWT's signature or issuer (the server decides); NATSClient signs the
+// server's nonce with the seed (NATSNKey) at CONNECT.
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -25,6 +27,8 @@ public struct NATSUserCredentials: Sendable, Equatable, CustomStringConvertible,
     public let userPublicKey: String
     /// The user nkey seed ("SU..."): a secret, only for signing the server's nonce.
     let seed: String
+    /// When the JWT expires, in seconds since 1970-01-01 UTC (its "exp" claim); nil: never.
+    public let expires: Int64?
 
     /// Parses the text of a `.creds` file; `source` names it in errors (e.g. its path).
     public init(parsing text: String, source: String = "the credentials") throws(NATSError) {
@@ -44,14 +48,18 @@ public struct NATSUserCredentials: Sendable, Equatable, CustomStringConvertible,
             guard case .invalidCredentials(let why) = error else { throw error }
             throw problem(why)
         }
-        let subject = try Self.userSubject(of: jwt, problem: problem)
+        let (subject, expires) = try Self.userClaims(of: jwt, problem: problem)
         guard subject == key.publicKey else {
             throw problem("the seed does not belong to the JWT's user (the JWT is for \(subject), the seed is \(key.publicKey))")
         }
         self.jwt = jwt
         self.seed = seed
         self.userPublicKey = key.publicKey
+        self.expires = expires
     }
+
+    /// Whether the JWT has expired at `now` (seconds since 1970-01-01 UTC).
+    public func hasExpired(at now: Int64) -> Bool { expires.map { $0 <= now } ?? false }
 
     /// Reads and parses a `.creds` file; refuses a missing, unreadable or too large one.
     public static func load(path: String) throws(NATSError) -> NATSUserCredentials {
@@ -97,8 +105,8 @@ public struct NATSUserCredentials: Sendable, Equatable, CustomStringConvertible,
         return nil
     }
 
-    /// The subject of a user JWT, after checking its shape; errors never quote the JWT.
-    private static func userSubject(of jwt: String, problem: (String) -> NATSError) throws(NATSError) -> String {
+    /// The subject and expiry of a user JWT, after checking its shape; errors never quote the JWT.
+    private static func userClaims(of jwt: String, problem: (String) -> NATSError) throws(NATSError) -> (String, Int64?) {
         let parts = jwt.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(isBase64URL) }) else {
             throw problem("the user JWT is not three base64url parts separated by dots")
@@ -118,7 +126,11 @@ public struct NATSUserCredentials: Sendable, Equatable, CustomStringConvertible,
         guard let subject = claims["sub"] as? String, subject.hasPrefix("U"), subject.count == 56 else {
             throw problem("the user JWT has no user public key (U...) as its subject")
         }
-        return subject
+        guard let exp = claims["exp"] else { return (subject, nil) }
+        guard let expires = (exp as? NSNumber).flatMap({ Int64(exactly: $0.doubleValue) }), expires > 0 else {
+            throw problem("the user JWT's expiry (exp) is not a positive whole number of seconds")
+        }
+        return (subject, expires)
     }
 
     private static func isBase64URL(_ character: Character) -> Bool {

@@ -5,7 +5,7 @@
 // config value) fails (exit 1) with a line naming the problem. A cluster
 // config shows its NATS URLs without their passwords and the credentials the
 // node would present by kind (a key by its public half only), and fails on
-// a credential file the node could not use.
+// a credential file the node could not use or a user JWT that expired.
 import Foundation
 import Testing
 
@@ -73,7 +73,18 @@ struct CheckCommandTests {
         let seed = try #require(try String(contentsOfFile: creds, encoding: .utf8).split(separator: "\n").first { $0.hasPrefix("SU") })
         let good = try check(tls + "cluster = [\"nats://127.0.0.1:4222\"]\ncluster-creds = \"\(creds)\"\n", pki, name: "cluster-creds")
         #expect(good.status == 0 && good.output.contains("ok   cluster credentials: a user JWT for U"), "\(good.output)")
+        #expect(good.output.contains("never expires"), "\(good.output)")
         #expect(!good.output.contains(seed), "the seed was printed: \(good.output)")
+
+        // Expiring 2027-01-15 08:00 UTC, then one that expired 2001-09-09 01:46 UTC.
+        let later = try setup.writeUserCredentials(named: "later", expires: 1_800_000_000)
+        let dated = try check(tls + "cluster = [\"nats://127.0.0.1:4222\"]\ncluster-creds = \"\(later)\"\n", pki, name: "cluster-later")
+        #expect(dated.status == 0 && dated.output.contains("expires 2027-01-15 08:00 UTC"), "\(dated.output)")
+        let expired = try setup.writeUserCredentials(named: "expired", expires: 1_000_000_000)
+        let old = try check(tls + "cluster = [\"nats://127.0.0.1:4222\"]\ncluster-creds = \"\(expired)\"\n", pki, name: "cluster-expired")
+        #expect(old.status == 1, "\(old.output)")
+        #expect(old.output.split(separator: "\n").contains { $0.hasPrefix("FAIL cluster credentials:") && $0.contains("expired on 2001-09-09 01:46 UTC") },
+                "\(old.output)")
 
         try "SUNOTASEED\n".write(toFile: pki.path("bad.nk"), atomically: true, encoding: .utf8)
         let bad = try check(tls + "cluster = [\"nats://127.0.0.1:4222\"]\ncluster-nkey-file = \"bad.nk\"\n", pki, name: "cluster-bad-seed")

@@ -5,6 +5,7 @@
 // user's, a JWT that is not three base64url parts or not a user's, a seed of
 // another user, an unterminated block, a missing, too large or non-UTF-8
 // file); no error or description ever shows the seed or the JWT signature.
+// The JWT's expiry ("exp") is read when present and refused when malformed.
 // The JWTs are built here (the parser checks their shape, not their
 // signature; tests against nats-server sign them for real).
 import Foundation
@@ -131,6 +132,22 @@ struct NATSUserCredentialsTests {
         try Data([0xFF, 0xFE, 0x00, 0x41]).write(to: URL(fileURLWithPath: binary))
         #expect(throws: NATSError.invalidCredentials("\(binary): the credentials file is not UTF-8 text")) {
             try NATSUserCredentials.load(path: binary)
+        }
+    }
+
+    @Test("the JWT's expiry is read when present, absent means never, a malformed one is refused")
+    func expiry() throws {
+        func jwt(claims: String) -> String {
+            Self.base64URL(#"{"typ":"JWT","alg":"ed25519-nkey"}"#) + "." + Self.base64URL(claims) + "." + Self.signature
+        }
+        let head = #"{"sub":"\#(Self.user)","iss":"AAAA","nats":{"type":"user","version":2}"#
+        let dated = try NATSUserCredentials(parsing: Self.creds(jwt: jwt(claims: head + #","exp":1800000000}"#)))
+        #expect(dated.expires == 1_800_000_000)
+        #expect(!dated.hasExpired(at: 1_799_999_999) && dated.hasExpired(at: 1_800_000_000))
+        let never = try NATSUserCredentials(parsing: Self.creds())
+        #expect(never.expires == nil && !never.hasExpired(at: .max))
+        for bad in [#","exp":"soon"}"#, #","exp":-5}"#, #","exp":1.5}"#, #","exp":null}"#] {
+            #expect(throws: NATSError.self, "\(bad)") { try NATSUserCredentials(parsing: Self.creds(jwt: jwt(claims: head + bad))) }
         }
     }
 }

@@ -79,11 +79,13 @@ struct NATSOperatorSetup {
 
     /// Writes a `.creds` file (nsc's layout) for a new user signed by `signer` (by default the
     /// account the server knows) and returns its path.
-    func writeUserCredentials(named name: String, signedBy signer: Key? = nil) throws -> String {
+    func writeUserCredentials(named name: String, signedBy signer: Key? = nil, expires: Int64? = nil) throws -> String {
         let user = try Key(prefix: Self.userPrefix)
         let issuer = signer ?? account
-        let jwt = try Self.sign(["sub": user.publicKey, "name": name,
-                                 "nats": ["type": "user", "version": 2, "subs": -1, "data": -1, "payload": -1]], by: issuer)
+        var claims: [String: Any] = ["sub": user.publicKey, "name": name,
+                                     "nats": ["type": "user", "version": 2, "subs": -1, "data": -1, "payload": -1]]
+        if let expires { claims["exp"] = expires }
+        let jwt = try Self.sign(claims, by: issuer)
         let text = """
             -----BEGIN NATS USER JWT-----
             \(jwt)
