@@ -25,8 +25,8 @@ public enum CertificateExpiryNotice {
         return "NOTICE expiry your certificate expires \(dateText(notAfter)) (\(when)); ask for a new one before then"
     }
 
-    /// "YYYY-MM-DD HH:MM UTC".
-    static func dateText(_ seconds: Int64) -> String {
+    /// "YYYY-MM-DD HH:MM UTC" (also how the server names other expiry dates, e.g. a NATS JWT's).
+    public static func dateText(_ seconds: Int64) -> String {
         let days = CivilDate.floorDivide(Int(seconds), Int(secondsPerDay))
         let date = CivilDate.date(daysSinceEpoch: days)
         let minutes = (Int(seconds) - days * Int(secondsPerDay)) / 60

@@ -77,7 +77,7 @@ public struct ClusterConfiguration: Sendable {
         options.userCredentials = try credentialsFile.map { path throws(NATSError) in try NATSUserCredentials.load(path: path) }
         if let credentials = options.userCredentials, credentials.hasExpired(at: Int64(time(nil))) {
             throw ServiceError("\(credentialsFile ?? "the credentials file"): the user JWT expired on "
-                + "\(Self.utcDate(credentials.expires ?? 0)); NATS would refuse it: issue a new one (nsc generate creds)")
+                + "\(CertificateExpiryNotice.dateText(credentials.expires ?? 0)); NATS would refuse it: issue a new one (nsc generate creds)")
         }
         if tlsCA != nil || tlsCertificate != nil || urls.contains(where: { $0.hasPrefix("tls://") }) {
             options.tls = .client(trustRoots: tlsCA.map { .file($0) } ?? .system,
@@ -86,14 +86,6 @@ public struct ClusterConfiguration: Sendable {
         options.connectTimeout = .seconds(5)
         options.reconnectMaximumDelay = .seconds(2)
         return options
-    }
-
-    /// "YYYY-MM-DD HH:MM UTC" for seconds since 1970-01-01 UTC.
-    static func utcDate(_ seconds: Int64) -> String {
-        let days = Int(CivilDate.floorDivide(Int(seconds), 86_400)), minutes = (Int(seconds) - days * 86_400) / 60
-        let (year, month, day) = CivilDate.date(daysSinceEpoch: days)
-        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(year)-\(two(month))-\(two(day)) \(two(minutes / 60)):\(two(minutes % 60)) UTC"
     }
 
     /// The first line of a secret file, without surrounding white space.

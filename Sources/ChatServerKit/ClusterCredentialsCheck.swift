@@ -6,6 +6,7 @@
 // report says which kind of credentials the node would present, and for a
 // key only its public half; it never prints a secret, and it connects to
 // nothing.
+import ChatCore
 import NATSClient
 
 enum ClusterCredentialsCheck {
@@ -22,7 +23,7 @@ enum ClusterCredentialsCheck {
             return .failure(Problem(message: "cluster credentials: \(error)"))
         }
         if let credentials = options.userCredentials {
-            let expiry = credentials.expires.map { ", expires \(ClusterConfiguration.utcDate($0))" } ?? ", never expires"
+            let expiry = credentials.expires.map { ", expires \(CertificateExpiryNotice.dateText($0))" } ?? ", never expires"
             return .success("cluster credentials: a user JWT for \(credentials.userPublicKey) from \(cluster.credentialsFile ?? "?")\(expiry)")
         }
         if let seed = options.nkeySeed {
