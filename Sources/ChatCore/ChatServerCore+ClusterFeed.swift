@@ -105,35 +105,12 @@ extension ChatServerCore {
                 if !deliveredEarly.isEmpty, deliveredEarly.remove(entry.id) != nil { continue }  // its batch failed part-way
                 let sender = ownStoredMessages.isEmpty ? nil : ownStoredMessages.removeValue(forKey: entry.id)?.sender
                 guard let chatRoom = rooms[room] else { continue }  // looked up per entry: a delivery may end a member's session
-                let plain = Self.roomLine(room: room, entry: entry, id: nil, bytes)
-                let withID = wantIDs ? Self.roomLine(room: room, entry: entry, id: entry.id, bytes) : nil
+                let (name, text) = (bytes[entry.sender], bytes[entry.text])
+                let plain = Self.roomLine(room: room, sender: name, trust: entry.trust, text: text, id: nil)
+                let withID = wantIDs ? Self.roomLine(room: room, sender: name, trust: entry.trust, text: text, id: entry.id) : nil
                 counters.deliveries += fanOut(plain, withID: withID, in: chatRoom, except: sender).sent
             }
         }
         if let local = rooms[room], newest > local.newestID { local.newestID = newest }
-    }
-
-    /// "MSG <room> <sender> <trust> <text>", or with `id` "MSGID <id> <room> ...", built from
-    /// the batch's bytes (the same line `roomMessageLines` builds from Strings).
-    private static func roomLine(room: String, entry: StoredRoomBatch.Entry, id: Int64?,
-                                 _ bytes: UnsafeBufferPointer<UInt8>) -> OutboundMessage {
-        var line: [UInt8] = []
-        line.reserveCapacity(room.utf8.count + entry.sender.count + entry.text.count + (id == nil ? 12 : 34))
-        if let id {
-            line.append(contentsOf: "MSGID ".utf8)
-            line.appendDecimal(id)
-        } else {
-            line.append(contentsOf: "MSG".utf8)
-        }
-        line.append(UInt8(ascii: " "))
-        line.appendUTF8(room)
-        line.append(UInt8(ascii: " "))
-        line.append(contentsOf: bytes[entry.sender])
-        line.append(UInt8(ascii: " "))
-        line.appendUTF8(entry.trust.rawValue)
-        line.append(UInt8(ascii: " "))
-        line.append(contentsOf: bytes[entry.text])
-        line.append(UInt8(ascii: "\n"))
-        return OutboundMessage(bytes: line, broadcast: true)
     }
 }

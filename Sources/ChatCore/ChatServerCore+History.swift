@@ -236,9 +236,37 @@ extension ChatServerCore {
     /// A stored room message as every member gets it, and (with `id`) as the members that
     /// enabled `history` get it; both encoded once and shared by all their recipients.
     func roomMessageLines(_ entry: HistoryEntry, room: String, id: Int64?) -> (plain: OutboundMessage, withID: OutboundMessage?) {
-        let trust = entry.trust.rawValue
-        let plain = OutboundMessage(words: "MSG", room, entry.sender, trust, entry.text, broadcast: true)
-        let withID = id.map { OutboundMessage(words: "MSGID", String($0), room, entry.sender, trust, entry.text, broadcast: true) }
-        return (plain, withID)
+        var sender = entry.sender, text = entry.text
+        return sender.withUTF8 { sender in
+            text.withUTF8 { text in
+                (Self.roomLine(room: room, sender: sender[...], trust: entry.trust, text: text[...], id: nil),
+                 id.map { Self.roomLine(room: room, sender: sender[...], trust: entry.trust, text: text[...], id: $0) })
+            }
+        }
+    }
+
+    /// "MSG <room> <sender> <trust> <text>", or with `id` "MSGID <id> <room> ...": the one
+    /// builder of a room message line, from the sender's and text's UTF-8 bytes (a String's, or
+    /// where they lie in a stored batch from the cluster's feed).
+    static func roomLine(room: String, sender: Slice<UnsafeBufferPointer<UInt8>>, trust: Trust,
+                         text: Slice<UnsafeBufferPointer<UInt8>>, id: Int64?) -> OutboundMessage {
+        var line: [UInt8] = []
+        line.reserveCapacity(room.utf8.count + sender.count + text.count + (id == nil ? 12 : 34))
+        if let id {
+            line.append(contentsOf: "MSGID ".utf8)
+            line.appendDecimal(id)
+        } else {
+            line.append(contentsOf: "MSG".utf8)
+        }
+        line.append(UInt8(ascii: " "))
+        line.appendUTF8(room)
+        line.append(UInt8(ascii: " "))
+        line.append(contentsOf: sender)
+        line.append(UInt8(ascii: " "))
+        line.appendUTF8(trust.rawValue)
+        line.append(UInt8(ascii: " "))
+        line.append(contentsOf: text)
+        line.append(UInt8(ascii: "\n"))
+        return OutboundMessage(bytes: line, broadcast: true)
     }
 }
